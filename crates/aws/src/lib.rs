@@ -1,0 +1,25 @@
+//! skyglue's AWS tables: ECR repositories and images, ECS clusters, services,
+//! tasks and task definitions, and the `aws_ecs_image_in_use` view.
+//!
+//! Each table is one file under `tables/`, registered in [`registry`].
+
+mod clients;
+pub mod tables;
+mod time;
+mod views;
+
+use skyglue_core::Registry;
+
+pub use views::IMAGE_IN_USE_SQL;
+
+/// Every AWS table and view. Adding a table is one line here.
+pub fn registry() -> Registry {
+    Registry::new()
+        .table(tables::ecr_repository::EcrRepository)
+        .table(tables::ecr_image::EcrImage)
+        .table(tables::ecs_cluster::EcsCluster)
+        .table(tables::ecs_service::EcsService)
+        .table(tables::ecs_task::EcsTask)
+        .table(tables::ecs_task_definition::EcsTaskDefinition)
+        .view(views::image_in_use())
+}

@@ -1,0 +1,107 @@
+//! `aws_ecr_repository`: ECR repositories in every connection.
+//!
+//! ```sql
+//! SELECT account_id, region, repository_name, created_at FROM aws_ecr_repository;
+//! ```
+
+use std::sync::LazyLock;
+
+use datafusion::arrow::array::RecordBatch;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde::Serialize;
+use skyglue_core::spec::{text, timestamp};
+use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+
+use crate::{clients, time};
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+    name: "aws_ecr_repository",
+    description: "ECR private repositories.",
+    scope: Scope::Aws,
+    columns: vec![
+        ColumnSpec::new("registry_id", text(), "The registry (account) that owns the repository."),
+        ColumnSpec::new("repository_name", text(), "The repository's name.").optional_key(),
+        ColumnSpec::new("arn", text(), "The repository's ARN."),
+        ColumnSpec::new("repository_uri", text(), "The URI to push and pull images with."),
+        ColumnSpec::new("created_at", timestamp(), "When the repository was created."),
+        ColumnSpec::new("image_tag_mutability", text(), "MUTABLE or IMMUTABLE tags."),
+    ],
+    not_found_codes: &["RepositoryNotFoundException"],
+});
+
+#[derive(Serialize)]
+struct Row<'a> {
+    registry_id: Option<&'a str>,
+    repository_name: Option<&'a str>,
+    arn: Option<&'a str>,
+    repository_uri: Option<&'a str>,
+    created_at: Option<i64>,
+    image_tag_mutability: Option<&'a str>,
+}
+
+/// The `aws_ecr_repository` table.
+#[derive(Debug)]
+pub struct EcrRepository;
+
+impl ApiTable for EcrRepository {
+    fn spec(&self) -> &TableSpec {
+        &SPEC
+    }
+
+    fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        async_stream::try_stream! {
+            let pages = list(&ctx);
+            futures::pin_mut!(pages);
+            while let Some(repos) = pages.next().await {
+                let repos = repos?;
+                let rows: Vec<Row> = repos.iter().map(|r| Row {
+                    registry_id: r.registry_id(),
+                    repository_name: r.repository_name(),
+                    arn: r.repository_arn(),
+                    repository_uri: r.repository_uri(),
+                    created_at: time::micros(r.created_at()),
+                    image_tag_mutability: r.image_tag_mutability().map(|m| m.as_str()),
+                }).collect();
+                yield ctx.batch(&rows)?;
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Pages of repositories: the named ones (100 per call) or all (1000 per page).
+/// `aws_ecr_image` walks the same list.
+pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<aws_sdk_ecr::types::Repository>>> {
+    let ctx = ctx.clone();
+    async_stream::try_stream! {
+        let ecr = clients::ecr(&ctx);
+        if let Some(names) = ctx.keys.get("repository_name") {
+            for chunk in names.chunks(100) {
+                let req = ecr.describe_repositories().set_repository_names(Some(chunk.to_vec()));
+                match ctx.call("ecr:DescribeRepositories", req.send()).await? {
+                    Some(out) => yield out.repositories().to_vec(),
+                    // One missing name fails the whole call: ask for each alone.
+                    None => for name in chunk {
+                        let req = ecr.describe_repositories().repository_names(name);
+                        if let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? {
+                            yield out.repositories().to_vec();
+                        }
+                    },
+                }
+            }
+        } else {
+            let mut token = None;
+            loop {
+                let req = ecr.describe_repositories().max_results(1000).set_next_token(token.take());
+                let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? else { break };
+                yield out.repositories().to_vec();
+                token = out.next_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+    .boxed()
+}

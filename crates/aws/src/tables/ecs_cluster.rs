@@ -1,0 +1,76 @@
+//! `aws_ecs_cluster`: ECS clusters in every connection.
+//!
+//! ```sql
+//! SELECT account_id, region, cluster_name, running_tasks_count FROM aws_ecs_cluster;
+//! ```
+
+use std::sync::LazyLock;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde::Serialize;
+use skyglue_core::spec::text;
+use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+
+use crate::clients;
+use crate::tables::ecs_common::cluster_arns;
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+    name: "aws_ecs_cluster",
+    description: "ECS clusters.",
+    scope: Scope::Aws,
+    columns: vec![
+        ColumnSpec::new("cluster_arn", text(), "The cluster's ARN.").optional_key(),
+        ColumnSpec::new("cluster_name", text(), "The cluster's name."),
+        ColumnSpec::new("status", text(), "ACTIVE, PROVISIONING, DEPROVISIONING, FAILED or INACTIVE."),
+        ColumnSpec::new("active_services_count", DataType::Int64, "Services in ACTIVE state."),
+        ColumnSpec::new("running_tasks_count", DataType::Int64, "Tasks in RUNNING state."),
+        ColumnSpec::new("pending_tasks_count", DataType::Int64, "Tasks in PENDING state."),
+    ],
+    not_found_codes: &["ClusterNotFoundException"],
+});
+
+#[derive(Serialize)]
+struct Row<'a> {
+    cluster_arn: Option<&'a str>,
+    cluster_name: Option<&'a str>,
+    status: Option<&'a str>,
+    active_services_count: i32,
+    running_tasks_count: i32,
+    pending_tasks_count: i32,
+}
+
+/// The `aws_ecs_cluster` table.
+#[derive(Debug)]
+pub struct EcsCluster;
+
+impl ApiTable for EcsCluster {
+    fn spec(&self) -> &TableSpec {
+        &SPEC
+    }
+
+    fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        async_stream::try_stream! {
+            let ecs = clients::ecs(&ctx);
+            let arns = cluster_arns(&ctx).ready_chunks(100);
+            futures::pin_mut!(arns);
+            while let Some(chunk) = arns.next().await {
+                let chunk = chunk.into_iter().collect::<Result<Vec<_>>>()?;
+                let req = ecs.describe_clusters().set_clusters(Some(chunk));
+                let Some(out) = ctx.call("ecs:DescribeClusters", req.send()).await? else { continue };
+                let rows: Vec<Row> = out.clusters().iter().map(|c| Row {
+                    cluster_arn: c.cluster_arn(),
+                    cluster_name: c.cluster_name(),
+                    status: c.status(),
+                    active_services_count: c.active_services_count(),
+                    running_tasks_count: c.running_tasks_count(),
+                    pending_tasks_count: c.pending_tasks_count(),
+                }).collect();
+                yield ctx.batch(&rows)?;
+            }
+        }
+        .boxed()
+    }
+}

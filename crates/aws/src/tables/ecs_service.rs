@@ -1,0 +1,130 @@
+//! `aws_ecs_service`: ECS services with all their deployments.
+//!
+//! ```sql
+//! SELECT service_name, task_definition, desired_count FROM aws_ecs_service
+//! WHERE region = 'us-east-1';
+//! ```
+//!
+//! Services are listed 100 per page and described 10 per call, the API maxima.
+
+use std::sync::LazyLock;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde::Serialize;
+use skyglue_core::spec::{field, struct_list, text, timestamp};
+use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+
+use crate::tables::ecs_common::cluster_arns;
+use crate::{clients, time};
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+    name: "aws_ecs_service",
+    description: "ECS services, with every deployment (old and new during a rollout).",
+    scope: Scope::Aws,
+    columns: vec![
+        ColumnSpec::new("cluster_arn", text(), "The cluster the service runs in.").optional_key(),
+        ColumnSpec::new("service_name", text(), "The service's name."),
+        ColumnSpec::new("arn", text(), "The service's ARN."),
+        ColumnSpec::new("status", text(), "ACTIVE, DRAINING or INACTIVE."),
+        ColumnSpec::new("task_definition", text(), "The task definition of the primary deployment."),
+        ColumnSpec::new("desired_count", DataType::Int64, "Tasks the service wants running."),
+        ColumnSpec::new("running_count", DataType::Int64, "Tasks running now."),
+        ColumnSpec::new("launch_type", text(), "EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES."),
+        ColumnSpec::new(
+            "deployments",
+            struct_list(vec![
+                field("id", text()),
+                field("status", text()),
+                field("task_definition", text()),
+                field("desired_count", DataType::Int64),
+                field("running_count", DataType::Int64),
+                field("rollout_state", text()),
+                field("created_at", timestamp()),
+            ]),
+            "Every deployment: PRIMARY, ACTIVE (being replaced) and so on.",
+        ),
+    ],
+    not_found_codes: &["ClusterNotFoundException"],
+});
+
+#[derive(Serialize)]
+struct Row<'a> {
+    cluster_arn: Option<&'a str>,
+    service_name: Option<&'a str>,
+    arn: Option<&'a str>,
+    status: Option<&'a str>,
+    task_definition: Option<&'a str>,
+    desired_count: i32,
+    running_count: i32,
+    launch_type: Option<&'a str>,
+    deployments: Vec<Deployment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Deployment<'a> {
+    id: Option<&'a str>,
+    status: Option<&'a str>,
+    task_definition: Option<&'a str>,
+    desired_count: i32,
+    running_count: i32,
+    rollout_state: Option<&'a str>,
+    created_at: Option<i64>,
+}
+
+/// The `aws_ecs_service` table.
+#[derive(Debug)]
+pub struct EcsService;
+
+impl ApiTable for EcsService {
+    fn spec(&self) -> &TableSpec {
+        &SPEC
+    }
+
+    fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        async_stream::try_stream! {
+            let ecs = clients::ecs(&ctx);
+            let clusters = cluster_arns(&ctx);
+            futures::pin_mut!(clusters);
+            while let Some(cluster) = clusters.next().await {
+                let cluster = cluster?;
+                let mut token = None;
+                loop {
+                    let req = ecs.list_services().cluster(&cluster).max_results(100).set_next_token(token.take());
+                    let Some(out) = ctx.call("ecs:ListServices", req.send()).await? else { break };
+                    for chunk in out.service_arns().chunks(10) {
+                        let req = ecs.describe_services().cluster(&cluster).set_services(Some(chunk.to_vec()));
+                        let Some(described) = ctx.call("ecs:DescribeServices", req.send()).await? else { continue };
+                        let rows: Vec<Row> = described.services().iter().map(|s| Row {
+                            cluster_arn: s.cluster_arn(),
+                            service_name: s.service_name(),
+                            arn: s.service_arn(),
+                            status: s.status(),
+                            task_definition: s.task_definition(),
+                            desired_count: s.desired_count(),
+                            running_count: s.running_count(),
+                            launch_type: s.launch_type().map(|l| l.as_str()),
+                            deployments: s.deployments().iter().map(|d| Deployment {
+                                id: d.id(),
+                                status: d.status(),
+                                task_definition: d.task_definition(),
+                                desired_count: d.desired_count(),
+                                running_count: d.running_count(),
+                                rollout_state: d.rollout_state().map(|r| r.as_str()),
+                                created_at: time::micros(d.created_at()),
+                            }).collect(),
+                        }).collect();
+                        yield ctx.batch(&rows)?;
+                    }
+                    token = out.next_token().map(str::to_string);
+                    if token.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,129 @@
+//! `aws_ecs_task`: ECS tasks, with the image digest each container runs.
+//!
+//! ```sql
+//! SELECT task_arn, last_status, containers FROM aws_ecs_task WHERE desired_status = 'RUNNING';
+//! ```
+//!
+//! Without a `desired_status` filter both RUNNING and STOPPED tasks are listed,
+//! so a task that is still stopping is seen. Tasks are listed and described
+//! 100 per call.
+
+use std::sync::LazyLock;
+
+use datafusion::arrow::array::RecordBatch;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde::Serialize;
+use skyglue_core::spec::{field, struct_list, text, timestamp};
+use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+
+use crate::tables::ecs_common::cluster_arns;
+use crate::{clients, time};
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+    name: "aws_ecs_task",
+    description: "ECS tasks (running, and recently stopped), with their containers.",
+    scope: Scope::Aws,
+    columns: vec![
+        ColumnSpec::new("cluster_arn", text(), "The cluster the task runs in.").optional_key(),
+        ColumnSpec::new("task_arn", text(), "The task's ARN."),
+        ColumnSpec::new("task_definition_arn", text(), "The task definition it runs."),
+        ColumnSpec::new("group", text(), "service:<name> for service tasks, family:<name> otherwise."),
+        ColumnSpec::new("last_status", text(), "PROVISIONING, PENDING, RUNNING, ..., STOPPED."),
+        ColumnSpec::new("desired_status", text(), "RUNNING or STOPPED.").optional_key(),
+        ColumnSpec::new("launch_type", text(), "EC2, FARGATE or EXTERNAL."),
+        ColumnSpec::new("started_at", timestamp(), "When the task started."),
+        ColumnSpec::new(
+            "containers",
+            struct_list(vec![
+                field("name", text()),
+                field("image", text()),
+                field("image_digest", text()),
+                field("last_status", text()),
+            ]),
+            "Containers with the image reference and the digest actually running.",
+        ),
+    ],
+    not_found_codes: &["ClusterNotFoundException"],
+});
+
+#[derive(Serialize)]
+struct Row<'a> {
+    cluster_arn: Option<&'a str>,
+    task_arn: Option<&'a str>,
+    task_definition_arn: Option<&'a str>,
+    group: Option<&'a str>,
+    last_status: Option<&'a str>,
+    desired_status: Option<&'a str>,
+    launch_type: Option<&'a str>,
+    started_at: Option<i64>,
+    containers: Vec<Container<'a>>,
+}
+
+#[derive(Serialize)]
+struct Container<'a> {
+    name: Option<&'a str>,
+    image: Option<&'a str>,
+    image_digest: Option<&'a str>,
+    last_status: Option<&'a str>,
+}
+
+/// The `aws_ecs_task` table.
+#[derive(Debug)]
+pub struct EcsTask;
+
+impl ApiTable for EcsTask {
+    fn spec(&self) -> &TableSpec {
+        &SPEC
+    }
+
+    fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        let statuses: Vec<String> = match ctx.keys.get("desired_status") {
+            Some(s) => s.to_vec(),
+            None => vec!["RUNNING".into(), "STOPPED".into()],
+        };
+        async_stream::try_stream! {
+            let ecs = clients::ecs(&ctx);
+            let clusters = cluster_arns(&ctx);
+            futures::pin_mut!(clusters);
+            while let Some(cluster) = clusters.next().await {
+                let cluster = cluster?;
+                for status in &statuses {
+                    let status = aws_sdk_ecs::types::DesiredStatus::from(status.as_str());
+                    let mut token = None;
+                    loop {
+                        let req = ecs.list_tasks().cluster(&cluster).desired_status(status.clone()).max_results(100).set_next_token(token.take());
+                        let Some(out) = ctx.call("ecs:ListTasks", req.send()).await? else { break };
+                        if !out.task_arns().is_empty() {
+                            let req = ecs.describe_tasks().cluster(&cluster).set_tasks(Some(out.task_arns().to_vec()));
+                            if let Some(described) = ctx.call("ecs:DescribeTasks", req.send()).await? {
+                                let rows: Vec<Row> = described.tasks().iter().map(|t| Row {
+                                    cluster_arn: t.cluster_arn(),
+                                    task_arn: t.task_arn(),
+                                    task_definition_arn: t.task_definition_arn(),
+                                    group: t.group(),
+                                    last_status: t.last_status(),
+                                    desired_status: t.desired_status(),
+                                    launch_type: t.launch_type().map(|l| l.as_str()),
+                                    started_at: time::micros(t.started_at()),
+                                    containers: t.containers().iter().map(|c| Container {
+                                        name: c.name(),
+                                        image: c.image(),
+                                        image_digest: c.image_digest(),
+                                        last_status: c.last_status(),
+                                    }).collect(),
+                                }).collect();
+                                yield ctx.batch(&rows)?;
+                            }
+                        }
+                        token = out.next_token().map(str::to_string);
+                        if token.is_none() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,184 @@
+//! `aws_ecs_task_definition`: every revision of every task definition family.
+//!
+//! ```sql
+//! SELECT family, revision, status, registered_at FROM aws_ecs_task_definition
+//! WHERE family = 'web' AND status = 'INACTIVE';
+//! ```
+//!
+//! With `task_definition_arn = ...` or `IN (...)` only those revisions are
+//! described. Otherwise ACTIVE and INACTIVE revisions are listed 100 per page,
+//! and each is described (one call each, the API allows no batch) only when the
+//! query reads a column the listing lacks: `family`, `revision` and `status`
+//! come free from the listing.
+
+use std::sync::LazyLock;
+
+use aws_sdk_ecs::types::{TaskDefinition, TaskDefinitionStatus};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use skyglue_core::spec::{field, struct_list, text, timestamp};
+use skyglue_core::table::DEFAULT_CONCURRENCY;
+use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+
+use crate::tables::ecs_common::task_definition_parts;
+use crate::{clients, time};
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+    name: "aws_ecs_task_definition",
+    description: "ECS task definition revisions, ACTIVE and INACTIVE.",
+    scope: Scope::Aws,
+    columns: vec![
+        ColumnSpec::new("task_definition_arn", text(), "The revision's ARN, .../family:revision.")
+            .optional_key(),
+        ColumnSpec::new("family", text(), "The task definition family.").optional_key(),
+        ColumnSpec::new("revision", DataType::Int64, "The revision number within the family."),
+        ColumnSpec::new("status", text(), "ACTIVE, INACTIVE or DELETE_IN_PROGRESS.").optional_key(),
+        ColumnSpec::new("registered_at", timestamp(), "When the revision was registered."),
+        ColumnSpec::new("deregistered_at", timestamp(), "When it was deregistered, if it was."),
+        ColumnSpec::new(
+            "container_definitions",
+            struct_list(vec![
+                field("name", text()),
+                field("image", text()),
+                field("essential", DataType::Boolean),
+            ]),
+            "Containers with the image each one runs.",
+        ),
+    ],
+    not_found_codes: &["ClientException"],
+});
+
+/// Columns only DescribeTaskDefinition returns.
+const DETAIL_COLUMNS: &[&str] = &["registered_at", "deregistered_at", "container_definitions"];
+
+#[derive(Serialize, Default)]
+struct Row<'a> {
+    task_definition_arn: Option<&'a str>,
+    family: Option<&'a str>,
+    revision: Option<i64>,
+    status: Option<&'a str>,
+    registered_at: Option<i64>,
+    deregistered_at: Option<i64>,
+    container_definitions: Vec<ContainerDefinition<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContainerDefinition<'a> {
+    name: Option<&'a str>,
+    image: Option<&'a str>,
+    essential: Option<bool>,
+}
+
+impl<'a> Row<'a> {
+    fn described(td: &'a TaskDefinition) -> Self {
+        Row {
+            task_definition_arn: td.task_definition_arn(),
+            family: td.family(),
+            revision: Some(i64::from(td.revision())),
+            status: td.status().map(|s| s.as_str()),
+            registered_at: time::micros(td.registered_at()),
+            deregistered_at: time::micros(td.deregistered_at()),
+            container_definitions: td
+                .container_definitions()
+                .iter()
+                .map(|c| ContainerDefinition { name: c.name(), image: c.image(), essential: c.essential() })
+                .collect(),
+        }
+    }
+
+    fn listed(arn: &'a str, status: &'a str) -> Self {
+        let parts = task_definition_parts(arn);
+        Row {
+            task_definition_arn: Some(arn),
+            family: parts.map(|p| p.0),
+            revision: parts.map(|p| p.1),
+            status: Some(status),
+            ..Row::default()
+        }
+    }
+}
+
+/// The `aws_ecs_task_definition` table.
+#[derive(Debug)]
+pub struct EcsTaskDefinition;
+
+impl ApiTable for EcsTaskDefinition {
+    fn spec(&self) -> &TableSpec {
+        &SPEC
+    }
+
+    fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        match ctx.keys.get("task_definition_arn") {
+            Some(arns) => {
+                let arns = arns.to_vec();
+                futures::stream::iter(arns.chunks(100).map(<[String]>::to_vec).collect::<Vec<_>>())
+                    .then(move |chunk| {
+                        let ctx = ctx.clone();
+                        async move { describe_page(&ctx, chunk).await }
+                    })
+                    .boxed()
+            }
+            None => list(ctx),
+        }
+    }
+}
+
+/// Describes `arns` concurrently; unknown ones are no row.
+async fn describe_page(ctx: &FetchContext, arns: Vec<String>) -> Result<RecordBatch> {
+    let ecs = clients::ecs(ctx);
+    let described: Vec<TaskDefinition> = futures::stream::iter(arns)
+        .map(|arn| {
+            let req = ecs.describe_task_definition().task_definition(arn);
+            async move { ctx.call("ecs:DescribeTaskDefinition", req.send()).await }
+        })
+        .buffer_unordered(DEFAULT_CONCURRENCY)
+        .try_filter_map(|out| async move { Ok(out.and_then(|o| o.task_definition().cloned())) })
+        .try_collect()
+        .await?;
+    let rows: Vec<Row> = described.iter().map(Row::described).collect();
+    ctx.batch(&rows)
+}
+
+fn list(ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+    let statuses: Vec<String> = match ctx.keys.get("status") {
+        Some(s) => s.to_vec(),
+        None => vec!["ACTIVE".into(), "INACTIVE".into()],
+    };
+    let families: Vec<Option<String>> = match ctx.keys.get("family") {
+        Some(f) => f.iter().cloned().map(Some).collect(),
+        None => vec![None],
+    };
+    let detail = ctx.needs_any(DETAIL_COLUMNS);
+    async_stream::try_stream! {
+        let ecs = clients::ecs(&ctx);
+        for status in &statuses {
+            for family in &families {
+                let mut token = None;
+                loop {
+                    let req = ecs
+                        .list_task_definitions()
+                        .status(TaskDefinitionStatus::from(status.as_str()))
+                        .set_family_prefix(family.clone())
+                        .max_results(100)
+                        .set_next_token(token.take());
+                    let Some(out) = ctx.call("ecs:ListTaskDefinitions", req.send()).await? else { break };
+                    let arns = out.task_definition_arns();
+                    if detail {
+                        yield describe_page(&ctx, arns.to_vec()).await?;
+                    } else {
+                        let rows: Vec<Row> = arns.iter().map(|a| Row::listed(a, status)).collect();
+                        yield ctx.batch(&rows)?;
+                    }
+                    token = out.next_token().map(str::to_string);
+                    if token.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    .boxed()
+}

@@ -1,0 +1,95 @@
+//! Turning AWS SDK errors into one clear line that names the operation and the
+//! connection, and telling "no rows" apart from failure.
+
+use std::error::Error as StdError;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::error::Error;
+
+/// The outcome of classifying a failed call.
+#[derive(Debug)]
+pub enum Classified {
+    /// The error code is one the table treats as "no rows".
+    NotFound,
+    /// A real failure.
+    Failed(Error),
+}
+
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+];
+
+const THROTTLED: &[&str] =
+    &["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"];
+
+/// Classifies an SDK error from `operation` (`service:Operation`) on `connection`.
+pub fn classify<E, R>(
+    operation: &str,
+    connection: &str,
+    not_found: &[&str],
+    err: SdkError<E, R>,
+) -> Classified
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let operation = operation.to_string();
+    let connection = connection.to_string();
+    if let SdkError::ServiceError(service) = &err {
+        let e = service.err();
+        let code = e.code().unwrap_or("Unknown");
+        let message = e.message().unwrap_or("").to_string();
+        if not_found.contains(&code) {
+            return Classified::NotFound;
+        }
+        let detail = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
+        let failed = if ACCESS_DENIED.contains(&code) {
+            Error::AccessDenied { operation, connection, detail }
+        } else if THROTTLED.contains(&code) {
+            Error::Throttled { operation, connection, attempts: 5, detail }
+        } else {
+            Error::Api { operation, connection, detail }
+        };
+        return Classified::Failed(failed);
+    }
+    if let Some(cred) = find_source::<CredentialsError>(&err) {
+        return Classified::Failed(Error::Credentials {
+            connection,
+            detail: one_line(&DisplayErrorContext(cred).to_string()),
+        });
+    }
+    let detail = one_line(&DisplayErrorContext(&err).to_string());
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            Classified::Failed(Error::Unreachable { operation, connection, detail })
+        }
+        _ => Classified::Failed(Error::Api { operation, connection, detail }),
+    }
+}
+
+fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,175 @@
+//! `skyglue.toml`: which AWS accounts and regions, GitHub and Slack to use.
+//!
+//! The file is found as `--config FILE`, else `$SKYGLUE_CONFIG`, else
+//! `./skyglue.toml`; with none, skyglue uses the standard AWS chain and the
+//! `GITHUB_*` / `SLACK_*` environment variables. Unknown keys are an error that
+//! names the key, so a typo never silently drops an account.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// One entry per AWS account (or profile, or role).
+    #[serde(default)]
+    pub aws: Vec<AwsEntry>,
+    /// GitHub settings.
+    #[serde(default)]
+    pub github: GithubSection,
+    /// Slack settings.
+    #[serde(default)]
+    pub slack: SlackSection,
+}
+
+/// One `[[aws]]` entry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsEntry {
+    /// The connection's name, used in error messages.
+    pub name: String,
+    /// Shared-config profile to start from.
+    pub profile: Option<String>,
+    /// A role assumed through STS on top of the profile's credentials.
+    pub role_arn: Option<String>,
+    /// Regions to query; default: the profile's region.
+    pub regions: Option<Vec<String>>,
+    /// An emulator's endpoint, e.g. `http://127.0.0.1:5000`.
+    pub endpoint_url: Option<String>,
+}
+
+/// The `[github]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GithubSection {
+    /// API base URL; default `$GITHUB_API_URL`, else `https://api.github.com`.
+    pub api_url: Option<String>,
+    /// Environment variable holding the token; default `GITHUB_TOKEN`.
+    pub token_env: Option<String>,
+}
+
+/// The `[slack]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSection {
+    /// Environment variable holding the incoming-webhook URL; default `SLACK_WEBHOOK_URL`.
+    pub webhook_url_env: Option<String>,
+    /// Environment variable holding a bot token for `chat.postMessage`.
+    pub bot_token_env: Option<String>,
+    /// Channel for `chat.postMessage`.
+    pub channel: Option<String>,
+}
+
+impl Config {
+    /// Parses TOML text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    /// Reads a config file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("failed to read {}: {e}", path.display())))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Finds and loads the configuration: `explicit`, else `$SKYGLUE_CONFIG`,
+    /// else `./skyglue.toml`, else the defaults. Returns the file used, if any.
+    pub fn discover(explicit: Option<&Path>) -> Result<(Option<PathBuf>, Self)> {
+        let chosen = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => match std::env::var_os("SKYGLUE_CONFIG") {
+                Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+                _ => Some(PathBuf::from("skyglue.toml")).filter(|p| p.exists()),
+            },
+        };
+        match chosen {
+            Some(path) => {
+                let config = Self::from_file(&path)?;
+                Ok((Some(path), config))
+            }
+            None => Ok((None, Config::default())),
+        }
+    }
+
+    fn validate(&self, origin: &str) -> Result<()> {
+        let mut names = std::collections::HashSet::new();
+        for entry in &self.aws {
+            if entry.name.trim().is_empty() {
+                return Err(Error::Config(format!("{origin}: an [[aws]] entry has an empty name")));
+            }
+            if !names.insert(entry.name.as_str()) {
+                return Err(Error::Config(format!(
+                    "{origin}: two [[aws]] entries are named {:?}",
+                    entry.name
+                )));
+            }
+            if entry.regions.as_ref().is_some_and(|r| r.is_empty()) {
+                return Err(Error::Config(format!(
+                    "{origin}: [[aws]] {:?} has an empty regions list",
+                    entry.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let c = Config::parse(
+            r#"
+            [[aws]]
+            name = "prod"
+            profile = "prod"
+            role_arn = "arn:aws:iam::111111111111:role/skyglue-read"
+            regions = ["us-east-1", "us-west-2"]
+            endpoint_url = "http://127.0.0.1:5000"
+
+            [github]
+            api_url = "https://api.github.com"
+            token_env = "GITHUB_TOKEN"
+
+            [slack]
+            webhook_url_env = "SLACK_WEBHOOK_URL"
+            "#,
+            "test",
+        )
+        .expect("valid");
+        assert_eq!(c.aws.len(), 1);
+        assert_eq!(
+            c.aws[0].regions.as_deref(),
+            Some(&["us-east-1".to_string(), "us-west-2".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::parse("[[aws]]\nname = \"a\"\nregion = \"us-east-1\"\n", "skyglue.toml")
+            .expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("region"), "{msg}");
+        assert!(msg.contains("skyglue.toml"), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_names_rejected() {
+        let err = Config::parse("[[aws]]\nname = \"a\"\n[[aws]]\nname = \"a\"\n", "f").expect_err("dup");
+        assert!(err.to_string().contains("\"a\""));
+    }
+}

@@ -1,0 +1,211 @@
+//! Connections: one per AWS account x region, built from the config or from the
+//! standard AWS chain, plus the GitHub and Slack settings.
+//!
+//! Clients are cheap to build from an `SdkConfig`, so a connection keeps the
+//! config and each table makes the client it needs. The account id is asked of
+//! STS once per connection and remembered.
+
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use tokio::sync::OnceCell;
+
+use crate::aws_error::{Classified, classify};
+use crate::config::{AwsEntry, Config};
+use crate::error::{Error, Result};
+use crate::metrics::ApiCounters;
+
+/// One AWS account in one region.
+#[derive(Debug)]
+pub struct AwsConnection {
+    /// The `[[aws]]` entry's name, or `default` for the standard chain.
+    pub name: String,
+    /// The region.
+    pub region: String,
+    /// SDK settings (credentials, region, endpoint, retries).
+    pub sdk_config: SdkConfig,
+    account_id: OnceCell<String>,
+}
+
+impl AwsConnection {
+    /// A connection from a ready SDK config; the account id is looked up on first use.
+    pub fn new(name: impl Into<String>, sdk_config: SdkConfig) -> Result<Self> {
+        let name = name.into();
+        let region = sdk_config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "connection {name} has no region: set AWS_REGION, the profile's region, or regions = [...] in [[aws]]"
+                ))
+            })?;
+        Ok(Self { name, region, sdk_config, account_id: OnceCell::new() })
+    }
+
+    /// `name/region`, as error messages show it.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.name, self.region)
+    }
+
+    /// The account id, from STS `GetCallerIdentity` (asked once).
+    pub async fn account_id(&self) -> Result<String> {
+        self.account_id
+            .get_or_try_init(|| async {
+                let sts = aws_sdk_sts::Client::new(&self.sdk_config);
+                let out = sts.get_caller_identity().send().await.map_err(|e| {
+                    match classify("sts:GetCallerIdentity", &self.label(), &[], e) {
+                        Classified::Failed(err) => err,
+                        Classified::NotFound => Error::Api {
+                            operation: "sts:GetCallerIdentity".into(),
+                            connection: self.label(),
+                            detail: "not found".into(),
+                        },
+                    }
+                })?;
+                out.account().map(str::to_string).ok_or_else(|| Error::Api {
+                    operation: "sts:GetCallerIdentity".into(),
+                    connection: self.label(),
+                    detail: "the response has no account".into(),
+                })
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Everything skyglue can talk to.
+#[derive(Debug, Default)]
+pub struct Connections {
+    /// AWS account x region pairs.
+    pub aws: Vec<Arc<AwsConnection>>,
+    /// GitHub API settings.
+    pub github: GithubSettings,
+    /// Slack settings.
+    pub slack: SlackSettings,
+    /// Session-wide API counters.
+    pub counters: Arc<ApiCounters>,
+}
+
+/// Resolved GitHub settings.
+#[derive(Debug, Clone, Default)]
+pub struct GithubSettings {
+    /// API base URL.
+    pub api_url: String,
+    /// Token, if any.
+    pub token: Option<String>,
+}
+
+/// Resolved Slack settings.
+#[derive(Debug, Clone, Default)]
+pub struct SlackSettings {
+    /// Incoming-webhook URL, if any.
+    pub webhook_url: Option<String>,
+    /// Bot token for `chat.postMessage`, if any.
+    pub bot_token: Option<String>,
+    /// Channel for `chat.postMessage`.
+    pub channel: Option<String>,
+}
+
+/// Retries: a few attempts with full-jitter backoff, so a throttled page
+/// recovers but an unreachable endpoint fails within seconds.
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(5).with_initial_backoff(std::time::Duration::from_millis(200))
+}
+
+impl Connections {
+    /// Builds every connection the config names (the standard AWS chain when it names none).
+    pub async fn from_config(config: &Config) -> Result<Self> {
+        let mut aws = Vec::new();
+        if config.aws.is_empty() {
+            let sdk =
+                aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config()).load().await;
+            aws.push(Arc::new(AwsConnection::new("default", sdk)?));
+        } else {
+            for entry in &config.aws {
+                for conn in connections_for(entry).await? {
+                    aws.push(Arc::new(conn));
+                }
+            }
+        }
+        Ok(Self {
+            aws,
+            github: github_settings(config),
+            slack: slack_settings(config),
+            counters: Arc::default(),
+        })
+    }
+
+    /// Connections built by the caller (an embedding program, a test).
+    pub fn from_aws(aws: Vec<AwsConnection>) -> Self {
+        Self { aws: aws.into_iter().map(Arc::new).collect(), ..Self::default() }
+    }
+}
+
+async fn connections_for(entry: &AwsEntry) -> Result<Vec<AwsConnection>> {
+    let loader = || {
+        let mut l = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+        if let Some(p) = &entry.profile {
+            l = l.profile_name(p);
+        }
+        if let Some(u) = &entry.endpoint_url {
+            l = l.endpoint_url(u);
+        }
+        l
+    };
+    let regions = match &entry.regions {
+        Some(r) => r.clone(),
+        None => {
+            let base = loader().load().await;
+            match base.region() {
+                Some(r) => vec![r.to_string()],
+                None => {
+                    return Err(Error::Config(format!(
+                        "[[aws]] {:?} has no regions and its profile names no region: add regions = [\"us-east-1\"]",
+                        entry.name
+                    )));
+                }
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for region in regions {
+        let mut sdk = loader().region(Region::new(region.clone())).load().await;
+        if let Some(role) = &entry.role_arn {
+            let provider =
+                AssumeRoleProvider::builder(role).session_name("skyglue").configure(&sdk).build().await;
+            sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+        }
+        out.push(AwsConnection::new(entry.name.clone(), sdk)?);
+    }
+    Ok(out)
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn github_settings(config: &Config) -> GithubSettings {
+    let token_env = config.github.token_env.as_deref().unwrap_or("GITHUB_TOKEN");
+    GithubSettings {
+        api_url: config
+            .github
+            .api_url
+            .clone()
+            .or_else(|| env_nonempty("GITHUB_API_URL"))
+            .unwrap_or_else(|| "https://api.github.com".into()),
+        token: env_nonempty(token_env),
+    }
+}
+
+fn slack_settings(config: &Config) -> SlackSettings {
+    let webhook_env = config.slack.webhook_url_env.as_deref().unwrap_or("SLACK_WEBHOOK_URL");
+    let bot_env = config.slack.bot_token_env.as_deref().unwrap_or("SLACK_BOT_TOKEN");
+    SlackSettings {
+        webhook_url: env_nonempty(webhook_env),
+        bot_token: env_nonempty(bot_env),
+        channel: config.slack.channel.clone().or_else(|| env_nonempty("SLACK_CHANNEL")),
+    }
+}

@@ -1,0 +1,71 @@
+//! The `Engine`: connections plus registered tables, ready to put on a
+//! DataFusion `SessionContext` (yours or a new one).
+
+use std::sync::Arc;
+
+use datafusion::error::Result as DfResult;
+use datafusion::execution::config::SessionConfig;
+use datafusion::prelude::SessionContext;
+
+use crate::config::Config;
+use crate::connection::Connections;
+use crate::error::Result;
+use crate::functions;
+use crate::provider::ApiTableProvider;
+use crate::registry::Registry;
+
+/// Connections and tables, registered on any `SessionContext`.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    connections: Arc<Connections>,
+    registry: Registry,
+}
+
+impl Engine {
+    /// An engine over ready connections.
+    pub fn new(connections: Connections, registry: Registry) -> Self {
+        Self { connections: Arc::new(connections), registry }
+    }
+
+    /// Builds the connections `config` names.
+    pub async fn from_config(config: &Config, registry: Registry) -> Result<Self> {
+        Ok(Self::new(Connections::from_config(config).await?, registry))
+    }
+
+    /// The connections.
+    pub fn connections(&self) -> &Arc<Connections> {
+        &self.connections
+    }
+
+    /// The registered tables and views.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Registers every table, view and function on `ctx`.
+    pub async fn register(&self, ctx: &SessionContext) -> DfResult<()> {
+        for udf in functions::all() {
+            ctx.register_udf(udf);
+        }
+        for table in self.registry.tables() {
+            let provider = ApiTableProvider::new(table.clone(), self.connections.clone());
+            ctx.register_table(table.spec().name, Arc::new(provider))?;
+        }
+        for view in self.registry.views() {
+            ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {}", view.name, view.sql)).await?;
+        }
+        Ok(())
+    }
+
+    /// A new `SessionContext` with skyglue's settings and everything registered.
+    pub async fn session(&self) -> DfResult<SessionContext> {
+        let ctx = SessionContext::new_with_config(session_config());
+        self.register(&ctx).await?;
+        Ok(ctx)
+    }
+}
+
+/// The session settings skyglue recommends.
+pub fn session_config() -> SessionConfig {
+    SessionConfig::new().with_information_schema(true)
+}

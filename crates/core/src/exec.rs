@@ -1,0 +1,280 @@
+//! `ApiScanExec`: the leaf execution plan every API table shares.
+//!
+//! It fans out over the scan's connections concurrently, tags each page with
+//! `account_id` and `region`, applies the pushed filters exactly (so DataFusion
+//! can drop its own filter and push `LIMIT` down), projects, and stops paging as
+//! soon as the limit is met: dropping the inner streams cancels their requests.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringViewArray};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties,
+    ReplaceChildrenOptions, SendableRecordBatchStream,
+};
+use futures::stream::{BoxStream, Stream, StreamExt};
+
+use crate::connection::{AwsConnection, Connections};
+use crate::error::{Error, Result};
+use crate::keys::KeyValues;
+use crate::metrics::ScanMetrics;
+use crate::spec::{Scope, TableSpec};
+use crate::table::{ApiTable, FetchContext};
+
+/// Everything a scan was planned with.
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
+    /// The table.
+    pub table: Arc<dyn ApiTable>,
+    /// Its spec.
+    pub spec: Arc<TableSpec>,
+    /// All connections.
+    pub connections: Arc<Connections>,
+    /// The AWS connections left after pruning on `region`.
+    pub targets: Vec<Arc<AwsConnection>>,
+    /// Key values pushed into API parameters.
+    pub keys: KeyValues,
+    /// Pushed filters, evaluated exactly on each full-width page.
+    pub filters: Vec<Arc<dyn PhysicalExpr>>,
+    /// Output column indices into the full schema.
+    pub projection: Option<Vec<usize>>,
+    /// Columns read by the projection and the filters.
+    pub columns: Arc<HashSet<String>>,
+    /// Row limit.
+    pub limit: Option<usize>,
+}
+
+/// The leaf plan of an API table scan.
+#[derive(Debug)]
+pub struct ApiScanExec {
+    plan: ScanPlan,
+    schema: SchemaRef,
+    props: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl ApiScanExec {
+    /// A scan producing `schema` (the projected schema).
+    pub fn new(plan: ScanPlan, schema: SchemaRef) -> Self {
+        let props = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Self { plan, schema, props, metrics: ExecutionPlanMetricsSet::new() }
+    }
+
+    /// The planned scan.
+    pub fn scan_plan(&self) -> &ScanPlan {
+        &self.plan
+    }
+}
+
+impl DisplayAs for ApiScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "ApiScan: table={}", self.plan.spec.name)?;
+        if self.plan.spec.scope == Scope::Aws {
+            write!(f, ", connections={}", self.plan.targets.len())?;
+        }
+        if !self.plan.keys.is_empty() {
+            write!(f, ", keys=[{}]", self.plan.keys)?;
+        }
+        if !self.plan.filters.is_empty() {
+            let exprs: Vec<String> = self.plan.filters.iter().map(|e| e.to_string()).collect();
+            write!(f, ", filters=[{}]", exprs.join(", "))?;
+        }
+        if let Some(limit) = self.plan.limit {
+            write!(f, ", limit={limit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for ApiScanExec {
+    fn name(&self) -> &str {
+        "ApiScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        datafusion::physical_plan::apply_expression_roots(self.plan.filters.iter(), f)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn execute(&self, partition: usize, _ctx: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+        let scan = ScanMetrics::new(&self.metrics, self.plan.connections.counters.clone());
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let plan = self.plan.clone();
+        let pages = source_pages(&plan, &scan);
+        let stream = ScanStream { pages, plan, remaining: self.plan.limit, scan, baseline };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
+    }
+}
+
+/// Full-width pages from every target, merged as they arrive.
+fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Result<RecordBatch>> {
+    let context = |aws: Option<Arc<AwsConnection>>| FetchContext {
+        spec: plan.spec.clone(),
+        aws,
+        connections: plan.connections.clone(),
+        keys: plan.keys.clone(),
+        columns: plan.columns.clone(),
+        limit: plan.limit,
+        metrics: scan.clone(),
+    };
+    match plan.spec.scope {
+        Scope::Global => plan.table.fetch(context(None)),
+        Scope::Aws => {
+            let streams = plan.targets.iter().map(|conn| {
+                connection_pages(
+                    plan.table.clone(),
+                    plan.spec.schema(),
+                    plan.keys.clone(),
+                    context(Some(conn.clone())),
+                )
+            });
+            futures::stream::select_all(streams).boxed()
+        }
+    }
+}
+
+/// One connection's pages, with `account_id` and `region` in front.
+fn connection_pages(
+    table: Arc<dyn ApiTable>,
+    schema: SchemaRef,
+    keys: KeyValues,
+    ctx: FetchContext,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let conn = ctx.aws().clone();
+    let accounts = keys.get("account_id").map(<[String]>::to_vec);
+    let stream = futures::stream::once(async move {
+        let account = conn.account_id().await?;
+        if accounts.is_some_and(|a| !a.contains(&account)) {
+            return Ok(futures::stream::empty().boxed());
+        }
+        let region = conn.region.clone();
+        let pages = table.fetch(ctx).map(move |page| {
+            let page = page?;
+            let n = page.num_rows();
+            let mut columns: Vec<ArrayRef> = vec![
+                Arc::new(StringViewArray::from(vec![account.as_str(); n])),
+                Arc::new(StringViewArray::from(vec![region.as_str(); n])),
+            ];
+            columns.extend(page.columns().iter().cloned());
+            RecordBatch::try_new(schema.clone(), columns)
+                .map_err(|source| Error::Convert { table: "connection columns".into(), source })
+        });
+        Ok::<_, Error>(pages.boxed())
+    });
+    stream
+        .map(|r| match r {
+            Ok(pages) => pages,
+            Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+        })
+        .flatten()
+        .boxed()
+}
+
+/// Filters, projects and limits the merged pages.
+struct ScanStream {
+    pages: BoxStream<'static, Result<RecordBatch>>,
+    plan: ScanPlan,
+    remaining: Option<usize>,
+    scan: ScanMetrics,
+    baseline: BaselineMetrics,
+}
+
+impl ScanStream {
+    fn finish_page(&mut self, page: RecordBatch) -> DfResult<Option<RecordBatch>> {
+        self.scan.page(page.num_rows());
+        let mut batch = page;
+        for filter in &self.plan.filters {
+            let mask = filter.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let mask = mask
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .ok_or_else(|| DataFusionError::Internal("filter did not return booleans".into()))?;
+            batch = filter_record_batch(&batch, mask)?;
+        }
+        if let Some(indices) = &self.plan.projection {
+            batch = batch.project(indices)?;
+        }
+        if let Some(remaining) = self.remaining.as_mut() {
+            if batch.num_rows() > *remaining {
+                batch = batch.slice(0, *remaining);
+            }
+            *remaining -= batch.num_rows();
+        }
+        Ok((batch.num_rows() > 0).then_some(batch))
+    }
+}
+
+impl Stream for ScanStream {
+    type Item = DfResult<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if self.remaining == Some(0) {
+                return Poll::Ready(None);
+            }
+            let this = &mut *self;
+            let polled = this.scan.scope(|| this.pages.poll_next_unpin(cx));
+            let page = match polled {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
+                Poll::Ready(Some(Ok(page))) => page,
+            };
+            match self.finish_page(page) {
+                Ok(Some(batch)) => {
+                    self.baseline.record_output(batch.num_rows());
+                    return Poll::Ready(Some(Ok(batch)));
+                }
+                Ok(None) => continue,
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Key-column analysis: which filters become API parameters.
+//!
+//! A filter of the form `col = 'x'`, `'x' = col`, `col IN ('x', 'y')` or an `OR`
+//! of equalities on one column gives that column a finite set of values. The
+//! scan hands those values to the table's fetch function (for example, as
+//! `repositoryName` or `taskDefinition`), so it asks the API for exactly those
+//! rows instead of listing everything.
+
+use std::collections::BTreeMap;
+
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+
+/// The values each key column is constrained to, as the query states them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyValues {
+    values: BTreeMap<String, Vec<String>>,
+}
+
+impl KeyValues {
+    /// No constraints.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The values of `column`, if the query constrains it.
+    pub fn get(&self, column: &str) -> Option<&[String]> {
+        self.values.get(column).map(Vec::as_slice)
+    }
+
+    /// Whether the query constrains `column`.
+    pub fn contains(&self, column: &str) -> bool {
+        self.values.contains_key(column)
+    }
+
+    /// Constrains `column` to `values`; a second constraint keeps the intersection.
+    pub fn insert(&mut self, column: &str, mut values: Vec<String>) {
+        values.sort();
+        values.dedup();
+        match self.values.get_mut(column) {
+            Some(existing) => existing.retain(|v| values.contains(v)),
+            None => {
+                self.values.insert(column.to_string(), values);
+            }
+        }
+    }
+
+    /// Whether there are no constraints at all.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The constrained columns and their values.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<String>)> {
+        self.values.iter()
+    }
+}
+
+impl std::fmt::Display for KeyValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .values
+            .iter()
+            .map(|(col, vals)| {
+                if vals.len() <= 5 {
+                    format!("{col} IN ({})", vals.join(", "))
+                } else {
+                    format!("{col} IN ({} values)", vals.len())
+                }
+            })
+            .collect();
+        write!(f, "{}", parts.join(" AND "))
+    }
+}
+
+/// If `expr` constrains one column to a finite set of text values, returns both.
+pub fn column_values(expr: &Expr) -> Option<(String, Vec<String>)> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
+            match (column_name(left), literal_text(right)) {
+                (Some(col), Some(v)) => Some((col, vec![v])),
+                _ => match (column_name(right), literal_text(left)) {
+                    (Some(col), Some(v)) => Some((col, vec![v])),
+                    _ => None,
+                },
+            }
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+            let (lc, mut lv) = column_values(left)?;
+            let (rc, rv) = column_values(right)?;
+            (lc == rc).then(|| {
+                lv.extend(rv);
+                (lc, lv)
+            })
+        }
+        Expr::InList(in_list) if !in_list.negated => {
+            let col = column_name(&in_list.expr)?;
+            let values = in_list.list.iter().map(literal_text).collect::<Option<Vec<_>>>()?;
+            Some((col, values))
+        }
+        _ => None,
+    }
+}
+
+fn column_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Column(c) => Some(c.name.clone()),
+        Expr::Cast(c) => column_name(&c.expr),
+        Expr::TryCast(c) => column_name(&c.expr),
+        _ => None,
+    }
+}
+
+fn literal_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)),
+            _,
+        ) => Some(s.clone()),
+        Expr::Cast(c) => literal_text(&c.expr),
+        Expr::TryCast(c) => literal_text(&c.expr),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn equality_either_side() {
+        assert_eq!(
+            column_values(&col("repository_name").eq(lit("web"))),
+            Some(("repository_name".into(), vec!["web".into()]))
+        );
+        assert_eq!(
+            column_values(&lit("web").eq(col("repository_name"))),
+            Some(("repository_name".into(), vec!["web".into()]))
+        );
+    }
+
+    #[test]
+    fn in_list_and_or_chain() {
+        let e = col("family").in_list(vec![lit("a"), lit("b")], false);
+        assert_eq!(column_values(&e), Some(("family".into(), vec!["a".into(), "b".into()])));
+        let e = col("family").eq(lit("a")).or(col("family").eq(lit("b")));
+        assert_eq!(column_values(&e), Some(("family".into(), vec!["a".into(), "b".into()])));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_finite_set() {
+        assert_eq!(column_values(&col("family").in_list(vec![lit("a")], true)), None);
+        assert_eq!(column_values(&col("family").gt(lit("a"))), None);
+        assert_eq!(column_values(&col("a").eq(lit("x")).or(col("b").eq(lit("y")))), None);
+        assert_eq!(column_values(&col("revision").eq(lit(3))), None);
+    }
+
+    #[test]
+    fn second_constraint_intersects() {
+        let mut k = KeyValues::new();
+        k.insert("family", vec!["a".into(), "b".into()]);
+        k.insert("family", vec!["b".into(), "c".into()]);
+        assert_eq!(k.get("family"), Some(&["b".to_string()][..]));
+    }
+}

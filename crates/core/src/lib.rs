@@ -1,0 +1,36 @@
+//! skyglue's core: the API-table framework.
+//!
+//! A table is a [`TableSpec`] (name, columns with descriptions, key columns)
+//! plus one paginated fetch function ([`ApiTable::fetch`]). The framework turns
+//! it into a DataFusion table that fans out over every AWS connection, pushes
+//! key filters into API parameters, stops paging at `LIMIT`, and records API
+//! metrics that `EXPLAIN ANALYZE` shows.
+//!
+//! The [`Engine`] holds the connections and registers the tables on a
+//! DataFusion `SessionContext`.
+
+pub mod aws_error;
+pub mod config;
+pub mod connection;
+pub mod engine;
+pub mod error;
+pub mod exec;
+pub mod functions;
+pub mod keys;
+pub mod metrics;
+pub mod provider;
+pub mod registry;
+pub mod rows;
+pub mod spec;
+pub mod table;
+
+pub use config::Config;
+pub use connection::{AwsConnection, Connections};
+pub use engine::{Engine, session_config};
+pub use error::{Error, Result};
+pub use keys::KeyValues;
+pub use metrics::{ApiCounters, AttemptCounter, ScanMetrics};
+pub use registry::{Registry, View};
+pub use rows::micros;
+pub use spec::{ColumnSpec, Key, Scope, TableSpec};
+pub use table::{ApiTable, FetchContext};

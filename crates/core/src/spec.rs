@@ -1,0 +1,146 @@
+//! Declarative table specs: what a table is called, what its columns mean, and
+//! which columns the API can filter on.
+//!
+//! A spec is data, not code. The framework reads it to build the Arrow schema,
+//! to decide which filters it can push into API parameters, to reject queries
+//! that miss a required key, and to describe the table in the REPL.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+
+/// Whether a column can be pushed into the API call, and whether it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Not a key: filtered by DataFusion after the fetch.
+    No,
+    /// The API accepts it as a parameter; without it the table lists everything.
+    Optional,
+    /// The API cannot list without it: a query must constrain it.
+    Required,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    /// SQL name, following Steampipe's naming.
+    pub name: &'static str,
+    /// Arrow type.
+    pub data_type: DataType,
+    /// One line shown by `\d TABLE` in the REPL.
+    pub description: &'static str,
+    /// Key-column role.
+    pub key: Key,
+}
+
+impl ColumnSpec {
+    /// A column that is not a key.
+    pub fn new(name: &'static str, data_type: DataType, description: &'static str) -> Self {
+        Self { name, data_type, description, key: Key::No }
+    }
+
+    /// Marks the column as an optional key (pushed into API parameters).
+    pub fn optional_key(mut self) -> Self {
+        self.key = Key::Optional;
+        self
+    }
+
+    /// Marks the column as a required key.
+    pub fn required_key(mut self) -> Self {
+        self.key = Key::Required;
+        self
+    }
+}
+
+/// Where a table's rows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every AWS connection (account x region): the framework fans out and fills
+    /// the `account_id` and `region` columns.
+    Aws,
+    /// One global source (GitHub, say): fetched once.
+    Global,
+}
+
+/// A table, declared.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// SQL name.
+    pub name: &'static str,
+    /// One line shown by `\d` in the REPL.
+    pub description: &'static str,
+    /// Where rows come from.
+    pub scope: Scope,
+    /// The table's own columns; for [`Scope::Aws`] the framework puts
+    /// `account_id` and `region` in front of them.
+    pub columns: Vec<ColumnSpec>,
+    /// API error codes that mean "no rows" rather than failure
+    /// (`RepositoryNotFoundException` when a key names a repository that is gone).
+    pub not_found_codes: &'static [&'static str],
+}
+
+impl TableSpec {
+    /// The columns the framework adds to every AWS table.
+    pub fn connection_columns() -> Vec<ColumnSpec> {
+        vec![
+            ColumnSpec::new("account_id", DataType::Utf8View, "The AWS account the row came from."),
+            ColumnSpec::new("region", DataType::Utf8View, "The AWS region the row came from."),
+        ]
+    }
+
+    /// Every column the user sees, in order.
+    pub fn all_columns(&self) -> Vec<ColumnSpec> {
+        match self.scope {
+            Scope::Aws => {
+                let mut cols = Self::connection_columns();
+                cols.extend(self.columns.iter().cloned());
+                cols
+            }
+            Scope::Global => self.columns.clone(),
+        }
+    }
+
+    /// The schema of the table as SQL sees it.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(fields_schema(&self.all_columns()))
+    }
+
+    /// The schema of one page as the fetch function builds it (no connection columns).
+    pub fn page_schema(&self) -> SchemaRef {
+        Arc::new(fields_schema(&self.columns))
+    }
+
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<ColumnSpec> {
+        self.all_columns().into_iter().find(|c| c.name == name)
+    }
+}
+
+fn fields_schema(cols: &[ColumnSpec]) -> Schema {
+    Schema::new(cols.iter().map(|c| Field::new(c.name, c.data_type.clone(), true)).collect::<Vec<_>>())
+}
+
+/// Text column type: `Utf8View`, so join keys from SQL literals arrive without casts.
+pub fn text() -> DataType {
+    DataType::Utf8View
+}
+
+/// UTC timestamp column type (microseconds).
+pub fn timestamp() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// A list of text.
+pub fn text_list() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(text(), true)))
+}
+
+/// A list of structs with these fields.
+pub fn struct_list(fields: Vec<Field>) -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Struct(Fields::from(fields)), true)))
+}
+
+/// A nullable struct field, for [`struct_list`].
+pub fn field(name: &str, data_type: DataType) -> Field {
+    Field::new(name, data_type, true)
+}

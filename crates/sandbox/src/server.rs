@@ -1,0 +1,270 @@
+//! The HTTP server: one loopback port answers AWS (`POST /`, routed by `X-Amz-Target`
+//! for ECR and ECS, by the form's `Action` for STS), GitHub (`/repos/...`), Slack and the
+//! sandbox's own `/_sandbox/...` endpoints.
+//!
+//! Every AWS call is counted, delayed by the configured latency, throttled and checked
+//! for an injected fault, in that order, before it reaches its handler.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::aws::{AwsError, Caller, caller, json_response};
+use crate::config::{BucketSpec, SandboxConfig};
+use crate::state::State;
+use crate::world::World;
+use crate::{Error, ecr, ecs, github, slack, sts};
+
+/// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.
+#[derive(Debug)]
+pub struct Sandbox {
+    state: Arc<State>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Serves `world` on a free port of 127.0.0.1, on the current tokio runtime.
+    pub async fn start(world: World, config: SandboxConfig) -> Result<Sandbox, Error> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(Error::Bind)?;
+        let addr = listener.local_addr().map_err(Error::Bind)?;
+        let state = Arc::new(State::new(world, config, format!("http://{addr}")));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+            // Errors here only mean the listener died; nothing can be done about it.
+            let _ = serve.await;
+        });
+        Ok(Sandbox { state, addr, stop: Some(stop), task: Some(task) })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`: the AWS endpoint URL for ECR, ECS and STS.
+    pub fn endpoint_url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// The GitHub API base URL (the same server).
+    pub fn github_api_url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// The Slack incoming-webhook URL.
+    pub fn slack_webhook_url(&self) -> String {
+        format!("{}/slack/webhook", self.state.base_url)
+    }
+
+    /// Calls per operation since start or the last reset (throttled calls included),
+    /// keyed like `ecr:DescribeImages`, `ecs:DescribeServices`, `sts:AssumeRole`,
+    /// `github:GetCommit`, `github:ListCommits`, `slack:Webhook`.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.state.counters.calls()
+    }
+
+    /// The calls that were throttled (403/429/ThrottlingException), per operation.
+    pub fn throttled_calls(&self) -> BTreeMap<String, u64> {
+        self.state.counters.throttled_calls()
+    }
+
+    /// Forgets all call counts (injected faults count from here again).
+    pub fn reset_calls(&self) {
+        self.state.counters.reset();
+    }
+
+    /// A copy of the world as it is now, deletions included.
+    pub fn world_snapshot(&self) -> World {
+        self.state.world().clone()
+    }
+
+    /// The Slack messages accepted so far, in order.
+    pub fn slack_messages(&self) -> Vec<Value> {
+        self.state.slack.lock().unwrap_or_else(|e| e.into_inner()).messages.clone()
+    }
+
+    /// Environment variables that point skyglue (or any AWS SDK, GitHub and Slack
+    /// client) at this sandbox, as the first account in its first region.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let world = self.state.world();
+        let first = world.accounts.first();
+        let key = first.map(|a| a.access_key_id.clone()).unwrap_or_default();
+        let region = first
+            .and_then(|a| a.regions.first())
+            .map_or_else(|| "us-east-1".to_owned(), |r| r.region.clone());
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint_url()),
+            ("AWS_ACCESS_KEY_ID", key),
+            ("AWS_SECRET_ACCESS_KEY", "sandbox".to_owned()),
+            ("AWS_REGION", region),
+            ("GITHUB_API_URL", self.github_api_url()),
+            ("GITHUB_TOKEN", "sandbox".to_owned()),
+            ("SLACK_WEBHOOK_URL", self.slack_webhook_url()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// Stops the server and waits (briefly) for open connections to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/", post(aws))
+        .route("/_sandbox/calls", get(calls))
+        .route("/_sandbox/throttled", get(throttled))
+        .route("/_sandbox/reset_calls", post(reset_calls))
+        .route("/repos/{owner}/{repo}", get(github::get_repo))
+        .route("/repos/{owner}/{repo}/commits", get(github::list_commits))
+        .route("/repos/{owner}/{repo}/commits/{reference}", get(github::get_commit))
+        .route("/slack/webhook", post(slack::webhook))
+        .route("/api/chat.postMessage", post(slack::post_message))
+        .with_state(state)
+}
+
+async fn calls(AxState(state): AxState<Arc<State>>) -> Response {
+    axum::Json(state.counters.calls()).into_response()
+}
+
+async fn throttled(AxState(state): AxState<Arc<State>>) -> Response {
+    axum::Json(state.counters.throttled_calls()).into_response()
+}
+
+async fn reset_calls(AxState(state): AxState<Arc<State>>) -> Response {
+    state.counters.reset();
+    axum::Json(json!({"ok": true})).into_response()
+}
+
+/// Which AWS service a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Ecr,
+    Ecs,
+    Sts,
+}
+
+async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let who = caller(&state.world(), &headers);
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let Some(target) = target else {
+        return sts_request(&state, &who, &body).await;
+    };
+    let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
+    let service = match prefix {
+        "AmazonEC2ContainerRegistry_V20150921" => Service::Ecr,
+        "AmazonEC2ContainerServiceV20141113" => Service::Ecs,
+        _ => {
+            let e = AwsError::new("UnknownOperationException", format!("unknown target {target}"));
+            return e.into_json_response();
+        }
+    };
+    if let Err(e) = admit(&state, &who, service, op).await {
+        return e.into_json_response();
+    }
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return AwsError::new("SerializationException", e.to_string()).into_json_response();
+            }
+        }
+    };
+    let result = {
+        let mut world = state.world();
+        match service {
+            Service::Ecr => ecr::handle(&mut world, &who, op, &input),
+            _ => ecs::handle(&mut world, &who, op, &input),
+        }
+    };
+    match result {
+        Ok(out) => json_response(&out),
+        Err(e) => e.into_json_response(),
+    }
+}
+
+async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
+    let form = sts::parse_form(&String::from_utf8_lossy(body));
+    let action = form.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
+    if let Err(e) = admit(state, who, Service::Sts, &action).await {
+        return sts::xml_error(e);
+    }
+    let result = sts::handle(&state.world(), who, &action, &form);
+    match result {
+        Ok(xml) => sts::xml_response(xml),
+        Err(e) => sts::xml_error(e),
+    }
+}
+
+/// Counts the call, waits the configured latency, then applies throttling and faults.
+async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<(), AwsError> {
+    let prefix = match service {
+        Service::Ecr => "ecr",
+        Service::Ecs => "ecs",
+        Service::Sts => "sts",
+    };
+    let key = format!("{prefix}:{op}");
+    let n = state.counters.count(&key);
+    if !state.config.latency.is_zero() {
+        tokio::time::sleep(state.config.latency).await;
+    }
+    let bucket = match service {
+        Service::Ecs if state.config.ecs_throttling => ecs::bucket(op, &state.config.ecs_buckets),
+        Service::Ecr => {
+            state.config.ecr_rate_per_sec.map(|rate| ("ecr", BucketSpec::new(rate.max(1.0), rate)))
+        }
+        _ => None,
+    };
+    if let Some((name, spec)) = bucket
+        && !state.throttle.take(&who.account, &who.region, name, spec)
+    {
+        state.counters.throttled(&key);
+        return Err(AwsError::throttled());
+    }
+    if let Some(fault) = state.fault(&key, n) {
+        return Err(AwsError {
+            status: fault.status,
+            code: fault.error_type.clone(),
+            message: fault.message.clone(),
+        });
+    }
+    Ok(())
+}
