@@ -49,6 +49,22 @@ fn gate(state: &State, op: &str) -> Result<RateHeaders, Box<Response>> {
     Ok(headers(budget, budget - w.used, reset_epoch))
 }
 
+/// `GET /rate_limit`: the budget's state; free, like on GitHub.
+pub(crate) async fn rate_limit(AxState(state): AxState<Arc<State>>) -> Response {
+    let w = state.github.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    let (limit, used, reset) = match (state.config.github_budget, w.resets_at) {
+        (Some(budget), Some(r)) if r > now => {
+            let wait = r.saturating_duration_since(now).as_secs_f64().ceil() as i64;
+            (budget, w.used.min(budget), Utc::now().timestamp() + wait)
+        }
+        (Some(budget), _) => (budget, 0, Utc::now().timestamp()),
+        (None, _) => (5000, 0, Utc::now().timestamp() + 3600),
+    };
+    let core = json!({"limit": limit, "remaining": limit - used, "reset": reset, "used": used});
+    axum::Json(json!({"resources": {"core": core}, "rate": core})).into_response()
+}
+
 fn headers(limit: u64, remaining: u64, reset: i64) -> RateHeaders {
     vec![
         ("x-ratelimit-limit", limit.to_string()),

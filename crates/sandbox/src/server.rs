@@ -151,6 +151,7 @@ fn router(state: Arc<State>) -> Router {
         .route("/_sandbox/calls", get(calls))
         .route("/_sandbox/throttled", get(throttled))
         .route("/_sandbox/reset_calls", post(reset_calls))
+        .route("/rate_limit", get(github::rate_limit))
         .route("/repos/{owner}/{repo}", get(github::get_repo))
         .route("/repos/{owner}/{repo}/commits", get(github::list_commits))
         .route("/repos/{owner}/{repo}/commits/{reference}", get(github::get_commit))

@@ -1,0 +1,41 @@
+//! skyglue: SQL over cloud APIs, as a library.
+//!
+//! An embedding program builds an [`Engine`] from a [`Config`] (or from
+//! connections it makes itself) and registers skyglue's tables, views and
+//! functions on its own DataFusion `SessionContext`:
+//!
+//! ```no_run
+//! use datafusion::prelude::SessionContext;
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! // skyglue.toml, $SKYGLUE_CONFIG, or the standard AWS chain.
+//! let (_, config) = skyglue::Config::discover(None)?;
+//! let engine = skyglue::engine(&config).await?;
+//!
+//! let ctx = SessionContext::new();
+//! engine.register(&ctx).await?;
+//! ctx.sql("SELECT account_id, region, service_name FROM aws_ecs_service")
+//!     .await?
+//!     .show()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod output;
+pub mod sandbox;
+
+pub use skyglue_core::{
+    ApiTable, ColumnSpec, Config, Connections, Engine, Error, FetchContext, Key, Registry, Scope, TableSpec,
+    View,
+};
+
+/// Every table and view skyglue ships.
+pub fn registry() -> Registry {
+    skyglue_aws::registry()
+}
+
+/// An engine with every shipped table, over the connections `config` names.
+pub async fn engine(config: &Config) -> skyglue_core::Result<Engine> {
+    Engine::from_config(config, registry()).await
+}
