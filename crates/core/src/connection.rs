@@ -17,6 +17,7 @@ use crate::aws_error::{Classified, classify};
 use crate::config::{AwsEntry, Config};
 use crate::error::{Error, Result};
 use crate::metrics::ApiCounters;
+use crate::throttle::Throttle;
 
 /// One AWS account in one region.
 #[derive(Debug)]
@@ -87,6 +88,8 @@ pub struct Connections {
     pub slack: SlackSettings,
     /// Session-wide API counters.
     pub counters: Arc<ApiCounters>,
+    /// Client-side rate limits per connection and bucket.
+    pub throttle: Arc<Throttle>,
 }
 
 /// Resolved GitHub settings.
@@ -135,6 +138,7 @@ impl Connections {
             github: github_settings(config),
             slack: slack_settings(config),
             counters: Arc::default(),
+            throttle: Arc::default(),
         })
     }
 

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod rows;
 pub mod spec;
 pub mod table;
+pub mod throttle;
 
 pub use config::Config;
 pub use connection::{AwsConnection, Connections};

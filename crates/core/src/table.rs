@@ -92,11 +92,15 @@ impl FetchContext {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: Debug + Send + Sync + 'static,
     {
+        let label = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
+        let waited = self.connections.throttle.acquire(&label, operation).await;
+        if !waited.is_zero() {
+            self.metrics.throttle_wait(waited);
+        }
         self.metrics.call();
         match request.await {
             Ok(v) => Ok(Some(v)),
             Err(e) => {
-                let label = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
                 match classify(operation, &label, self.spec.not_found_codes, e) {
                     Classified::NotFound => Ok(None),
                     Classified::Failed(err) => Err(err),

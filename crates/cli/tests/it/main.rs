@@ -1,0 +1,12 @@
+//! skyglue's integration tests: one binary, one module per concern.
+//!
+//! `sandbox_*` modules run the real AWS SDK against the in-process sandbox
+//! (pagination, limits, throttling, faults, call counts); `moto` runs it
+//! against moto's server (the real protocol, two accounts via AssumeRole).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod moto;
+mod sandbox_errors;
+mod sandbox_framework;
+mod sandbox_pagination;
+mod support;

@@ -1,0 +1,1 @@
+//! Tests against moto's server (being written).

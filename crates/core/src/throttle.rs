@@ -1,0 +1,129 @@
+//! Client-side rate limits, so skyglue stays under the APIs' throttles instead
+//! of bouncing off them.
+//!
+//! ECS publishes token buckets per account and region, shared by groups of
+//! operations (../shared/research/api-limits.md, A2); ECR publishes none for
+//! the read APIs, so it gets a configurable rate. Each (connection, bucket)
+//! pair has one limiter; [`Throttle::acquire`] waits for a token and says how
+//! long it waited, which the scan metrics record.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+/// A bucket: capacity (burst) and refill per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    /// Name, for display.
+    pub name: &'static str,
+    /// Burst capacity.
+    pub burst: u32,
+    /// Sustained requests per second.
+    pub per_second: u32,
+}
+
+const fn bucket(name: &'static str, burst: u32, per_second: u32) -> Bucket {
+    Bucket { name, burst, per_second }
+}
+
+/// The published ECS buckets, by operation.
+pub fn ecs_bucket(operation: &str) -> Option<Bucket> {
+    Some(match operation {
+        "ListClusters" | "DescribeClusters" => bucket("ecs cluster read", 50, 20),
+        "ListServices" | "DescribeServices" => bucket("ecs service read", 100, 20),
+        "ListTasks" | "DescribeTasks" => bucket("ecs cluster resource read", 100, 20),
+        "ListTaskDefinitions" | "ListTaskDefinitionFamilies" | "DescribeTaskDefinition" => {
+            bucket("ecs task definition read", 50, 20)
+        }
+        "DeregisterTaskDefinition" | "RegisterTaskDefinition" => bucket("ecs task definition modify", 20, 1),
+        "DeleteTaskDefinitions" => bucket("ecs task definition deletion", 5, 1),
+        _ => return None,
+    })
+}
+
+/// Rate limiters for every connection.
+#[derive(Debug)]
+pub struct Throttle {
+    ecr: Option<Bucket>,
+    limiters: Mutex<HashMap<(String, &'static str), Arc<DefaultDirectRateLimiter>>>,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self::new(Some(bucket("ecr", 20, 20)))
+    }
+}
+
+impl Throttle {
+    /// Limits with this ECR bucket (`None`: ECR unlimited).
+    pub fn new(ecr: Option<Bucket>) -> Self {
+        Self { ecr, limiters: Mutex::default() }
+    }
+
+    /// No client-side limits at all (tests of the retry path).
+    pub fn unlimited() -> Self {
+        Self { ecr: None, limiters: Mutex::default() }
+    }
+
+    fn bucket(&self, operation: &str) -> Option<Bucket> {
+        match operation.split_once(':') {
+            Some(("ecs", op)) => ecs_bucket(op),
+            Some(("ecr", _)) => self.ecr,
+            _ => None,
+        }
+    }
+
+    /// Waits until `operation` (`service:Operation`) may be sent on `connection`.
+    pub async fn acquire(&self, connection: &str, operation: &str) -> Duration {
+        let Some(bucket) = self.bucket(operation) else { return Duration::ZERO };
+        let limiter = {
+            let mut map = match self.limiters.lock() {
+                Ok(m) => m,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            map.entry((connection.to_string(), bucket.name))
+                .or_insert_with(|| Arc::new(RateLimiter::direct(quota(bucket))))
+                .clone()
+        };
+        if limiter.check().is_ok() {
+            return Duration::ZERO;
+        }
+        let start = Instant::now();
+        limiter.until_ready().await;
+        start.elapsed()
+    }
+}
+
+fn quota(b: Bucket) -> Quota {
+    let per_second = NonZeroU32::new(b.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(b.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(per_second).allow_burst(burst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_share_their_published_buckets() {
+        assert_eq!(ecs_bucket("DescribeServices"), ecs_bucket("ListServices"));
+        assert_eq!(ecs_bucket("DescribeTaskDefinition").map(|b| (b.burst, b.per_second)), Some((50, 20)));
+        assert_eq!(ecs_bucket("DeleteTaskDefinitions").map(|b| (b.burst, b.per_second)), Some((5, 1)));
+        assert_eq!(ecs_bucket("TagResource"), None);
+    }
+
+    #[tokio::test]
+    async fn the_burst_is_free_then_requests_wait() {
+        let t = Throttle::default();
+        for _ in 0..5 {
+            assert_eq!(t.acquire("c", "ecs:DeleteTaskDefinitions").await, Duration::ZERO);
+        }
+        // The sixth waits for a refill; assert only that it waited, not how long.
+        assert!(t.acquire("c", "ecs:DeleteTaskDefinitions").await > Duration::ZERO);
+        // Another connection has its own bucket.
+        assert_eq!(t.acquire("d", "ecs:DeleteTaskDefinitions").await, Duration::ZERO);
+    }
+}
