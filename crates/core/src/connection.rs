@@ -142,6 +142,25 @@ impl Connections {
         })
     }
 
+    /// The AWS connection for `account_id` in `region` (either may be unknown:
+    /// then the first connection matching the rest is used).
+    pub async fn find_aws(&self, account_id: Option<&str>, region: Option<&str>) -> Result<Arc<AwsConnection>> {
+        for conn in &self.aws {
+            if region.is_some_and(|r| r != conn.region) {
+                continue;
+            }
+            match account_id {
+                Some(account) if conn.account_id().await? != account => continue,
+                _ => return Ok(conn.clone()),
+            }
+        }
+        Err(Error::Config(format!(
+            "no configured AWS connection for account {} in region {}: add it to skyglue.toml",
+            account_id.unwrap_or("(any)"),
+            region.unwrap_or("(any)")
+        )))
+    }
+
     /// Connections built by the caller (an embedding program, a test).
     pub fn from_aws(aws: Vec<AwsConnection>) -> Self {
         Self { aws: aws.into_iter().map(Arc::new).collect(), ..Self::default() }

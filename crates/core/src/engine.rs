@@ -66,6 +66,14 @@ impl Engine {
 }
 
 /// The session settings skyglue recommends.
+///
+/// Joins collect their build side in one partition (`repartition_joins` off),
+/// and their dynamic filters carry the exact key set for up to 100,000 keys,
+/// so join keys reach API scans as a plain `IN` list (see `join_keys`).
 pub fn session_config() -> SessionConfig {
-    SessionConfig::new().with_information_schema(true)
+    let mut config = SessionConfig::new().with_information_schema(true).with_repartition_joins(false);
+    let optimizer = &mut config.options_mut().optimizer;
+    optimizer.hash_join_inlist_pushdown_max_distinct_values = 100_000;
+    optimizer.hash_join_inlist_pushdown_max_size = 64 * 1024 * 1024;
+    config
 }

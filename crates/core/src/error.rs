@@ -73,6 +73,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// A GitHub API call failed (after any retries), or its answer was unusable.
+    #[error("failed to call GitHub {operation}: {detail}")]
+    Github {
+        /// Method and path, naming the repository and ref, e.g.
+        /// `GET /repos/acme/web/commits/abc1234`.
+        operation: String,
+        /// What went wrong: the status and GitHub's message, or the transport error.
+        detail: String,
+    },
+
     /// A query is missing a key column the table requires.
     #[error(
         "table {table} requires a filter on {column}, e.g. WHERE {column} = '...' \

@@ -14,7 +14,15 @@ use std::task::{Context, Poll};
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringViewArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::stats::Precision;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::Statistics;
+use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
+use datafusion::physical_plan::StatisticsArgs;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::EquivalenceProperties;
@@ -29,6 +37,7 @@ use futures::stream::{BoxStream, Stream, StreamExt};
 
 use crate::connection::{AwsConnection, Connections};
 use crate::error::{Error, Result};
+use crate::join_keys;
 use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
 use crate::spec::{Scope, TableSpec};
@@ -55,15 +64,19 @@ pub struct ScanPlan {
     pub columns: Arc<HashSet<String>>,
     /// Row limit.
     pub limit: Option<usize>,
+    /// A required key the query's own filters do not give; a join must.
+    pub missing_required: Option<String>,
 }
 
 /// The leaf plan of an API table scan.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiScanExec {
     plan: ScanPlan,
     schema: SchemaRef,
     props: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
+    /// Dynamic filters from joins above, read when the scan starts.
+    join_filters: Vec<Arc<dyn PhysicalExpr>>,
 }
 
 impl ApiScanExec {
@@ -75,7 +88,26 @@ impl ApiScanExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        Self { plan, schema, props, metrics: ExecutionPlanMetricsSet::new() }
+        Self { plan, schema, props, metrics: ExecutionPlanMetricsSet::new(), join_filters: vec![] }
+    }
+
+    /// Row estimate for join planning: small when keys name the rows, huge
+    /// when a required key is still missing (so the join reads the other side
+    /// first and hands this scan its keys), else the table's typical size.
+    fn estimated_rows(&self) -> usize {
+        let keyed: Option<usize> = self
+            .plan
+            .keys
+            .iter()
+            .filter(|(col, _)| !matches!(col.as_str(), "account_id" | "region"))
+            .map(|(_, values)| values.len())
+            .min();
+        let connections = self.plan.targets.len().max(1);
+        match keyed {
+            Some(n) => n.saturating_mul(10).saturating_mul(connections),
+            None if self.plan.missing_required.is_some() => usize::MAX / 1024,
+            None => self.plan.table.typical_rows().saturating_mul(connections),
+        }
     }
 
     /// The planned scan.
@@ -100,6 +132,9 @@ impl DisplayAs for ApiScanExec {
         if let Some(limit) = self.plan.limit {
             write!(f, ", limit={limit}")?;
         }
+        if !self.join_filters.is_empty() {
+            write!(f, ", join_keys=[{}]", self.join_key_columns().join(", "))?;
+        }
         Ok(())
     }
 }
@@ -121,7 +156,45 @@ impl ExecutionPlan for ApiScanExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
     ) -> DfResult<TreeNodeRecursion> {
-        datafusion::physical_plan::apply_expression_roots(self.plan.filters.iter(), f)
+        // Reporting the join filters is what makes the hash join fill them in.
+        datafusion::physical_plan::apply_expression_roots(
+            self.plan.filters.iter().chain(self.join_filters.iter()),
+            f,
+        )
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        _phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> DfResult<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let filters: Vec<Arc<dyn PhysicalExpr>> =
+            child_pushdown_result.parent_filters.iter().map(|f| f.filter.clone()).collect();
+        // The join still checks every row, so each filter is reported as not
+        // pushed down; keeping the dynamic ones only narrows what is fetched.
+        let verdicts = vec![PushedDown::No; filters.len()];
+        let mut kept: Vec<Arc<dyn PhysicalExpr>> = filters
+            .into_iter()
+            .filter(|f| f.downcast_ref::<DynamicFilterPhysicalExpr>().is_some())
+            .filter(|f| !self.join_filters.iter().any(|k| Arc::ptr_eq(k, f)))
+            .collect();
+        if kept.is_empty() {
+            return Ok(FilterPushdownPropagation { filters: verdicts, updated_node: None });
+        }
+        let mut node = self.clone();
+        node.join_filters.append(&mut kept);
+        node.metrics = ExecutionPlanMetricsSet::new();
+        Ok(FilterPushdownPropagation { filters: verdicts, updated_node: Some(Arc::new(node)) })
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        _input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> DfResult<Arc<Statistics>> {
+        let stats = Statistics::new_unknown(&self.schema).with_num_rows(Precision::Inexact(self.estimated_rows()));
+        Ok(Arc::new(stats))
     }
 
     fn replace_children(
@@ -147,10 +220,84 @@ impl ExecutionPlan for ApiScanExec {
         let scan = ScanMetrics::new(&self.metrics, self.plan.connections.counters.clone());
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let plan = self.plan.clone();
-        let pages = source_pages(&plan, &scan);
+        // Join keys exist only once the join's build side is done, which is
+        // before the join first polls this stream: so read them lazily.
+        let pages = {
+            let (plan, scan) = (plan.clone(), scan.clone());
+            let join_filters = self.join_filters.clone();
+            let schema = self.schema.clone();
+            futures::stream::once(async move {
+                match with_join_keys(plan, &join_filters, &schema) {
+                    Ok(Some(plan)) => source_pages(&plan, &scan),
+                    Ok(None) => futures::stream::empty().boxed(),
+                    Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+                }
+            })
+            .flatten()
+            .boxed()
+        };
         let stream = ScanStream { pages, plan, remaining: self.plan.limit, scan, baseline };
         Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
     }
+}
+
+impl ApiScanExec {
+    /// The key columns the join filters could constrain.
+    fn join_key_columns(&self) -> Vec<String> {
+        let mut cols: Vec<String> = self
+            .join_filters
+            .iter()
+            .flat_map(|f| {
+                let mut names = vec![];
+                let _ = f.apply(|e| {
+                    if let Some(c) = e.downcast_ref::<datafusion::physical_expr::expressions::Column>() {
+                        names.push(c.name().to_string());
+                    }
+                    Ok(TreeNodeRecursion::Continue)
+                });
+                names
+            })
+            .collect();
+        cols.sort();
+        cols.dedup();
+        cols
+    }
+}
+
+/// Adds the keys the join filters carry to the plan; `None` when the join's
+/// build side was empty, so nothing can match and nothing is fetched.
+fn with_join_keys(
+    mut plan: ScanPlan,
+    join_filters: &[Arc<dyn PhysicalExpr>],
+    schema: &SchemaRef,
+) -> Result<Option<ScanPlan>> {
+    for filter in join_filters {
+        match join_keys::constraint(filter, schema) {
+            join_keys::Constraint::Nothing => return Ok(None),
+            join_keys::Constraint::Keys(keys) => {
+                for (column, values) in keys {
+                    if is_key(&plan.spec, &column) {
+                        plan.keys.insert(&column, values.into_iter().collect());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(regions) = plan.keys.get("region").map(<[String]>::to_vec) {
+        plan.targets.retain(|c| regions.contains(&c.region));
+    }
+    if let Some(column) = &plan.missing_required
+        && !plan.keys.contains(column)
+    {
+        return Err(Error::MissingKey { table: plan.spec.name.to_string(), column: column.clone() });
+    }
+    Ok(Some(plan))
+}
+
+/// Whether `column` can be handed to the table's fetch as a key.
+pub fn is_key(spec: &TableSpec, column: &str) -> bool {
+    let connection_column = spec.scope == Scope::Aws && matches!(column, "account_id" | "region");
+    connection_column || spec.column(column).is_some_and(|c| c.key != crate::spec::Key::No)
 }
 
 /// Full-width pages from every target, merged as they arrive.

@@ -8,8 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+use datafusion::common::{Column, ScalarValue};
+use datafusion::functions::string::expr_fn::starts_with;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, lit};
+
+use crate::spec::TableSpec;
 
 /// The values each key column is constrained to, as the query states them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,6 +105,32 @@ pub fn column_values(expr: &Expr) -> Option<(String, Vec<String>)> {
     }
 }
 
+/// The filter the framework re-checks on each page for the pushed `filter`.
+///
+/// A key filter on a prefix-matched column (see
+/// [`ColumnSpec::prefix_key`](crate::ColumnSpec::prefix_key)), such as
+/// `sha IN ('abc1234', 'def5678')`, becomes
+/// `starts_with(sha, 'abc1234') OR starts_with(sha, 'def5678')`: the fetch
+/// resolved each prefix to a row holding the full value, which the filter as
+/// written would drop. Every other filter is re-checked as written.
+pub fn recheck_filter(filter: &Expr, spec: &TableSpec) -> Expr {
+    let Some((column, values)) = column_values(filter) else { return filter.clone() };
+    if !spec.column(&column).is_some_and(|c| c.prefix) {
+        return filter.clone();
+    }
+    let column = Expr::Column(Column::from_name(column));
+    any_of(values.into_iter().map(|v| starts_with(column.clone(), lit(v))).collect())
+}
+
+/// `a OR b OR ...` as a balanced tree, so a long list does not nest deeply.
+fn any_of(mut exprs: Vec<Expr>) -> Expr {
+    if exprs.len() > 1 {
+        let right = exprs.split_off(exprs.len() / 2);
+        return any_of(exprs).or(any_of(right));
+    }
+    exprs.pop().unwrap_or_else(|| lit(false))
+}
+
 fn column_name(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Column(c) => Some(c.name.clone()),
@@ -154,6 +183,27 @@ mod tests {
         assert_eq!(column_values(&col("family").gt(lit("a"))), None);
         assert_eq!(column_values(&col("a").eq(lit("x")).or(col("b").eq(lit("y")))), None);
         assert_eq!(column_values(&col("revision").eq(lit(3))), None);
+    }
+
+    #[test]
+    fn prefix_keys_are_rechecked_as_prefixes() {
+        use crate::spec::{ColumnSpec, Scope, text};
+        let spec = TableSpec {
+            name: "t",
+            description: "",
+            scope: Scope::Global,
+            columns: vec![ColumnSpec::new("sha", text(), "").prefix_key(), ColumnSpec::new("repo", text(), "")],
+            not_found_codes: &[],
+        };
+        let short = col("sha").in_list(vec![lit("abc1234"), lit("def5678")], false);
+        assert_eq!(
+            recheck_filter(&short, &spec).to_string(),
+            "starts_with(sha, Utf8(\"abc1234\")) OR starts_with(sha, Utf8(\"def5678\"))"
+        );
+        let other = col("repo").eq(lit("web"));
+        assert_eq!(recheck_filter(&other, &spec), other);
+        let range = col("sha").gt(lit("a"));
+        assert_eq!(recheck_filter(&range, &spec), range);
     }
 
     #[test]

@@ -20,9 +20,8 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::connection::Connections;
-use crate::error::Error;
 use crate::exec::{ApiScanExec, ScanPlan};
-use crate::keys::{KeyValues, column_values};
+use crate::keys::{KeyValues, column_values, recheck_filter};
 use crate::spec::{Key, Scope, TableSpec};
 use crate::table::ApiTable;
 
@@ -49,8 +48,7 @@ impl ApiTableProvider {
     }
 
     fn is_pushable_key(&self, column: &str) -> bool {
-        let connection_column = self.spec.scope == Scope::Aws && matches!(column, "account_id" | "region");
-        connection_column || self.spec.column(column).is_some_and(|c| c.key != Key::No)
+        crate::exec::is_key(&self.spec, column)
     }
 }
 
@@ -115,15 +113,14 @@ impl TableProvider for ApiTableProvider {
                 keys.insert(&column, values);
             }
         }
-        for column in self.spec.columns.iter().filter(|c| c.key == Key::Required) {
-            if !keys.contains(column.name) {
-                return Err(Error::MissingKey {
-                    table: self.spec.name.to_string(),
-                    column: column.name.to_string(),
-                }
-                .into());
-            }
-        }
+        // A required key the filters lack may still come from a join (see
+        // `join_keys`); the scan fails before any API call if it does not.
+        let missing_required = self
+            .spec
+            .columns
+            .iter()
+            .find(|c| c.key == Key::Required && !keys.contains(c.name))
+            .map(|c| c.name.to_string());
 
         let targets = match self.spec.scope {
             Scope::Global => vec![],
@@ -139,7 +136,7 @@ impl TableProvider for ApiTableProvider {
         let df_schema = DFSchema::try_from(self.schema.as_ref().clone())?;
         let physical = filters
             .iter()
-            .map(|f| state.create_physical_expr(f.clone(), &df_schema))
+            .map(|f| state.create_physical_expr(recheck_filter(f, &self.spec), &df_schema))
             .collect::<DfResult<Vec<_>>>()?;
 
         let mut columns: HashSet<String> = HashSet::new();
@@ -165,6 +162,7 @@ impl TableProvider for ApiTableProvider {
             projection: projection.cloned(),
             columns: Arc::new(columns),
             limit,
+            missing_required,
         };
         Ok(Arc::new(ApiScanExec::new(plan, projected)))
     }

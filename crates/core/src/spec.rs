@@ -31,17 +31,32 @@ pub struct ColumnSpec {
     pub description: &'static str,
     /// Key-column role.
     pub key: Key,
+    /// Whether a key value names the rows whose value *starts with* it (a git
+    /// SHA prefix such as `abc1234`): see [`ColumnSpec::prefix_key`].
+    pub prefix: bool,
 }
 
 impl ColumnSpec {
     /// A column that is not a key.
     pub fn new(name: &'static str, data_type: DataType, description: &'static str) -> Self {
-        Self { name, data_type, description, key: Key::No }
+        Self { name, data_type, description, key: Key::No, prefix: false }
     }
 
     /// Marks the column as an optional key (pushed into API parameters).
     pub fn optional_key(mut self) -> Self {
         self.key = Key::Optional;
+        self
+    }
+
+    /// Marks the column as an optional key whose values are prefixes: the API
+    /// resolves a unique prefix (`abc1234`) to the full value, and the column
+    /// holds the full value. The framework re-checks `col = 'abc1234'` and
+    /// `col IN (...)` on such a column as `starts_with(col, 'abc1234')`, so a
+    /// row the fetch resolved from a prefix is kept; other filters on it are
+    /// re-checked as written.
+    pub fn prefix_key(mut self) -> Self {
+        self.key = Key::Optional;
+        self.prefix = true;
         self
     }
 

@@ -35,6 +35,13 @@ pub trait ApiTable: Debug + Send + Sync + 'static {
     /// The stream may ignore `ctx.keys` it cannot use: the framework re-checks
     /// every pushed filter on each batch.
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>>;
+
+    /// About how many rows one connection's full listing has: a planning hint
+    /// that steers joins so the cheaper side is read first and its keys are
+    /// pushed into this table (see `join_keys`).
+    fn typical_rows(&self) -> usize {
+        10_000
+    }
 }
 
 /// What one fetch needs: the connection, the pushed-down keys, the columns the

@@ -73,6 +73,10 @@ impl ApiTable for EcrImage {
         &SPEC
     }
 
+    fn typical_rows(&self) -> usize {
+        100_000
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         let repos: BoxStream<'static, Result<String>> = match ctx.keys.get("repository_name") {
             Some(names) => futures::stream::iter(names.to_vec()).map(Ok).boxed(),

@@ -49,6 +49,10 @@ impl ApiTable for EcrRepository {
         &SPEC
     }
 
+    fn typical_rows(&self) -> usize {
+        100
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         async_stream::try_stream! {
             let pages = list(&ctx);

@@ -51,6 +51,10 @@ impl ApiTable for EcsCluster {
         &SPEC
     }
 
+    fn typical_rows(&self) -> usize {
+        10
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         async_stream::try_stream! {
             let ecs = clients::ecs(&ctx);

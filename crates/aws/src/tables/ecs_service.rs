@@ -83,6 +83,10 @@ impl ApiTable for EcsService {
         &SPEC
     }
 
+    fn typical_rows(&self) -> usize {
+        1_000
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         async_stream::try_stream! {
             let ecs = clients::ecs(&ctx);

@@ -77,6 +77,10 @@ impl ApiTable for EcsTask {
         &SPEC
     }
 
+    fn typical_rows(&self) -> usize {
+        1_000
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         let statuses: Vec<String> = match ctx.keys.get("desired_status") {
             Some(s) => s.to_vec(),

@@ -110,6 +110,10 @@ impl ApiTable for EcsTaskDefinition {
         &SPEC
     }
 
+    fn typical_rows(&self) -> usize {
+        100_000
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         match ctx.keys.get("task_definition_arn") {
             Some(arns) => {

@@ -8,5 +8,6 @@
 mod moto;
 mod sandbox_errors;
 mod sandbox_framework;
+mod sandbox_joins;
 mod sandbox_pagination;
 mod support;
