@@ -4,6 +4,8 @@
 //! Each table is one file under `tables/`, registered in [`registry`].
 
 mod clients;
+pub mod manifests;
+pub mod sinks;
 pub mod tables;
 mod time;
 mod views;

@@ -14,15 +14,27 @@ use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 use crate::progress::Progress;
 
 /// `skyglue query SQL`: runs each statement and prints its result.
-pub async fn query(config: Option<&Path>, sql: &str, format: Format) -> anyhow::Result<()> {
+pub async fn query(
+    config: Option<&Path>,
+    state_dir: Option<&Path>,
+    sql: &str,
+    format: Format,
+) -> anyhow::Result<()> {
     let (_, config) = Config::discover(config)?;
     let engine = skyglue::engine(&config).await?;
     let ctx = engine.session().await?;
+    let dir = state_dir.map(Path::to_path_buf).unwrap_or_else(skyglue_policy::Journal::default_dir);
+    skyglue::register_journal(&ctx, &dir)?;
     run_statements(&engine, &ctx, sql, format).await
 }
 
 /// Plans and runs each statement of `sql`, printing results to stdout.
-async fn run_statements(engine: &Engine, ctx: &SessionContext, sql: &str, format: Format) -> anyhow::Result<()> {
+async fn run_statements(
+    engine: &Engine,
+    ctx: &SessionContext,
+    sql: &str,
+    format: Format,
+) -> anyhow::Result<()> {
     let statements = DFParser::parse_sql(sql).map_err(datafusion::error::DataFusionError::from)?;
     if statements.is_empty() {
         return Err(crate::errors::usage("no SQL statement given"));
@@ -45,7 +57,7 @@ async fn run_statements(engine: &Engine, ctx: &SessionContext, sql: &str, format
 const DEMO_QUERY: &str = include_str!("../../../queries/unused_images.sql");
 
 /// `skyglue demo`: the cleanup query against the bundled sandbox world.
-pub async fn demo(serve: bool) -> anyhow::Result<()> {
+pub async fn demo(_state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
     let world = World::demo();
     let sandbox = Sandbox::start(world.clone(), SandboxConfig::default())
         .await
@@ -57,7 +69,9 @@ pub async fn demo(serve: bool) -> anyhow::Result<()> {
     let ctx = engine.session().await?;
     println!("skyglue demo: a sandbox cloud with accounts prod (111111111111) and staging (222222222222)");
     println!("in us-east-1 and eu-west-1, and a CI that pushes an image of acme/web per commit.\n");
-    println!("Images older than 30 days that no service deployment or task uses, in any account or region:\n");
+    println!(
+        "Images older than 30 days that no service deployment or task uses, in any account or region:\n"
+    );
     let df = ctx.sql(DEMO_QUERY).await?;
     let schema = df.schema().inner().clone();
     let batches = df.collect().await?;

@@ -32,7 +32,24 @@ pub use skyglue_core::{
 
 /// Every table and view skyglue ships.
 pub fn registry() -> Registry {
-    skyglue_aws::registry()
+    skyglue_aws::registry().merge(skyglue_github::registry())
+}
+
+/// The notifier the connections configure (Slack), if any.
+pub fn notifier(
+    connections: &skyglue_core::Connections,
+) -> Option<std::sync::Arc<dyn skyglue_policy::Notifier>> {
+    let _ = connections;
+    None
+}
+
+/// Registers the `skyglue_journal` table (the journal in `state_dir`) on `ctx`.
+pub fn register_journal(
+    ctx: &datafusion::prelude::SessionContext,
+    state_dir: &std::path::Path,
+) -> datafusion::error::Result<()> {
+    ctx.register_table("skyglue_journal", std::sync::Arc::new(skyglue_policy::JournalTable::new(state_dir)))?;
+    Ok(())
 }
 
 /// An engine with every shipped table, over the connections `config` names.

@@ -7,12 +7,31 @@
 mod commands;
 mod errors;
 mod progress;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skyglue::output::Format;
+
+/// How `run` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// The JSON report a scheduler parses.
+    Json,
+}
+
+/// `--notify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyFlag {
+    /// Send no notification this run.
+    None,
+    /// Notify Slack (fails validation when Slack is not configured).
+    Slack,
+}
 
 /// SQL for cloud APIs: query AWS ECS/ECR with SQL, across every account and region.
 #[derive(Debug, Parser)]
@@ -21,6 +40,10 @@ struct Cli {
     /// Configuration file (default: $SKYGLUE_CONFIG, else ./skyglue.toml, else the standard AWS chain).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// Where the journal lives (default: $SKYGLUE_STATE_DIR, else the user's state directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -35,6 +58,23 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Run a policy file: a dry run unless --apply.
+    Run {
+        /// The policy (.sql with an @action header).
+        policy: PathBuf,
+        /// Act on the rows; without it nothing is changed.
+        #[arg(long)]
+        apply: bool,
+        /// Override a parameter declared with `-- @param NAME: DEFAULT`.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Override the policy's @notify for this run.
+        #[arg(long, value_enum)]
+        notify: Option<NotifyFlag>,
     },
     /// Run the shipped cleanup query against the built-in sandbox cloud: no account needed.
     Demo {
@@ -60,15 +100,24 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(async {
+    let result: anyhow::Result<ExitCode> = runtime.block_on(async {
+        let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
         match cli.command {
-            Some(Command::Query { sql, format }) => commands::query(cli.config.as_deref(), &sql, format).await,
-            Some(Command::Demo { serve }) => commands::demo(serve).await,
-            None => Err(errors::usage("no command given: try `skyglue query \"SELECT ...\"` or `skyglue --help`")),
+            Some(Command::Query { sql, format }) => {
+                ok(commands::query(cli.config.as_deref(), cli.state_dir.as_deref(), &sql, format).await)
+            }
+            Some(Command::Run { policy, apply, params, format, notify }) => {
+                let args = run::RunArgs { policy, apply, params, format, notify };
+                run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
+            }
+            Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
+            None => {
+                Err(errors::usage("no command given: try `skyglue query \"SELECT ...\"` or `skyglue --help`"))
+            }
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             let (code, message) = errors::describe(&e);
             eprintln!("error: {message}");

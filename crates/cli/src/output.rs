@@ -21,10 +21,16 @@ pub enum Format {
 }
 
 /// Writes `batches` (of `schema`) to `out` in `format`.
-pub fn write(out: &mut dyn Write, format: Format, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), ArrowError> {
+pub fn write(
+    out: &mut dyn Write,
+    format: Format,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), ArrowError> {
     match format {
         Format::Table => {
-            let table = datafusion::arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), batches)?;
+            let table =
+                datafusion::arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), batches)?;
             writeln!(out, "{table}")?;
         }
         Format::Csv => {

@@ -24,7 +24,8 @@ pub async fn connections(sandbox: &Sandbox, world: &World) -> skyglue_core::Resu
     }
     let mut connections = Connections::from_aws(aws);
     connections.github = GithubSettings { api_url: sandbox.github_api_url(), token: Some("sandbox".into()) };
-    connections.slack = SlackSettings { webhook_url: Some(sandbox.slack_webhook_url()), ..SlackSettings::default() };
+    connections.slack =
+        SlackSettings { webhook_url: Some(sandbox.slack_webhook_url()), ..SlackSettings::default() };
     Ok(connections)
 }
 

@@ -144,7 +144,11 @@ impl Connections {
 
     /// The AWS connection for `account_id` in `region` (either may be unknown:
     /// then the first connection matching the rest is used).
-    pub async fn find_aws(&self, account_id: Option<&str>, region: Option<&str>) -> Result<Arc<AwsConnection>> {
+    pub async fn find_aws(
+        &self,
+        account_id: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Arc<AwsConnection>> {
         for conn in &self.aws {
             if region.is_some_and(|r| r != conn.region) {
                 continue;

@@ -192,7 +192,10 @@ mod tests {
     use datafusion::physical_expr::expressions::{col, lit};
 
     fn schema() -> Schema {
-        Schema::new(vec![Field::new("sha", DataType::Utf8View, true), Field::new("repo", DataType::Utf8View, true)])
+        Schema::new(vec![
+            Field::new("sha", DataType::Utf8View, true),
+            Field::new("repo", DataType::Utf8View, true),
+        ])
     }
 
     fn keys(c: Constraint) -> BTreeMap<String, BTreeSet<String>> {
@@ -206,7 +209,8 @@ mod tests {
     fn in_list_under_and_with_bounds() {
         let s = schema();
         let sha = col("sha", &s).expect("col");
-        let list = vec![lit(ScalarValue::Utf8View(Some("a".into()))), lit(ScalarValue::Utf8View(Some("b".into())))];
+        let list =
+            vec![lit(ScalarValue::Utf8View(Some("a".into()))), lit(ScalarValue::Utf8View(Some("b".into())))];
         let in_list: Arc<dyn PhysicalExpr> =
             Arc::new(InListExpr::try_new(sha.clone(), list, false, &s).expect("in list"));
         let bound: Arc<dyn PhysicalExpr> =
@@ -221,12 +225,22 @@ mod tests {
     fn or_keeps_only_columns_both_sides_constrain() {
         let s = schema();
         let a: Arc<dyn PhysicalExpr> = Arc::new(
-            InListExpr::try_new(col("sha", &s).expect("c"), vec![lit(ScalarValue::Utf8View(Some("a".into())))], false, &s)
-                .expect("a"),
+            InListExpr::try_new(
+                col("sha", &s).expect("c"),
+                vec![lit(ScalarValue::Utf8View(Some("a".into())))],
+                false,
+                &s,
+            )
+            .expect("a"),
         );
         let b: Arc<dyn PhysicalExpr> = Arc::new(
-            InListExpr::try_new(col("repo", &s).expect("c"), vec![lit(ScalarValue::Utf8View(Some("r".into())))], false, &s)
-                .expect("b"),
+            InListExpr::try_new(
+                col("repo", &s).expect("c"),
+                vec![lit(ScalarValue::Utf8View(Some("r".into())))],
+                false,
+                &s,
+            )
+            .expect("b"),
         );
         let either: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(a.clone(), Operator::Or, b));
         assert_eq!(keys(constraint(&either, &s)), BTreeMap::new());

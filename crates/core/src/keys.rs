@@ -192,7 +192,10 @@ mod tests {
             name: "t",
             description: "",
             scope: Scope::Global,
-            columns: vec![ColumnSpec::new("sha", text(), "").prefix_key(), ColumnSpec::new("repo", text(), "")],
+            columns: vec![
+                ColumnSpec::new("sha", text(), "").prefix_key(),
+                ColumnSpec::new("repo", text(), ""),
+            ],
             not_found_codes: &[],
         };
         let short = col("sha").in_list(vec![lit("abc1234"), lit("def5678")], false);

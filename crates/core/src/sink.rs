@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::connection::Connections;
 use crate::error::Result;
@@ -17,7 +17,7 @@ use crate::error::Result;
 /// One resource to act on, named by the policy row's key columns
 /// (`account_id`, `region`, `registry_id`, `repository_name`, `image_digest`,
 /// or `task_definition_arn`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Target {
     /// Column name to value.
@@ -109,5 +109,10 @@ pub trait Sink: Send + Sync {
 
     /// Acts on `targets`, logging around every call, and returns one outcome
     /// per target. A failure of one batch does not stop the others.
-    async fn apply(&self, connections: &Arc<Connections>, targets: Vec<Target>, log: &dyn ActionLog) -> Vec<Outcome>;
+    async fn apply(
+        &self,
+        connections: &Arc<Connections>,
+        targets: Vec<Target>,
+        log: &dyn ActionLog,
+    ) -> Vec<Outcome>;
 }

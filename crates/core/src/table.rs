@@ -107,12 +107,10 @@ impl FetchContext {
         self.metrics.call();
         match request.await {
             Ok(v) => Ok(Some(v)),
-            Err(e) => {
-                match classify(operation, &label, self.spec.not_found_codes, e) {
-                    Classified::NotFound => Ok(None),
-                    Classified::Failed(err) => Err(err),
-                }
-            }
+            Err(e) => match classify(operation, &label, self.spec.not_found_codes, e) {
+                Classified::NotFound => Ok(None),
+                Classified::Failed(err) => Err(err),
+            },
         }
     }
 }

@@ -1,0 +1,88 @@
+//! Image indexes (multi-arch manifest lists) and the manifests they reference.
+//!
+//! ECR's DescribeImages says an image is an index (by media type) but not
+//! which child manifests it lists; BatchGetImage returns the index document,
+//! up to 100 per call. The delete guardrail uses this to never delete a
+//! manifest that an index it keeps still references.
+
+use std::collections::HashMap;
+
+use aws_sdk_ecr::types::ImageIdentifier;
+use skyglue_core::aws_error::{Classified, classify};
+use skyglue_core::{AttemptCounter, AwsConnection, Error, Result};
+
+/// Media types of image indexes.
+pub const INDEX_MEDIA_TYPES: &[&str] =
+    &["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
+
+/// Whether `media_type` is an image index.
+pub fn is_index(media_type: Option<&str>) -> bool {
+    media_type.is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m))
+}
+
+/// The child manifest digests of each index in `index_digests`, from one
+/// repository (100 indexes per BatchGetImage call).
+pub async fn index_children(
+    conn: &AwsConnection,
+    registry_id: Option<&str>,
+    repository: &str,
+    index_digests: &[String],
+) -> Result<HashMap<String, Vec<String>>> {
+    let conf = aws_sdk_ecr::config::Builder::from(&conn.sdk_config).interceptor(AttemptCounter).build();
+    let ecr = aws_sdk_ecr::Client::from_conf(conf);
+    let mut out = HashMap::new();
+    for chunk in index_digests.chunks(100) {
+        let ids: Vec<ImageIdentifier> =
+            chunk.iter().map(|d| ImageIdentifier::builder().image_digest(d).build()).collect();
+        let resp = ecr
+            .batch_get_image()
+            .set_registry_id(registry_id.map(str::to_string))
+            .repository_name(repository)
+            .set_image_ids(Some(ids))
+            .accepted_media_types(INDEX_MEDIA_TYPES[0])
+            .accepted_media_types(INDEX_MEDIA_TYPES[1])
+            .send()
+            .await
+            .map_err(|e| match classify("ecr:BatchGetImage", &conn.label(), &[], e) {
+                Classified::Failed(err) => err,
+                Classified::NotFound => Error::Api {
+                    operation: "ecr:BatchGetImage".into(),
+                    connection: conn.label(),
+                    detail: "not found".into(),
+                },
+            })?;
+        for image in resp.images() {
+            let (Some(digest), Some(manifest)) =
+                (image.image_id().and_then(|i| i.image_digest()), image.image_manifest())
+            else {
+                continue;
+            };
+            out.insert(digest.to_string(), child_digests(manifest));
+        }
+    }
+    Ok(out)
+}
+
+/// The `manifests[].digest` entries of an index document.
+pub fn child_digests(manifest: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(manifest) else { return vec![] };
+    doc.get("manifests")
+        .and_then(|m| m.as_array())
+        .map(|list| list.iter().filter_map(|m| m.get("digest")?.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_children_of_an_index() {
+        let doc = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",
+            "manifests":[{"digest":"sha256:a","platform":{"architecture":"amd64"}},{"digest":"sha256:b"}]}"#;
+        assert_eq!(child_digests(doc), vec!["sha256:a", "sha256:b"]);
+        assert!(child_digests("not json").is_empty());
+        assert!(is_index(Some("application/vnd.oci.image.index.v1+json")));
+        assert!(!is_index(Some("application/vnd.docker.distribution.manifest.v2+json")));
+    }
+}

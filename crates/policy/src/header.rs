@@ -1,0 +1,243 @@
+//! Policy files: a header of `-- @key: value` lines, then one SQL query.
+//!
+//! ```sql
+//! -- @name: ecr-unused-images
+//! -- @description: Images of old commits that nothing runs
+//! -- @action: delete_ecr_images
+//! -- @notify: slack
+//! -- @max_deletes: 500
+//! -- @param max_age_days: 30
+//! SELECT ... WHERE c.committed_date < days_ago($max_age_days)
+//! ```
+//!
+//! Parsing is strict: an unknown key, a repeated key, a malformed value or a
+//! missing action is an error naming the file and line, before anything runs.
+
+use std::path::Path;
+
+use crate::params::{Param, ParamValue};
+
+/// Where notifications go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyTarget {
+    /// Slack, through the webhook or bot token the config names.
+    Slack,
+    /// Nowhere.
+    None,
+}
+
+/// A parsed policy file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyFile {
+    /// `@name`, default the file's stem.
+    pub name: String,
+    /// `@description`.
+    pub description: Option<String>,
+    /// `@action`, e.g. `delete_ecr_images`.
+    pub action: String,
+    /// Line of the `@action` header, for messages.
+    pub action_line: usize,
+    /// `@notify`; without it, Slack when Slack is configured.
+    pub notify: Option<NotifyTarget>,
+    /// `@max_deletes`, default 500.
+    pub max_deletes: usize,
+    /// `@param` declarations with defaults.
+    pub params: Vec<Param>,
+    /// The SQL after the header.
+    pub query: String,
+}
+
+/// A problem in the file, with its location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}:{line}: {message}")]
+pub struct HeaderError {
+    /// The file.
+    pub origin: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The default `@max_deletes`.
+pub const DEFAULT_MAX_DELETES: usize = 500;
+
+const KEYS: &str = "name, description, action, notify, max_deletes, param";
+
+impl PolicyFile {
+    /// Reads and parses a policy file.
+    pub fn read(path: &Path) -> Result<Self, HeaderError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| HeaderError {
+            origin: origin.clone(),
+            line: 0,
+            message: format!("failed to read the policy file: {e}"),
+        })?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
+        Self::parse(&text, &origin, stem)
+    }
+
+    /// Parses policy text; `origin` names it in errors, `default_name` is used without `@name`.
+    pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<Self, HeaderError> {
+        let err = |line: usize, message: String| HeaderError { origin: origin.to_string(), line, message };
+        let mut name = None;
+        let mut description = None;
+        let mut action: Option<(String, usize)> = None;
+        let mut notify = None;
+        let mut max_deletes = None;
+        let mut params: Vec<Param> = Vec::new();
+        let mut query_start = text.len();
+        let mut offset = 0;
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let line_no = i + 1;
+            let line = raw.trim();
+            if line.is_empty() {
+                offset += raw.len();
+                continue;
+            }
+            let Some(comment) = line.strip_prefix("--") else {
+                query_start = offset;
+                break;
+            };
+            offset += raw.len();
+            let Some(directive) = comment.trim().strip_prefix('@') else { continue };
+            let (key, value) = match directive.split_once(':') {
+                Some((k, v)) => (k.trim(), v.trim()),
+                None => {
+                    let key = directive.split_whitespace().next().unwrap_or("");
+                    return Err(err(line_no, format!("header @{key} needs a value: `-- @{key}: VALUE`")));
+                }
+            };
+            let once = |seen: bool| {
+                if seen { Err(err(line_no, format!("header @{key} is given twice"))) } else { Ok(()) }
+            };
+            match key {
+                "name" => {
+                    once(name.is_some())?;
+                    name = Some(value.to_string());
+                }
+                "description" => {
+                    once(description.is_some())?;
+                    description = Some(value.to_string());
+                }
+                "action" => {
+                    once(action.is_some())?;
+                    action = Some((value.to_string(), line_no));
+                }
+                "notify" => {
+                    once(notify.is_some())?;
+                    notify = Some(match value {
+                        "slack" => NotifyTarget::Slack,
+                        "none" => NotifyTarget::None,
+                        other => {
+                            return Err(err(
+                                line_no,
+                                format!("@notify must be slack or none, not {other:?}"),
+                            ));
+                        }
+                    });
+                }
+                "max_deletes" => {
+                    once(max_deletes.is_some())?;
+                    let n: usize = value.parse().map_err(|_| {
+                        err(line_no, format!("@max_deletes must be a whole number, not {value:?}"))
+                    })?;
+                    max_deletes = Some(n);
+                }
+                k if k == "param" || k.starts_with("param ") => {
+                    let param_name = k.strip_prefix("param").unwrap_or("").trim();
+                    if !is_identifier(param_name) {
+                        return Err(err(
+                            line_no,
+                            format!(
+                                "@param needs a name and a default: `-- @param NAME: DEFAULT`, got {directive:?}"
+                            ),
+                        ));
+                    }
+                    if params.iter().any(|p| p.name == param_name) {
+                        return Err(err(line_no, format!("parameter {param_name} is declared twice")));
+                    }
+                    params.push(Param {
+                        name: param_name.to_string(),
+                        default: ParamValue::parse_default(value),
+                        line: line_no,
+                    });
+                }
+                other => {
+                    return Err(err(line_no, format!("unknown header key @{other} (known keys: {KEYS})")));
+                }
+            }
+        }
+        let query = text[query_start..].trim().to_string();
+        let Some((action, action_line)) = action else {
+            return Err(err(1, "the policy has no `-- @action: ...` header".into()));
+        };
+        if query.is_empty() {
+            return Err(err(text.lines().count().max(1), "the policy has no query after its header".into()));
+        }
+        Ok(PolicyFile {
+            name: name.unwrap_or_else(|| default_name.to_string()),
+            description,
+            action,
+            action_line,
+            notify,
+            max_deletes: max_deletes.unwrap_or(DEFAULT_MAX_DELETES),
+            params,
+            query,
+        })
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "-- @name: demo\n-- @description: old images\n-- plain comment\n-- @action: delete_ecr_images\n\
+                        -- @notify: none\n-- @max_deletes: 50\n-- @param max_age_days: 30\n-- @param repo: 'web'\n\n\
+                        SELECT 1\nFROM t\n";
+
+    #[test]
+    fn parses_every_key() {
+        let p = PolicyFile::parse(GOOD, "p.sql", "p").expect("valid");
+        assert_eq!(p.name, "demo");
+        assert_eq!(p.action, "delete_ecr_images");
+        assert_eq!(p.action_line, 4);
+        assert_eq!(p.notify, Some(NotifyTarget::None));
+        assert_eq!(p.max_deletes, 50);
+        assert_eq!(p.params.len(), 2);
+        assert_eq!(p.params[0].default, ParamValue::Int(30));
+        assert_eq!(p.params[1].default, ParamValue::Text("web".into()));
+        assert_eq!(p.query, "SELECT 1\nFROM t");
+    }
+
+    #[test]
+    fn defaults() {
+        let p = PolicyFile::parse("-- @action: delete_ecr_images\nSELECT 1", "x.sql", "x").expect("valid");
+        assert_eq!((p.name.as_str(), p.max_deletes, p.notify), ("x", DEFAULT_MAX_DELETES, None));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases = [
+            ("-- @action: a\n-- @colour: red\nSELECT 1", 2, "unknown header key @colour"),
+            ("-- @action: a\n-- @max_deletes: lots\nSELECT 1", 2, "whole number"),
+            ("-- @action: a\n-- @action: b\nSELECT 1", 2, "twice"),
+            ("-- @action: a\n-- @notify: email\nSELECT 1", 2, "slack or none"),
+            ("-- @action: a\n-- @param: 3\nSELECT 1", 2, "@param needs a name"),
+            ("-- @name: x\nSELECT 1", 1, "no `-- @action"),
+            ("-- @action: a\n", 1, "no query"),
+        ];
+        for (text, line, needle) in cases {
+            let e = PolicyFile::parse(text, "p.sql", "p").expect_err(text);
+            assert_eq!(e.line, line, "{text}: {e}");
+            assert!(e.to_string().contains(needle), "{text}: {e}");
+            assert!(e.to_string().starts_with("p.sql:"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! skyglue's policy runner.
+//!
+//! A policy is a `.sql` file: a header (`@name`, `@action`, `@max_deletes`,
+//! `@param`, ...) and one query whose rows are the resources to act on. The
+//! [`Runner`] validates and plans it, runs the query, applies the guardrails
+//! (max_deletes, a fresh in-use check, image-index protection), feeds the rest
+//! to the action's sink unless it is a dry run, journals every step, and
+//! produces a [`Report`] and a notification.
+
+pub mod guard;
+pub mod header;
+pub mod journal;
+pub mod notify;
+pub mod params;
+pub mod report;
+pub mod runner;
+
+pub use header::{NotifyTarget, PolicyFile};
+pub use journal::{Journal, JournalTable};
+pub use notify::Notifier;
+pub use report::{Mode, Report, RunStatus};
+pub use runner::{Prepared, RunOptions, RunOutcome, Runner};

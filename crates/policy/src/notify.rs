@@ -1,0 +1,15 @@
+//! Notifiers: where a run's report is announced (Slack, or a caller's own).
+
+use async_trait::async_trait;
+
+use crate::report::Report;
+
+/// Sends one message per run, on success and on failure alike.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// A short name for messages and the journal (`slack webhook`).
+    fn name(&self) -> &str;
+
+    /// Announces `report`; an error says why the message could not be sent.
+    async fn notify(&self, report: &Report) -> Result<(), String>;
+}

@@ -1,0 +1,253 @@
+//! The run report: JSON for schedulers (the contract in DESIGN.md), text for
+//! people. It is produced for every run that got past validation, failed runs
+//! included, so a scheduler can always parse it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+use skyglue_core::sink::{Outcome, Status, Target};
+
+/// `dry_run` or `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Nothing is changed.
+    DryRun,
+    /// The sink acts.
+    Apply,
+}
+
+/// `ok`, `partial` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Everything planned was done (or would be, in a dry run).
+    Ok,
+    /// Some actions failed, others were done.
+    Partial,
+    /// The run failed, or every action did.
+    Failed,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Targets the policy selected.
+    pub planned: usize,
+    /// Acted on.
+    pub done: usize,
+    /// Left alone by a guardrail.
+    pub skipped: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Bytes freed (apply) or that would be freed (dry run), for image deletes.
+    pub bytes_reclaimed: i64,
+}
+
+/// One action in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionReport {
+    /// The policy's action.
+    pub action: String,
+    /// The key columns of the target.
+    pub target: Target,
+    /// What happened.
+    pub status: Status,
+    /// Why, when skipped or failed.
+    pub reason: Option<String>,
+}
+
+/// The report of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Unique per run; also in the journal.
+    pub run_id: String,
+    /// The policy's name.
+    pub policy: String,
+    /// Dry run or apply.
+    pub mode: Mode,
+    /// Overall status.
+    pub status: RunStatus,
+    /// What failed, when the run failed.
+    pub error: Option<String>,
+    /// Counts.
+    pub summary: Summary,
+    /// Every target and what happened to it.
+    pub actions: Vec<ActionReport>,
+    /// Accounts and regions the run covered (`account/region`).
+    #[serde(skip)]
+    pub connections: Vec<String>,
+    /// Parameters the run used.
+    #[serde(skip)]
+    pub params: Vec<(String, serde_json::Value)>,
+}
+
+impl Report {
+    /// A report with no actions yet.
+    pub fn new(run_id: &str, policy: &str, mode: Mode) -> Self {
+        Report {
+            run_id: run_id.into(),
+            policy: policy.into(),
+            mode,
+            status: RunStatus::Ok,
+            error: None,
+            summary: Summary::default(),
+            actions: vec![],
+            connections: vec![],
+            params: vec![],
+        }
+    }
+
+    /// Marks the run failed with `error`.
+    pub fn fail(&mut self, error: impl Into<String>) {
+        self.status = RunStatus::Failed;
+        self.error = Some(error.into());
+    }
+
+    /// Records outcomes and recomputes counts and status.
+    pub fn set_outcomes(&mut self, action: &str, outcomes: Vec<Outcome>) {
+        self.actions = outcomes
+            .into_iter()
+            .map(|o| ActionReport {
+                action: action.into(),
+                target: o.target,
+                status: o.status,
+                reason: o.reason,
+            })
+            .collect();
+        let count = |s: Status| self.actions.iter().filter(|a| a.status == s).count();
+        self.summary.done = count(Status::Done);
+        self.summary.skipped = count(Status::Skipped);
+        self.summary.failed = count(Status::Failed);
+        if self.error.is_none() {
+            self.status = match (self.summary.failed, self.summary.done) {
+                (0, _) => RunStatus::Ok,
+                (_, 0) if self.mode == Mode::Apply => RunStatus::Failed,
+                _ => RunStatus::Partial,
+            };
+        }
+    }
+
+    /// The process exit code for this report: 0 ok, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.status == RunStatus::Ok { 0 } else { 1 }
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Counts of targets and bytes per repository (or task definition family).
+    pub fn per_group(&self) -> BTreeMap<String, (usize, usize)> {
+        let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for a in &self.actions {
+            let group = match (a.target.get("repository_name"), a.target.get("task_definition_arn")) {
+                (Some(repo), _) => {
+                    format!(
+                        "{}/{}/{}",
+                        a.target.get("account_id").unwrap_or("-"),
+                        a.target.get("region").unwrap_or("-"),
+                        repo
+                    )
+                }
+                (None, Some(arn)) => family_of(arn).to_string(),
+                _ => "-".into(),
+            };
+            let entry = groups.entry(group).or_default();
+            entry.0 += 1;
+            if matches!(a.status, Status::Done | Status::Planned) {
+                entry.1 += 1;
+            }
+        }
+        groups
+    }
+
+    /// The report for people.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let mode = match self.mode {
+            Mode::DryRun => "dry run (nothing changed; add --apply to act)",
+            Mode::Apply => "apply",
+        };
+        let _ = writeln!(out, "policy {} · {mode} · run {}", self.policy, self.run_id);
+        if let Some(e) = &self.error {
+            let _ = writeln!(out, "FAILED: {e}");
+        }
+        if !self.actions.is_empty() {
+            let _ = writeln!(out);
+            for a in &self.actions {
+                let status = serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_string));
+                let reason = a.reason.as_deref().map(|r| format!("  ({r})")).unwrap_or_default();
+                let _ = writeln!(out, "  {:<8} {}{reason}", status.unwrap_or_default(), a.target);
+            }
+            let _ = writeln!(out);
+            for (group, (total, acted)) in self.per_group() {
+                let verb = if self.mode == Mode::DryRun { "would act on" } else { "acted on" };
+                let _ = writeln!(out, "  {group}: {verb} {acted} of {total}");
+            }
+        }
+        let s = &self.summary;
+        let bytes = human_bytes(s.bytes_reclaimed);
+        let reclaimed = if self.mode == Mode::DryRun { "would reclaim" } else { "reclaimed" };
+        let _ = writeln!(
+            out,
+            "\n{} planned, {} done, {} skipped, {} failed; {reclaimed} {bytes}",
+            s.planned, s.done, s.skipped, s.failed
+        );
+        out
+    }
+}
+
+fn family_of(arn: &str) -> &str {
+    let name = arn.rsplit_once('/').map_or(arn, |(_, n)| n);
+    name.rsplit_once(':').map_or(name, |(f, _)| f)
+}
+
+/// `1.5 GiB` and the like.
+pub fn human_bytes(n: i64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < units.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let mut r = Report::new("r1", "p", Mode::Apply);
+        r.summary.planned = 2;
+        r.set_outcomes(
+            "delete_ecr_images",
+            vec![
+                Outcome::done(Target::from_pairs([("image_digest", "sha256:a")])),
+                Outcome::failed(Target::from_pairs([("image_digest", "sha256:b")]), "ImageNotFound"),
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+        assert_eq!(v["mode"], "apply");
+        assert_eq!(v["status"], "partial");
+        assert_eq!(v["error"], serde_json::Value::Null);
+        assert_eq!(v["summary"]["done"], 1);
+        assert_eq!(v["summary"]["failed"], 1);
+        assert_eq!(v["actions"][1]["target"]["image_digest"], "sha256:b");
+        assert_eq!(v["actions"][1]["status"], "failed");
+        assert_eq!(v["actions"][1]["reason"], "ImageNotFound");
+        let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        assert_eq!(keys.len(), 8, "{keys:?}");
+    }
+
+    #[test]
+    fn bytes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
+}

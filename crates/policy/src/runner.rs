@@ -1,0 +1,395 @@
+//! The policy runner: validate and plan, query, apply the guardrails, act (or
+//! not, in a dry run), journal every step, report, and notify.
+//!
+//! Validation errors (the file, its parameters, its SQL) stop the run before
+//! anything happens and are the caller's exit code 2. Everything after
+//! validation ends in a [`Report`], failures included.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::DFParser;
+use skyglue_core::sink::{Outcome, Sink, Status, Target};
+use skyglue_core::{Engine, Error};
+
+use crate::guard;
+use crate::header::{NotifyTarget, PolicyFile};
+use crate::journal::{Journal, RunLog, status_name};
+use crate::notify::Notifier;
+use crate::params::{self, ParamValue};
+use crate::report::{Mode, Report};
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Act; without it nothing is changed.
+    pub apply: bool,
+    /// `--param NAME=VALUE` overrides.
+    pub params: Vec<(String, String)>,
+    /// `Some(false)` turns notifications off for this run (`--notify none`),
+    /// `Some(true)` requires them; `None` follows the header (or, without
+    /// `@notify`, notifies when a notifier is configured).
+    pub notify: Option<bool>,
+}
+
+/// A policy that passed validation, planned and ready to run.
+pub struct Prepared {
+    /// The parsed file.
+    pub policy: PolicyFile,
+    /// Parameter values in effect.
+    pub params: Vec<(String, ParamValue)>,
+    /// The sink for its action.
+    pub sink: Arc<dyn Sink>,
+    /// The planned query.
+    pub query: DataFrame,
+    /// Dry run or apply.
+    pub mode: Mode,
+    /// Whether to notify.
+    pub notify: bool,
+}
+
+impl Prepared {
+    /// Whether the run will notify.
+    pub fn notifies(&self) -> bool {
+        self.notify
+    }
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report.
+    pub report: Report,
+    /// Set when the notification could not be sent.
+    pub notify_error: Option<String>,
+}
+
+impl RunOutcome {
+    /// 0 when the run and its notification succeeded, else 1.
+    pub fn exit_code(&self) -> u8 {
+        if self.notify_error.is_some() { 1 } else { self.report.exit_code() }
+    }
+}
+
+/// Runs policies against one engine.
+pub struct Runner {
+    engine: Engine,
+    journal: Arc<Journal>,
+    sinks: Vec<Arc<dyn Sink>>,
+    notifier: Option<Arc<dyn Notifier>>,
+}
+
+impl Runner {
+    /// A runner with these sinks, journal and notifier.
+    pub fn new(
+        engine: Engine,
+        journal: Arc<Journal>,
+        sinks: Vec<Arc<dyn Sink>>,
+        notifier: Option<Arc<dyn Notifier>>,
+    ) -> Self {
+        Self { engine, journal, sinks, notifier }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+
+    /// Reads, validates and plans the policy at `path`. An error is a message
+    /// naming the file (and line or column), for exit code 2.
+    pub async fn prepare(&self, path: &Path, options: &RunOptions) -> Result<Prepared, String> {
+        let policy = PolicyFile::read(path).map_err(|e| e.to_string())?;
+        let origin = path.display().to_string();
+        self.prepare_parsed(policy, &origin, options).await
+    }
+
+    /// Validates and plans an already parsed policy.
+    pub async fn prepare_parsed(
+        &self,
+        policy: PolicyFile,
+        origin: &str,
+        options: &RunOptions,
+    ) -> Result<Prepared, String> {
+        let Some(sink) = self.sinks.iter().find(|s| s.action() == policy.action).cloned() else {
+            let known: Vec<&str> = self.sinks.iter().map(|s| s.action()).collect();
+            return Err(format!(
+                "{origin}:{}: unknown action {:?} (known actions: {})",
+                policy.action_line,
+                policy.action,
+                known.join(", ")
+            ));
+        };
+        let params =
+            params::resolve(&policy.params, &options.params).map_err(|e| format!("{origin}: {e}"))?;
+        let query = self.plan(&policy, &params, origin).await?;
+        check_columns(&query, sink.as_ref(), origin)?;
+        let notify = match (options.notify, policy.notify) {
+            (Some(false), _) | (None, Some(NotifyTarget::None)) => false,
+            (Some(true), _) | (None, Some(NotifyTarget::Slack)) => true,
+            (None, None) => self.notifier.is_some(),
+        };
+        if notify && self.notifier.is_none() {
+            return Err(format!(
+                "{origin}: the policy notifies Slack (@notify: slack) but no Slack is configured: \
+                 set SLACK_WEBHOOK_URL (or [slack] in skyglue.toml), or run with --notify none"
+            ));
+        }
+        let mode = if options.apply { Mode::Apply } else { Mode::DryRun };
+        Ok(Prepared { policy, params, sink, query, mode, notify })
+    }
+
+    async fn plan(
+        &self,
+        policy: &PolicyFile,
+        params: &[(String, ParamValue)],
+        origin: &str,
+    ) -> Result<DataFrame, String> {
+        let sql_error = |e: &dyn std::fmt::Display| format!("{origin}: {}", one_line(&e.to_string()));
+        let mut statements = DFParser::parse_sql(&policy.query).map_err(|e| sql_error(&e))?;
+        if statements.len() != 1 {
+            return Err(format!(
+                "{origin}: a policy holds exactly one query, found {} statements",
+                statements.len()
+            ));
+        }
+        let Some(statement) = statements.pop_front() else {
+            return Err(format!("{origin}: the policy has no query"));
+        };
+        let ctx = self.engine.session().await.map_err(|e| sql_error(&e))?;
+        let plan = ctx.state().statement_to_plan(statement).await.map_err(|e| sql_error(&df_message(&e)))?;
+        if matches!(
+            plan,
+            LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_)
+        ) {
+            return Err(format!("{origin}: a policy's query must be a SELECT; it is {}", plan.display()));
+        }
+        let plan =
+            plan.with_param_values(params::param_values(params)).map_err(|e| sql_error(&df_message(&e)))?;
+        let df = ctx.execute_logical_plan(plan).await.map_err(|e| sql_error(&df_message(&e)))?;
+        df.clone().create_physical_plan().await.map_err(|e| sql_error(&df_message(&e)))?;
+        Ok(df)
+    }
+
+    /// Runs a prepared policy to the end, whatever happens.
+    pub async fn run(&self, prepared: Prepared) -> RunOutcome {
+        let Prepared { policy, params, sink, query, mode, notify } = prepared;
+        let run_id = new_run_id();
+        let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action());
+        let mut report = Report::new(&run_id, &policy.name, mode);
+        report.params = params.iter().map(|(n, v)| (n.clone(), v.json())).collect();
+        report.connections = self.engine.connections().aws.iter().map(|c| c.label()).collect();
+
+        let mode_name = if mode == Mode::Apply { "apply" } else { "dry_run" };
+        let started = crate::journal::Entry {
+            mode: Some(mode_name.into()),
+            detail: Some(serde_json::json!({ "params": serde_json::Map::from_iter(report.params.clone()) })),
+            ..log.entry("run_started")
+        };
+        if let Err(e) = log.write(&[started]) {
+            report.fail(e.to_string());
+        } else if let Err(e) = self.act(&policy, sink.as_ref(), query, &log, &mut report).await {
+            report.fail(e.to_string());
+        }
+
+        let finished = crate::journal::Entry {
+            status: Some(
+                serde_json::to_value(report.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ),
+            reason: report.error.clone(),
+            detail: serde_json::to_value(&report.summary).ok(),
+            ..log.entry("run_finished")
+        };
+        let mut journal_error = log.write(&[finished]).err().map(|e| e.to_string());
+
+        let mut notify_error = None;
+        if notify && let Some(notifier) = &self.notifier {
+            let result = notifier.notify(&report).await;
+            let entry = crate::journal::Entry {
+                status: Some(if result.is_ok() { "done" } else { "failed" }.into()),
+                reason: result.as_ref().err().cloned(),
+                detail: Some(serde_json::json!({ "notifier": notifier.name() })),
+                ..log.entry("notified")
+            };
+            if let Err(e) = log.write(&[entry]) {
+                journal_error.get_or_insert(e.to_string());
+            }
+            notify_error = result.err().map(|e| format!("failed to notify {}: {e}", notifier.name()));
+        }
+        if let Some(e) = journal_error {
+            report.fail(e);
+        }
+        RunOutcome { report, notify_error }
+    }
+
+    async fn act(
+        &self,
+        policy: &PolicyFile,
+        sink: &dyn Sink,
+        query: DataFrame,
+        log: &RunLog,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let batches = query.collect().await.map_err(|e| Error::Api {
+            operation: "the policy query".into(),
+            connection: "every connection".into(),
+            detail: one_line(&df_message(&e)),
+        })?;
+        let (targets, invalid) = targets(&batches, sink);
+        report.summary.planned = targets.len() + invalid.len();
+        if report.summary.planned > policy.max_deletes {
+            let reason = format!(
+                "the policy selected {} targets, more than @max_deletes {}: nothing was changed \
+                 (raise @max_deletes if this is expected)",
+                report.summary.planned, policy.max_deletes
+            );
+            let outcomes = targets.into_iter().map(|t| Outcome::skipped(t, "max_deletes exceeded")).collect();
+            report.set_outcomes(sink.action(), outcomes);
+            report.fail(reason);
+            return Ok(());
+        }
+
+        let checked = match sink.action() {
+            "delete_ecr_images" => guard::check_images(&self.engine, targets).await?,
+            _ => guard::check_task_definitions(&self.engine, targets).await?,
+        };
+        let planned: Vec<crate::journal::Entry> = checked
+            .proceed
+            .iter()
+            .map(|t| (t, Status::Planned, None))
+            .chain(checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.clone())))
+            .map(|(t, status, reason)| crate::journal::Entry {
+                target: Some(t.clone()),
+                status: Some(status_name(status).into()),
+                reason,
+                ..log.entry("planned")
+            })
+            .collect();
+        log.write(&planned)?;
+
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        let acted = match report.mode {
+            Mode::DryRun => checked
+                .proceed
+                .iter()
+                .map(|t| Outcome { target: t.clone(), status: Status::Planned, reason: None })
+                .collect(),
+            Mode::Apply => sink.apply(self.engine.connections(), checked.proceed.clone(), log).await,
+        };
+        report.summary.bytes_reclaimed = acted
+            .iter()
+            .filter(|o| matches!(o.status, Status::Done | Status::Planned))
+            .filter_map(|o| checked.bytes.get(&o.target))
+            .sum();
+        outcomes.extend(acted);
+        outcomes.extend(checked.skipped);
+        outcomes.extend(invalid);
+        report.set_outcomes(sink.action(), outcomes);
+        Ok(())
+    }
+}
+
+/// Required columns present and text-typed, or a message naming the column.
+fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(), String> {
+    let schema = query.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    for column in sink.required_columns() {
+        let Some(field) = schema.fields().iter().find(|f| f.name() == column) else {
+            return Err(format!(
+                "{origin}: action {} needs a column named {column}; the query returns: {}",
+                sink.action(),
+                names.join(", ")
+            ));
+        };
+        if !matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
+            return Err(format!(
+                "{origin}: column {column} must be text for action {}, but the query returns {}",
+                sink.action(),
+                field.data_type()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Distinct targets from the query's rows, plus failed outcomes for rows
+/// whose required columns are NULL.
+fn targets(batches: &[RecordBatch], sink: &dyn Sink) -> (Vec<Target>, Vec<Outcome>) {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut invalid = Vec::new();
+    let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
+    for batch in batches {
+        let columns: Vec<(&str, Option<Vec<Option<String>>>)> = wanted
+            .iter()
+            .map(|name| {
+                let values =
+                    batch.column_by_name(name).and_then(|a| cast(a, &DataType::Utf8).ok()).map(|a| {
+                        let a = a.as_string::<i32>();
+                        (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect()
+                    });
+                (*name, values)
+            })
+            .collect();
+        for row in 0..batch.num_rows() {
+            let mut target = Target::default_empty();
+            for (name, values) in &columns {
+                if let Some(Some(v)) = values.as_ref().map(|v| v[row].clone()) {
+                    target.columns.insert(name.to_string(), v);
+                }
+            }
+            if let Some(missing) = sink.required_columns().iter().find(|c| target.get(c).is_none()) {
+                invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
+                continue;
+            }
+            if seen.insert(target.clone()) {
+                out.push(target);
+            }
+        }
+    }
+    (out, invalid)
+}
+
+trait EmptyTarget {
+    fn default_empty() -> Self;
+}
+
+impl EmptyTarget for Target {
+    fn default_empty() -> Self {
+        Target { columns: Default::default() }
+    }
+}
+
+/// A run id: UTC time plus randomness from the clock and process.
+fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let now = chrono::Utc::now();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.timestamp_nanos_opt().unwrap_or_default() as u128);
+    h.write_u32(std::process::id());
+    format!("{}-{:06x}", now.format("%Y%m%dT%H%M%SZ"), h.finish() & 0xff_ffff)
+}
+
+fn df_message(e: &datafusion::error::DataFusionError) -> String {
+    match Error::find(e) {
+        Some(inner) => inner.to_string(),
+        None => e.find_root().to_string().replace("datafusion.public.", ""),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
