@@ -47,7 +47,11 @@ judged AS (
            count(u.key) AS uses
     FROM image_tag t
     LEFT JOIN github_commit c
-      ON c.repository_full_name = t.github_repo AND c.sha = t.tag
+      -- short_sha is an equi-join key (so only these commits are fetched);
+      -- starts_with checks the whole tag, short (abc1234) or full (40 hex)
+      ON c.repository_full_name = t.github_repo
+     AND c.short_sha = left(t.tag, 7)
+     AND starts_with(c.sha, t.tag)
     LEFT JOIN used u
       ON u.registry_id = t.registry_id
      AND u.image_region = t.region

@@ -54,10 +54,11 @@ async fn run_statements(
     Ok(())
 }
 
-const DEMO_QUERY: &str = include_str!("../../../queries/unused_images.sql");
+const DEMO_POLICY: &str = include_str!("../../../queries/ecr_cleanup.sql");
 
-/// `skyglue demo`: the cleanup query against the bundled sandbox world.
-pub async fn demo(_state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
+/// `skyglue demo`: the shipped cleanup policy, in dry run, against the bundled
+/// sandbox world; shows what it would delete and the Slack message it sends.
+pub async fn demo(state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
     let world = World::demo();
     let sandbox = Sandbox::start(world.clone(), SandboxConfig::default())
         .await
@@ -66,21 +67,51 @@ pub async fn demo(_state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> 
         return serve_forever(sandbox, &world).await;
     }
     let engine = skyglue::sandbox::engine(&sandbox, &world).await?;
-    let ctx = engine.session().await?;
-    println!("skyglue demo: a sandbox cloud with accounts prod (111111111111) and staging (222222222222)");
-    println!("in us-east-1 and eu-west-1, and a CI that pushes an image of acme/web per commit.\n");
-    println!(
-        "Images older than 30 days that no service deployment or task uses, in any account or region:\n"
-    );
-    let df = ctx.sql(DEMO_QUERY).await?;
-    let schema = df.schema().inner().clone();
-    let batches = df.collect().await?;
-    let mut stdout = std::io::stdout().lock();
-    output::write(&mut stdout, Format::Table, &schema, &batches)?;
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let calls: u64 = sandbox.calls().values().sum();
-    writeln!(stdout, "\nDry run: {rows} images would be deleted; nothing was changed ({calls} API calls).")?;
-    writeln!(stdout, "The query is queries/unused_images.sql; try your own with `skyglue demo --serve`.")?;
+    let notifier = skyglue::notifier(engine.connections());
+    // The demo's journal is not the user's: keep it apart unless asked.
+    let dir = state_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("skyglue-demo-{}", std::process::id())));
+    let journal = std::sync::Arc::new(skyglue_policy::Journal::open(&dir)?);
+    let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), notifier);
+    let policy = skyglue_policy::PolicyFile::parse(DEMO_POLICY, "queries/ecr_cleanup.sql", "ecr_cleanup")
+        .map_err(|e| anyhow::anyhow!("the shipped policy is invalid: {e}"))?;
+    let prepared = runner
+        .prepare_parsed(policy, "queries/ecr_cleanup.sql", &skyglue_policy::RunOptions::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "skyglue demo: a sandbox cloud with accounts prod (111111111111) and staging (222222222222)"
+    )?;
+    writeln!(
+        out,
+        "in us-east-1 and eu-west-1, a CI that pushed an image of github.com/acme/web per commit,"
+    )?;
+    writeln!(out, "and services and tasks that still use some of those images.\n")?;
+    writeln!(out, "Running queries/ecr_cleanup.sql as a dry run: images of commits older than 30 days, and")?;
+    writeln!(out, "untagged images older than 14 days, that nothing in any account or region uses.\n")?;
+    drop(out);
+
+    let outcome = runner.run(prepared).await;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", outcome.report.to_text())?;
+    let calls: u64 = sandbox.calls().iter().filter(|(k, _)| !k.starts_with("slack")).map(|(_, v)| v).sum();
+    writeln!(out, "({calls} API calls; journal: {})", runner.journal().path().display())?;
+    match sandbox
+        .slack_messages()
+        .first()
+        .and_then(|m| m.get("text").and_then(|t| t.as_str()).map(str::to_string))
+    {
+        Some(text) => writeln!(out, "\nThe Slack message it sent (plain-text fallback):\n\n{text}")?,
+        None => writeln!(out, "\nNo Slack message was sent.")?,
+    }
+    if let Some(e) = &outcome.notify_error {
+        writeln!(out, "Slack failed: {e}")?;
+    }
+    writeln!(out, "\nNothing was deleted. Explore the same world with `skyglue demo --serve`.")?;
     Ok(())
 }
 

@@ -29,7 +29,11 @@ pub async fn connections(sandbox: &Sandbox, world: &World) -> skyglue_core::Resu
     Ok(connections)
 }
 
-/// An engine with every shipped table over the sandbox's world.
+/// An engine with every shipped table over the sandbox's world. GitHub
+/// commits are cached in memory only: the sandbox's commits are not the
+/// user's, and its port changes every run.
 pub async fn engine(sandbox: &Sandbox, world: &World) -> skyglue_core::Result<Engine> {
-    Ok(Engine::new(connections(sandbox, world).await?, crate::registry()))
+    let registry = skyglue_aws::registry()
+        .merge(skyglue_core::Registry::new().table(skyglue_github::GithubCommit::without_disk_cache()));
+    Ok(Engine::new(connections(sandbox, world).await?, registry))
 }

@@ -4,8 +4,8 @@
 use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::Error;
@@ -35,15 +35,14 @@ const THROTTLED: &[&str] =
     &["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"];
 
 /// Classifies an SDK error from `operation` (`service:Operation`) on `connection`.
-pub fn classify<E, R>(
+pub fn classify<E>(
     operation: &str,
     connection: &str,
     not_found: &[&str],
-    err: SdkError<E, R>,
+    err: SdkError<E, HttpResponse>,
 ) -> Classified
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let operation = operation.to_string();
     let connection = connection.to_string();
@@ -65,12 +64,25 @@ where
         return Classified::Failed(failed);
     }
     if let Some(cred) = find_source::<CredentialsError>(&err) {
-        return Classified::Failed(Error::Credentials {
+        let detail = chain_message(cred);
+        if ACCESS_DENIED.iter().any(|code| detail.contains(code)) {
+            return Classified::Failed(Error::AccessDenied {
+                operation: "sts:AssumeRole (for credentials)".into(),
+                connection,
+                detail,
+            });
+        }
+        return Classified::Failed(Error::Credentials { connection, detail });
+    }
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let detail = chain_message(&err);
+    if status == Some(403) {
+        return Classified::Failed(Error::AccessDenied {
+            operation,
             connection,
-            detail: one_line(&DisplayErrorContext(cred).to_string()),
+            detail: format!("HTTP 403: {detail}"),
         });
     }
-    let detail = one_line(&DisplayErrorContext(&err).to_string());
     match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             Classified::Failed(Error::Unreachable { operation, connection, detail })
@@ -88,6 +100,27 @@ fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> 
         cur = e.source();
     }
     None
+}
+
+/// The Display messages of an error and its sources, joined, without the
+/// SDK's Debug dumps, on one line and at most a few hundred characters.
+fn chain_message(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    let mut message = parts.join(": ");
+    if message.len() > 400 {
+        let cut = (0..=400).rev().find(|i| message.is_char_boundary(*i)).unwrap_or(0);
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
 }
 
 fn one_line(s: &str) -> String {

@@ -10,6 +10,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use datafusion::arrow::array::RecordBatch;
@@ -93,11 +94,10 @@ impl FetchContext {
     }
 
     /// Sends one AWS call, counting it; a "not found" code from the spec gives `Ok(None)`.
-    pub async fn call<T, E, R, F>(&self, operation: &'static str, request: F) -> Result<Option<T>>
+    pub async fn call<T, E, F>(&self, operation: &'static str, request: F) -> Result<Option<T>>
     where
-        F: Future<Output = Result<T, SdkError<E, R>>>,
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: Debug + Send + Sync + 'static,
     {
         let label = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
         let waited = self.connections.throttle.acquire(&label, operation).await;

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod params;
 pub mod report;
 pub mod runner;
+pub mod slack;
 
 pub use header::{NotifyTarget, PolicyFile};
 pub use journal::{Journal, JournalTable};

@@ -21,6 +21,7 @@ pub(crate) fn handle(world: &mut World, caller: &Caller, op: &str, body: &Value)
         "DescribeImages" => describe_images(world, caller, input(body)?),
         "ListImages" => list_images(world, caller, input(body)?),
         "BatchDeleteImage" => batch_delete_image(world, caller, input(body)?),
+        "BatchGetImage" => batch_get_image(world, caller, input(body)?),
         _ => Err(AwsError::new(
             "UnknownOperationException",
             format!("the sandbox does not implement ECR {op}"),
@@ -329,4 +330,49 @@ fn delete_one(repo: &mut Repository, id: &ImageId) -> Result<Vec<Value>, Value> 
         return Ok(vec![json!({ "imageDigest": image.digest })]);
     }
     Ok(image.tags.iter().map(|t| json!({ "imageDigest": image.digest, "imageTag": t })).collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchGetInput {
+    registry_id: Option<String>,
+    repository_name: String,
+    image_ids: Vec<ImageId>,
+}
+
+/// The manifest the sandbox serves for an image: an OCI index listing its
+/// `child_digests`, or a minimal image manifest.
+fn manifest(image: &Image) -> String {
+    if image.child_digests.is_empty() {
+        json!({ "schemaVersion": 2, "mediaType": image.manifest_media_type, "layers": [] }).to_string()
+    } else {
+        let manifests: Vec<Value> = image
+            .child_digests
+            .iter()
+            .map(|d| json!({ "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": 1000 }))
+            .collect();
+        json!({ "schemaVersion": 2, "mediaType": image.manifest_media_type, "manifests": manifests }).to_string()
+    }
+}
+
+/// BatchGetImage: manifests of up to 100 images; missing ones are `failures`.
+fn batch_get_image(world: &World, caller: &Caller, req: BatchGetInput) -> Result<Value, AwsError> {
+    let account = registry(caller, &req.registry_id);
+    check_batch("imageIds", req.image_ids.len(), 100)?;
+    let repo = repository(world, account, &caller.region, &req.repository_name)?;
+    let mut images = Vec::new();
+    let mut failures = Vec::new();
+    for id in &req.image_ids {
+        match find_image(repo, id) {
+            Some(image) => images.push(json!({
+                "registryId": account,
+                "repositoryName": repo.name,
+                "imageId": { "imageDigest": image.digest },
+                "imageManifest": manifest(image),
+                "imageManifestMediaType": image.manifest_media_type,
+            })),
+            None => failures.push(failure(id, "ImageNotFound", "Requested image not found")),
+        }
+    }
+    Ok(json!({ "images": images, "failures": failures }))
 }

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod moto;
+mod policy_runner;
+mod policy_validation;
 mod sandbox_errors;
 mod sandbox_framework;
 mod sandbox_joins;

@@ -17,7 +17,9 @@ async fn error_mid_pagination_names_operation_and_connection() {
     let mut r = region("us-east-1");
     r.repositories.push(repository("web", 3000));
     let config = SandboxConfig {
-        faults: vec![Fault::nth_call("ecr:DescribeImages", 2).times(u64::MAX).error(400, "AccessDeniedException")],
+        faults: vec![
+            Fault::nth_call("ecr:DescribeImages", 2).times(u64::MAX).error(400, "AccessDeniedException"),
+        ],
         ..SandboxConfig::default()
     };
     let env = Env::start_with(world(vec![account(ACCOUNT, vec![r])]), config).await;

@@ -46,7 +46,8 @@ async fn limit_stops_paging() {
     assert_eq!(env.calls("ecr:DescribeImages"), 1, "one page of 1000 is enough for LIMIT 5");
 
     env.sandbox.reset_calls();
-    let batches = env.query("SELECT image_digest FROM aws_ecr_image WHERE image_size_in_bytes > 0 LIMIT 5").await;
+    let batches =
+        env.query("SELECT image_digest FROM aws_ecr_image WHERE image_size_in_bytes > 0 LIMIT 5").await;
     assert_eq!(rows(&batches), 5);
     assert_eq!(env.calls("ecr:DescribeImages"), 1, "a filter evaluated by the scan keeps LIMIT pushed down");
 }
@@ -93,8 +94,10 @@ async fn task_definition_arns_are_described_not_listed() {
     let mut r = region("us-east-1");
     r.task_definitions = (1..=200).map(|rev| task_definition("web", rev, "ACTIVE", "nginx")).collect();
     let env = Env::start(world(vec![account(ACCOUNT, vec![r])])).await;
-    let arns: Vec<String> =
-        [3, 50, 199].iter().map(|rev| format!("'{}'", task_definition_arn("us-east-1", ACCOUNT, "web", *rev))).collect();
+    let arns: Vec<String> = [3, 50, 199]
+        .iter()
+        .map(|rev| format!("'{}'", task_definition_arn("us-east-1", ACCOUNT, "web", *rev)))
+        .collect();
     let sql = format!(
         "SELECT revision, container_definitions FROM aws_ecs_task_definition WHERE task_definition_arn IN ({})",
         arns.join(", ")
@@ -111,7 +114,9 @@ async fn fans_out_over_every_account_and_region() {
         .query("SELECT account_id, region, count(*) AS n FROM aws_ecr_image GROUP BY 1, 2 ORDER BY 1, 2")
         .await;
     let out = pretty(&batches);
-    for (acct, reg) in [(ACCOUNT, "eu-west-1"), (ACCOUNT, "us-east-1"), (OTHER, "eu-west-1"), (OTHER, "us-east-1")] {
+    for (acct, reg) in
+        [(ACCOUNT, "eu-west-1"), (ACCOUNT, "us-east-1"), (OTHER, "eu-west-1"), (OTHER, "us-east-1")]
+    {
         assert!(out.contains(&format!("| {acct} | {reg}")), "missing {acct}/{reg} in\n{out}");
     }
     assert_eq!(rows(&batches), 4);
@@ -133,7 +138,9 @@ async fn region_and_account_filters_prune_the_fan_out() {
 #[tokio::test]
 async fn explain_analyze_shows_api_metrics_and_keys() {
     let env = Env::start(one_repo_world(1500)).await;
-    let out = pretty(&env.query("EXPLAIN ANALYZE SELECT count(*) FROM aws_ecr_image WHERE repository_name = 'web'").await);
+    let out = pretty(
+        &env.query("EXPLAIN ANALYZE SELECT count(*) FROM aws_ecr_image WHERE repository_name = 'web'").await,
+    );
     assert!(out.contains("ApiScan: table=aws_ecr_image"), "{out}");
     assert!(out.contains("keys=[repository_name IN (web)]"), "{out}");
     assert!(out.contains("api_calls=2"), "{out}");
@@ -146,14 +153,20 @@ async fn throttled_calls_are_retried_and_counted() {
     let td = task_definition_arn("us-east-1", ACCOUNT, "web", 1);
     let mut r = region("us-east-1");
     r.clusters.push(cluster("main", (0..60).map(|i| service(&format!("s{i}"), &td)).collect(), vec![]));
-    let config = SandboxConfig { ecs_buckets: EcsBuckets::uniform(BucketSpec::new(2.0, 20.0)), ..SandboxConfig::default() };
+    let config = SandboxConfig {
+        ecs_buckets: EcsBuckets::uniform(BucketSpec::new(2.0, 20.0)),
+        ..SandboxConfig::default()
+    };
     let env = Env::start_with(world(vec![account(ACCOUNT, vec![r])]), config).await;
     let before = env.engine.connections().counters.snapshot();
     assert_eq!(env.count("SELECT count(*) FROM aws_ecs_service").await, 60);
     let throttled: u64 = env.sandbox.throttled_calls().values().sum();
     assert!(throttled > 0, "the sandbox throttled some calls");
     let retries = env.engine.connections().counters.snapshot().since(&before).retries;
-    assert!(retries >= throttled, "every throttled call was retried: {retries} retries, {throttled} throttled");
+    assert!(
+        retries >= throttled,
+        "every throttled call was retried: {retries} retries, {throttled} throttled"
+    );
 }
 
 // ---- a required key, through a test-only table -------------------------------------------------
@@ -204,6 +217,12 @@ async fn required_key_is_enforced_at_plan_time() {
     assert!(msg.contains("echo") && msg.contains("name"), "{msg}");
     assert_eq!(fetches.load(Ordering::SeqCst), 0, "nothing was fetched");
 
-    let batches = ctx.sql("SELECT length FROM echo WHERE name IN ('ab', 'abcd')").await.unwrap().collect().await.unwrap();
+    let batches = ctx
+        .sql("SELECT length FROM echo WHERE name IN ('ab', 'abcd')")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(rows(&batches), 2);
 }

@@ -9,8 +9,10 @@ use crate::support::*;
 async fn env() -> Env {
     let mut r = region("us-east-1");
     r.task_definitions = (1..=200).map(|rev| task_definition("web", rev, "ACTIVE", "nginx")).collect();
-    let services =
-        [5, 50, 150].iter().map(|rev| service(&format!("s{rev}"), &task_definition_arn("us-east-1", ACCOUNT, "web", *rev))).collect();
+    let services = [5, 50, 150]
+        .iter()
+        .map(|rev| service(&format!("s{rev}"), &task_definition_arn("us-east-1", ACCOUNT, "web", *rev)))
+        .collect();
     r.clusters.push(cluster("main", services, vec![]));
     Env::start(world(vec![account(ACCOUNT, vec![r])])).await
 }

@@ -66,7 +66,10 @@ async fn ecs_task_lists_and_describes_100_at_a_time() {
         let tasks = (0..n).map(|i| task(&format!("t{i}"), &td, "RUNNING")).collect();
         r.clusters.push(cluster("main", vec![], tasks));
         let env = Env::start(world(vec![account(ACCOUNT, vec![r])])).await;
-        assert_eq!(env.count("SELECT count(*) FROM aws_ecs_task WHERE desired_status = 'RUNNING'").await, n as i64);
+        assert_eq!(
+            env.count("SELECT count(*) FROM aws_ecs_task WHERE desired_status = 'RUNNING'").await,
+            n as i64
+        );
         assert_eq!(env.calls("ecs:ListTasks"), pages(n, 100), "ListTasks for {n}");
         assert_eq!(env.calls("ecs:DescribeTasks"), pages(n, 100), "DescribeTasks for {n}");
     }
@@ -76,7 +79,8 @@ async fn ecs_task_lists_and_describes_100_at_a_time() {
 async fn ecs_task_definition_lists_100_and_describes_only_when_needed() {
     for n in [99, 100, 101] {
         let mut r = region("us-east-1");
-        r.task_definitions = (1..=n as i32).map(|rev| task_definition("web", rev, "ACTIVE", "nginx")).collect();
+        r.task_definitions =
+            (1..=n as i32).map(|rev| task_definition("web", rev, "ACTIVE", "nginx")).collect();
         let env = Env::start(world(vec![account(ACCOUNT, vec![r])])).await;
         // family, revision and status come from the listing alone.
         let got = env.count("SELECT count(*) FROM aws_ecs_task_definition WHERE status = 'ACTIVE'").await;
@@ -98,7 +102,8 @@ async fn ecs_clusters_by_key_are_not_listed() {
     r.clusters = (0..3).map(|i| cluster(&format!("c{i}"), vec![], vec![])).collect();
     let env = Env::start(world(vec![account(ACCOUNT, vec![r])])).await;
     let arn = cluster_arn("us-east-1", ACCOUNT, "c1");
-    let batches = env.query(&format!("SELECT cluster_name FROM aws_ecs_cluster WHERE cluster_arn = '{arn}'")).await;
+    let batches =
+        env.query(&format!("SELECT cluster_name FROM aws_ecs_cluster WHERE cluster_arn = '{arn}'")).await;
     assert_eq!(rows(&batches), 1);
     assert_eq!(env.calls("ecs:ListClusters"), 0);
     assert_eq!(env.calls("ecs:DescribeClusters"), 1);

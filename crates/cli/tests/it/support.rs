@@ -49,7 +49,8 @@ impl Env {
     pub async fn count(&self, sql: &str) -> i64 {
         let batches = self.query(sql).await;
         let col = batches[0].column(0);
-        datafusion::arrow::array::cast::as_primitive_array::<datafusion::arrow::datatypes::Int64Type>(col).value(0)
+        datafusion::arrow::array::cast::as_primitive_array::<datafusion::arrow::datatypes::Int64Type>(col)
+            .value(0)
     }
 
     /// Calls of one operation since the last reset.
@@ -116,7 +117,11 @@ pub fn task_definition(family: &str, revision: i32, status: &str, image: &str) -
         status: status.into(),
         registered_at: Utc::now() - Duration::days(10),
         deregistered_at: (status == "INACTIVE").then(|| Utc::now() - Duration::days(1)),
-        container_definitions: vec![ContainerDefinition { name: "app".into(), image: image.into(), essential: true }],
+        container_definitions: vec![ContainerDefinition {
+            name: "app".into(),
+            image: image.into(),
+            essential: true,
+        }],
     }
 }
 

@@ -1,1 +1,22 @@
-//! Tests against moto's server (being written).
+//! skyglue's real AWS SDK code against moto's server.
+//!
+//! One moto server per test binary (installed into `<target>/moto-venv` on
+//! first use) is seeded by `seed_world.py` with two accounts (A directly, B by
+//! assuming a role) in two regions; the tests query it through the `skyglue`
+//! binary and in-process, and compare with what the seeding printed.
+//!
+//! What moto cannot do, the sandbox tests cover: pagination, throttling,
+//! rollouts with two deployments, the digest a task runs, and AccessDenied
+//! answers the SDK can parse.
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod compare;
+mod errors;
+mod in_use;
+mod keys;
+mod library;
+mod pruning;
+mod server;
+mod tables;
+mod world;

@@ -1,0 +1,168 @@
+//! `delete_ecs_task_definitions`: deletes ECS task definition revisions,
+//! deregistering the ACTIVE ones on the way.
+//!
+//! ```sql
+//! -- @action: delete_ecs_task_definitions
+//! SELECT task_definition_arn FROM aws_ecs_task_definition
+//! WHERE status = 'INACTIVE' AND deregistered_at < days_ago(30);
+//! ```
+//!
+//! `DeleteTaskDefinitions` takes 10 revisions per call but refuses ACTIVE ones.
+//! Learning which are ACTIVE would cost one `DescribeTaskDefinition` each, and
+//! deregistering every row first would cost one `DeregisterTaskDefinition`
+//! each from the 1-per-second bucket that deploys share. So this sink deletes
+//! first, deregisters only the revisions that call refused, and deletes those
+//! again: for N rows of which A are ACTIVE that is ceil(N/10) + A + ceil(A/10)
+//! calls, against N + ceil(N/10) for deregistering every row and
+//! N + A + ceil(N/10) for describing every row.
+//!
+//! ECS words the refusal of an ACTIVE revision as free text, so any per-revision
+//! refusal is retried this way; a revision refused for another reason is refused
+//! again, and its second reason is the one reported. A failed call is not retried.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_ecs::operation::delete_task_definitions::DeleteTaskDefinitionsOutput;
+use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+use skyglue_core::{AwsConnection, Connections};
+
+use super::common::{self, Item, one_line, send, targets_of};
+use super::deregister_ecs_task_definitions::{deregister, locate};
+
+/// The API allows 10 revisions per call.
+const BATCH: usize = 10;
+const OPERATION: &str = "ecs:DeleteTaskDefinitions";
+
+/// Deletes ECS task definition revisions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DeleteEcsTaskDefinitions;
+
+/// What one call said about one revision.
+enum Verdict {
+    Deleted,
+    /// The call answered with a failure for this revision: worth deregistering and retrying.
+    Refused(String),
+    /// The call itself failed, or the answer was unusable: final.
+    Failed(String),
+}
+
+#[async_trait]
+impl Sink for DeleteEcsTaskDefinitions {
+    fn action(&self) -> &str {
+        "delete_ecs_task_definitions"
+    }
+
+    fn required_columns(&self) -> &[&str] {
+        &["task_definition_arn"]
+    }
+
+    fn optional_columns(&self) -> &[&str] {
+        &["account_id", "region"]
+    }
+
+    async fn apply(
+        &self,
+        connections: &Arc<Connections>,
+        targets: Vec<Target>,
+        log: &dyn ActionLog,
+    ) -> Vec<Outcome> {
+        let plan = common::plan(connections, targets, locate).await;
+        common::log_unreachable(log, OPERATION, &plan.unreachable);
+        let mut outcomes = plan.unreachable;
+        for group in &plan.groups {
+            let items: Vec<&Item> = group.items.iter().collect();
+            let mut refused = Vec::new();
+            for batch in items.chunks(BATCH) {
+                for (item, verdict) in delete_batch(connections, &group.conn, batch, log).await {
+                    match verdict {
+                        Verdict::Refused(reason) => refused.push((item, reason)),
+                        verdict => outcomes.extend(outcomes_of(item, &verdict)),
+                    }
+                }
+            }
+            let mut retry = Vec::new();
+            for (item, reason) in refused {
+                match deregister(connections, &group.conn, item, log).await {
+                    Ok(()) => retry.push(item),
+                    Err(e) => {
+                        let reason = format!("{reason}; deregistering it failed: {e}");
+                        outcomes.extend(common::fail_all(&item.targets, &reason));
+                    }
+                }
+            }
+            for batch in retry.chunks(BATCH) {
+                for (item, verdict) in delete_batch(connections, &group.conn, batch, log).await {
+                    outcomes.extend(outcomes_of(item, &verdict));
+                }
+            }
+        }
+        outcomes
+    }
+}
+
+/// One logged `DeleteTaskDefinitions` of up to 10 revisions.
+async fn delete_batch<'a>(
+    connections: &Connections,
+    conn: &AwsConnection,
+    batch: &[&'a Item],
+    log: &dyn ActionLog,
+) -> Vec<(&'a Item, Verdict)> {
+    let fail = |reason: &str| batch.iter().map(|item| (*item, Verdict::Failed(reason.to_string()))).collect();
+    let targets = targets_of(batch.iter().copied());
+    if let Err(reason) = common::intent(log, OPERATION, &targets) {
+        return fail(&reason);
+    }
+    let arns = batch.iter().map(|item| item.id.clone()).collect();
+    let request = common::ecs(conn).delete_task_definitions().set_task_definitions(Some(arns));
+    let verdicts = match send(connections, conn, OPERATION, request.send()).await {
+        Ok(out) => judge(batch, &out),
+        Err(e) => fail(&one_line(&e.to_string())),
+    };
+    let logged = verdicts.iter().flat_map(|(item, verdict)| outcomes_of(item, verdict)).collect();
+    common::outcome(log, OPERATION, logged);
+    verdicts
+}
+
+/// Matches the answer to the request by `family:revision`, since ECS may echo
+/// either the ARN it was given or its own.
+fn judge<'a>(batch: &[&'a Item], out: &DeleteTaskDefinitionsOutput) -> Vec<(&'a Item, Verdict)> {
+    let deleted: HashSet<&str> =
+        out.task_definitions().iter().filter_map(|td| td.task_definition_arn()).map(revision_name).collect();
+    let refused: HashMap<&str, String> = out
+        .failures()
+        .iter()
+        .filter_map(|f| {
+            let reason = [f.reason(), f.detail()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+            Some((revision_name(f.arn()?), one_line(&reason)))
+        })
+        .collect();
+    batch
+        .iter()
+        .map(|item| {
+            let name = revision_name(&item.id);
+            let verdict = match (deleted.contains(name), refused.get(name)) {
+                (true, _) => Verdict::Deleted,
+                (false, Some(reason)) => Verdict::Refused(reason.clone()),
+                (false, None) => {
+                    Verdict::Failed("DeleteTaskDefinitions reported neither a deletion nor a failure".into())
+                }
+            };
+            (*item, verdict)
+        })
+        .collect()
+}
+
+/// The outcome of each target of `item`.
+fn outcomes_of(item: &Item, verdict: &Verdict) -> Vec<Outcome> {
+    match verdict {
+        Verdict::Deleted => common::outcomes_for(&item.targets, &Ok(())),
+        Verdict::Refused(reason) | Verdict::Failed(reason) => common::fail_all(&item.targets, reason),
+    }
+}
+
+/// `family:revision`, the part of a task definition ARN after the last `/`.
+fn revision_name(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}

@@ -1,0 +1,53 @@
+//! Delete sinks: what a cleanup policy's rows are fed to once the runner has
+//! planned, checked and journaled them.
+//!
+//! One file per action, all shaped alike: the action's name and columns, how a
+//! row finds its connection, and the batched, logged calls. What they share
+//! (connection lookup, grouping, rate limits, the intent/outcome bracket) is in
+//! `common`. Adding an action means adding one file and one line in [`all`].
+//!
+//! Every sink keeps the rows' order within a repository or connection, sends
+//! the largest batches the API allows, logs an intent before and the outcomes
+//! after every call, and returns exactly one outcome per row. A row that cannot
+//! be acted on at all (no matching connection) gets a failed outcome that is
+//! logged without an intent, since nothing was called.
+
+use std::sync::Arc;
+
+use skyglue_core::sink::Sink;
+
+mod common;
+pub mod delete_ecr_images;
+pub mod delete_ecs_task_definitions;
+pub mod deregister_ecs_task_definitions;
+
+pub use delete_ecr_images::DeleteEcrImages;
+pub use delete_ecs_task_definitions::DeleteEcsTaskDefinitions;
+pub use deregister_ecs_task_definitions::DeregisterEcsTaskDefinitions;
+
+/// Every AWS sink. Adding an action is one line here.
+pub fn all() -> Vec<Arc<dyn Sink>> {
+    vec![
+        Arc::new(DeleteEcrImages),
+        Arc::new(DeregisterEcsTaskDefinitions),
+        Arc::new(DeleteEcsTaskDefinitions),
+    ]
+}
+
+/// The sink for a policy's `@action`, if there is one.
+pub fn by_action(name: &str) -> Option<Arc<dyn Sink>> {
+    all().into_iter().find(|sink| sink.action() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_found_by_name() {
+        for name in ["delete_ecr_images", "deregister_ecs_task_definitions", "delete_ecs_task_definitions"] {
+            assert_eq!(by_action(name).map(|s| s.action().to_string()), Some(name.to_string()));
+        }
+        assert!(by_action("delete_everything").is_none());
+    }
+}

@@ -1,0 +1,10 @@
+//! The delete sinks against the in-process sandbox: batch sizes, per-item
+//! failures, failed calls, the intent/outcome journal, and what the world looks
+//! like afterwards.
+
+#[path = "sinks/ecr.rs"]
+mod ecr;
+#[path = "sinks/ecs.rs"]
+mod ecs;
+#[path = "sinks/support.rs"]
+mod support;

@@ -1,0 +1,24 @@
+//! skyglue's GitHub tables: `github_commit`, over the GitHub REST API (or a
+//! GitHub Enterprise), with rate-limit handling and a persistent commit cache.
+//!
+//! The API URL and token come from the `[github]` settings of the engine's
+//! connections (`GITHUB_API_URL`, `GITHUB_TOKEN`). Each table is one file under
+//! `tables/`, registered in [`registry`].
+
+mod cache;
+mod client;
+mod commits;
+mod model;
+mod retry;
+pub mod tables;
+
+use skyglue_core::Registry;
+
+pub use cache::{CACHE_DIR_ENV, default_cache_dir};
+pub use retry::RetryPolicy;
+pub use tables::commit::GithubCommit;
+
+/// Every GitHub table. Adding a table is one line here.
+pub fn registry() -> Registry {
+    Registry::new().table(GithubCommit::new())
+}

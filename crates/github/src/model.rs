@@ -1,0 +1,135 @@
+//! GitHub's commit JSON, reduced to what `github_commit` shows.
+//!
+//! GitHub answers with large nested objects (`commit.author.date`, a `files`
+//! list, verification details); a commit here is the flat record the table
+//! prints and the disk cache stores. Every field but the SHA is optional: a
+//! commit whose email maps to no GitHub user has a `null` author, and GitHub
+//! Enterprise versions differ in what they send.
+
+use serde::{Deserialize, Serialize};
+
+/// One commit, flattened. Timestamps are microseconds since the epoch (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Commit {
+    pub sha: String,
+    pub author_login: Option<String>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub authored_date: Option<i64>,
+    pub committer_name: Option<String>,
+    pub committed_date: Option<i64>,
+    pub message: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiCommit {
+    sha: String,
+    html_url: Option<String>,
+    author: Option<ApiUser>,
+    commit: Option<GitCommit>,
+}
+
+#[derive(Deserialize)]
+struct ApiUser {
+    login: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GitCommit {
+    author: Option<Signature>,
+    committer: Option<Signature>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Signature {
+    name: Option<String>,
+    email: Option<String>,
+    date: Option<String>,
+}
+
+impl From<ApiCommit> for Commit {
+    fn from(c: ApiCommit) -> Self {
+        let git = c.commit;
+        let (author, committer, message) = match git {
+            Some(g) => (g.author, g.committer, g.message),
+            None => (None, None, None),
+        };
+        Commit {
+            sha: c.sha,
+            author_login: c.author.and_then(|a| a.login),
+            author_name: author.as_ref().and_then(|a| a.name.clone()),
+            author_email: author.as_ref().and_then(|a| a.email.clone()),
+            authored_date: author.as_ref().and_then(|a| micros(a.date.as_deref())),
+            committer_name: committer.as_ref().and_then(|c| c.name.clone()),
+            committed_date: committer.as_ref().and_then(|c| micros(c.date.as_deref())),
+            message,
+            url: c.html_url,
+        }
+    }
+}
+
+/// The body of `GET /repos/{owner}/{repo}/commits/{ref}`.
+pub(crate) fn parse_commit(body: &str) -> serde_json::Result<Commit> {
+    serde_json::from_str::<ApiCommit>(body).map(Commit::from)
+}
+
+/// The body of `GET /repos/{owner}/{repo}/commits`.
+pub(crate) fn parse_commits(body: &str) -> serde_json::Result<Vec<Commit>> {
+    serde_json::from_str::<Vec<ApiCommit>>(body).map(|v| v.into_iter().map(Commit::from).collect())
+}
+
+/// GitHub's `message` from an error body, if it has one.
+pub(crate) fn error_message(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ApiError {
+        message: String,
+    }
+    serde_json::from_str::<ApiError>(body).ok().map(|e| e.message)
+}
+
+fn micros(date: Option<&str>) -> Option<i64> {
+    let t = chrono::DateTime::parse_from_rfc3339(date?).ok()?;
+    Some(skyglue_core::micros(t.timestamp(), t.timestamp_subsec_nanos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_a_commit() {
+        let body = r#"{
+            "sha": "abc1234def", "html_url": "https://github.com/acme/web/commit/abc1234def",
+            "author": {"login": "octo"}, "committer": null, "files": [],
+            "commit": {
+                "author": {"name": "Octo", "email": "o@acme.example", "date": "2024-05-01T12:00:00Z"},
+                "committer": {"name": "GitHub", "email": "noreply@github.com", "date": "2024-05-01T12:00:01Z"},
+                "message": "Fix it"
+            }
+        }"#;
+        let c = parse_commit(body).expect("parses");
+        assert_eq!(c.author_login.as_deref(), Some("octo"));
+        assert_eq!(c.authored_date, Some(1_714_564_800_000_000));
+        assert_eq!(c.committed_date, Some(1_714_564_801_000_000));
+        assert_eq!(c.committer_name.as_deref(), Some("GitHub"));
+        assert_eq!(c.url.as_deref(), Some("https://github.com/acme/web/commit/abc1234def"));
+    }
+
+    #[test]
+    fn a_commit_without_a_github_user_has_no_login() {
+        let c =
+            parse_commit(r#"{"sha": "abc", "author": null, "commit": {"message": "x"}}"#).expect("parses");
+        assert_eq!(c.author_login, None);
+        assert_eq!(c.authored_date, None);
+        let listed = parse_commits(r#"[{"sha": "a", "author": {}}, {"sha": "b"}]"#).expect("parses");
+        assert_eq!(listed.len(), 2);
+    }
+
+    #[test]
+    fn reads_githubs_error_message() {
+        assert_eq!(error_message(r#"{"message": "Not Found"}"#).as_deref(), Some("Not Found"));
+        assert_eq!(error_message("<html>"), None);
+    }
+}

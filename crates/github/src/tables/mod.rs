@@ -1,0 +1,3 @@
+//! One file per SQL table, shaped like the AWS ones: the spec, the row, the fetch.
+
+pub mod commit;

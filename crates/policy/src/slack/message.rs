@@ -1,0 +1,358 @@
+//! The Slack message for one run: Block Kit JSON with a plain `text` fallback
+//! (what notifications and old clients show).
+//!
+//! A header with the policy and its outcome; the mode, counts, bytes
+//! reclaimed (or that would be), the accounts and regions covered and the run
+//! id as fields; the error when the run failed; then a compact table per
+//! outcome of what was (or would be) acted on, skipped or failed, truncated
+//! with "… and N more". Every part is capped so the whole stays within
+//! Slack's limits: see the constants.
+
+use serde_json::{Value, json};
+use skyglue_core::sink::Status;
+
+use super::table;
+use crate::report::{Mode, Report, RunStatus, human_bytes};
+
+/// Blocks Slack accepts in one message.
+pub const MAX_BLOCKS: usize = 50;
+/// Characters Slack accepts in one section's text.
+pub const MAX_SECTION_CHARS: usize = 3000;
+/// Characters Slack accepts in a header.
+pub const MAX_HEADER_CHARS: usize = 150;
+/// Characters Slack recommends at most for the `text` fallback.
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// What a message's blocks add up to at most: well under the ~12-13k total
+/// at which Slack starts refusing messages (`msg_blocks_too_long`).
+pub const MAX_TOTAL_CHARS: usize = 10_000;
+
+/// Characters all tables of a message share.
+const TABLE_BUDGET: usize = 6000;
+/// Characters of the error shown.
+const ERROR_CHARS: usize = 1500;
+/// Characters of the accounts and regions list and of the parameters.
+const LIST_CHARS: usize = 600;
+
+/// The Block Kit message announcing `report`.
+pub fn message(report: &Report) -> Value {
+    let words = Words::of(report);
+    let mut blocks = vec![header(report), fields(report, &words)];
+    if let Some(error) = &report.error {
+        blocks.push(section(format!("*Error*\n```\n{}\n```", code(&truncate(error, ERROR_CHARS)))));
+    }
+    blocks.extend(table::sections(report, &words, TABLE_BUDGET).into_iter().map(section));
+    if !report.params.is_empty() {
+        let params: Vec<String> =
+            report.params.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        let text = format!("Parameters: {}", escape(&truncate(&params.join(", "), LIST_CHARS)));
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}));
+    }
+    json!({ "text": fallback(report, &words), "blocks": blocks })
+}
+
+/// How a run's action and targets read: "delete" / "deleted" / "images".
+pub(crate) struct Words {
+    /// `Delete`, `Deregister`; `Act on` when the action is not known.
+    pub verb: String,
+    /// `Deleted`, `Deregistered`, `Done`.
+    pub done: String,
+    /// `image` / `images`, `task definition(s)`, `target(s)`.
+    pub noun: (&'static str, &'static str),
+}
+
+impl Words {
+    fn of(report: &Report) -> Self {
+        let action = report.actions.first().map(|a| a.action.as_str()).unwrap_or_default();
+        let (verb, done) = match action.split('_').next().filter(|v| !v.is_empty()) {
+            Some(v) if v.ends_with('e') => (capitalize(v), format!("{}d", capitalize(v))),
+            Some(v) => (capitalize(v), format!("{}ed", capitalize(v))),
+            None => ("Act on".into(), "Done".into()),
+        };
+        let has = |column: &str| report.actions.iter().any(|a| a.target.get(column).is_some());
+        let noun = if has("image_digest") || action.contains("image") {
+            ("image", "images")
+        } else if has("task_definition_arn") || action.contains("task_definition") {
+            ("task definition", "task definitions")
+        } else {
+            ("target", "targets")
+        };
+        Words { verb, done, noun }
+    }
+
+    /// `1 image`, `1,000 images`.
+    pub(crate) fn count(&self, n: usize) -> String {
+        format!("{} {}", thousands(n), if n == 1 { self.noun.0 } else { self.noun.1 })
+    }
+
+    /// The title of the table of targets that ended with `status`.
+    pub(crate) fn title(&self, status: Status, mode: Mode) -> String {
+        match (status, mode) {
+            (Status::Failed, _) => format!("Failed to {}", self.verb.to_lowercase()),
+            (Status::Done, _) => self.done.clone(),
+            (Status::Planned, Mode::DryRun) => format!("Would {}", self.verb.to_lowercase()),
+            (Status::Planned, Mode::Apply) => "Not attempted".into(),
+            (Status::Skipped, _) => "Skipped".into(),
+        }
+    }
+}
+
+fn header(report: &Report) -> Value {
+    json!({"type": "header", "text": {"type": "plain_text", "text": headline(report), "emoji": true}})
+}
+
+/// `✅ ecr-cleanup: dry run`, `❌ ecr-cleanup failed` and the like.
+fn headline(report: &Report) -> String {
+    let policy = truncate(&report.policy, MAX_HEADER_CHARS - 40);
+    let dry = report.mode == Mode::DryRun;
+    match (report.status, dry) {
+        (RunStatus::Ok, true) => format!("✅ {policy}: dry run"),
+        (RunStatus::Ok, false) => format!("✅ {policy}: applied"),
+        (RunStatus::Partial, true) => format!("⚠️ {policy}: dry run partly failed"),
+        (RunStatus::Partial, false) => format!("⚠️ {policy}: partly failed"),
+        (RunStatus::Failed, true) => format!("❌ {policy}: dry run failed"),
+        (RunStatus::Failed, false) => format!("❌ {policy} failed"),
+    }
+}
+
+fn fields(report: &Report, words: &Words) -> Value {
+    let s = &report.summary;
+    let dry = report.mode == Mode::DryRun;
+    let acted = if dry { planned_now(report) } else { s.done };
+    let mut fields = vec![
+        if dry { "*Mode*\nDry run: nothing was changed".to_string() } else { "*Mode*\nApply".to_string() },
+        format!("*Planned*\n{}", words.count(s.planned)),
+        format!(
+            "*{}*\n{}",
+            words.title(if dry { Status::Planned } else { Status::Done }, report.mode),
+            thousands(acted)
+        ),
+        format!("*Skipped*\n{}", thousands(s.skipped)),
+        format!("*Failed*\n{}", thousands(s.failed)),
+    ];
+    if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
+        let label = if dry { "Would reclaim" } else { "Reclaimed" };
+        fields.push(format!("*{label}*\n{}", human_bytes(s.bytes_reclaimed)));
+    }
+    let covered =
+        if report.connections.is_empty() { "(none)".to_string() } else { report.connections.join(", ") };
+    fields.push(format!("*Accounts/regions*\n{}", escape(&truncate(&covered, LIST_CHARS))));
+    fields.push(format!("*Run*\n`{}`", code(&truncate(&report.run_id, 100))));
+    let fields: Vec<Value> = fields.into_iter().map(|text| json!({"type": "mrkdwn", "text": text})).collect();
+    json!({"type": "section", "fields": fields})
+}
+
+/// Targets a dry run would act on (the summary counts only what was done).
+fn planned_now(report: &Report) -> usize {
+    report.actions.iter().filter(|a| a.status == Status::Planned).count()
+}
+
+/// The `text` fallback: one line, plus the error when there is one.
+fn fallback(report: &Report, words: &Words) -> String {
+    let s = &report.summary;
+    let dry = report.mode == Mode::DryRun;
+    let acted = if dry { planned_now(report) } else { s.done };
+    let verb = words.title(if dry { Status::Planned } else { Status::Done }, report.mode).to_lowercase();
+    let mut text = format!("{} · {verb} {}", headline(report), words.count(acted));
+    if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
+        let reclaim = if dry { "would reclaim" } else { "reclaimed" };
+        text.push_str(&format!(", {reclaim} {}", human_bytes(s.bytes_reclaimed)));
+    }
+    text.push_str(&format!(
+        " · {} skipped · {} failed · run {}",
+        thousands(s.skipped),
+        thousands(s.failed),
+        report.run_id
+    ));
+    if let Some(error) = &report.error {
+        text.push_str(&format!("\nError: {error}"));
+    }
+    escape(&truncate(&text, MAX_TEXT_CHARS - 100))
+}
+
+fn section(text: String) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+}
+
+/// Escapes what Slack's mrkdwn treats as markup (`&`, `<`, `>`).
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// [`escape`], and no backticks that could close a code block early.
+pub(crate) fn code(text: &str) -> String {
+    escape(&text.replace('`', "'"))
+}
+
+/// At most `max` characters, the last one `…` when cut.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((cut, _)) if text.chars().count() > max => format!("{}…", &text[..cut]),
+        _ => text.to_string(),
+    }
+}
+
+/// `1,000`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use skyglue_core::sink::{Outcome, Target};
+
+    use super::*;
+
+    /// A report over `n` images: all `status`, the first two skipped as in use.
+    fn images(mode: Mode, n: usize, status: Status) -> Report {
+        let mut r = Report::new("20260101T000000Z-abcdef", "ecr-cleanup", mode);
+        r.connections = vec!["prod/us-east-1".into(), "prod/eu-west-1".into()];
+        r.summary.planned = n;
+        r.summary.bytes_reclaimed = 3 * 1024 * 1024 * 1024;
+        let outcomes = (0..n)
+            .map(|i| {
+                let digest = format!("sha256:{i:064x}");
+                let repo = format!("app-{}", i % 7);
+                let target =
+                    Target::from_pairs([("repository_name", repo.as_str()), ("image_digest", &digest)]);
+                match (i, status) {
+                    (0 | 1, _) => {
+                        Outcome::skipped(target, "in use by arn:aws:ecs:us-east-1:1:service/prod/web")
+                    }
+                    (_, Status::Failed) => Outcome::failed(target, "ImageNotFound"),
+                    (_, s) => Outcome { target, status: s, reason: None },
+                }
+            })
+            .collect();
+        r.set_outcomes("delete_ecr_images", outcomes);
+        r
+    }
+
+    fn texts(m: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        for block in m["blocks"].as_array().into_iter().flatten() {
+            out.extend(block["text"]["text"].as_str().map(str::to_string));
+            for f in block["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(block["elements"].as_array().into_iter().flatten())
+            {
+                out.extend(f["text"].as_str().map(str::to_string));
+            }
+        }
+        out
+    }
+
+    fn headline_of(m: &Value) -> &str {
+        m["blocks"][0]["text"]["text"].as_str().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_thousand_deleted_images_fit_within_slack_limits() {
+        let m = message(&images(Mode::Apply, 1000, Status::Done));
+        let blocks = m["blocks"].as_array().map_or(0, Vec::len);
+        assert!(blocks <= MAX_BLOCKS, "{blocks} blocks");
+        let texts = texts(&m);
+        for t in &texts {
+            assert!(t.chars().count() <= MAX_SECTION_CHARS, "{} chars", t.chars().count());
+        }
+        let total: usize = texts.iter().map(|t| t.chars().count()).sum();
+        assert!(total <= MAX_TOTAL_CHARS, "{total} chars");
+        assert!(m["text"].as_str().map_or(0, |t| t.chars().count()) <= MAX_TEXT_CHARS);
+
+        let deleted =
+            texts.iter().find(|t| t.starts_with("*Deleted* (998 images)")).cloned().unwrap_or_default();
+        let rows = deleted.lines().filter(|l| l.starts_with("app-")).count();
+        assert!(rows > 10, "a useful number of rows is shown: {rows}");
+        let more = format!("… and {} more", 998 - rows);
+        assert!(deleted.ends_with(&format!("{more}\n```")), "{deleted}");
+        assert!(texts.iter().any(|t| t.starts_with("*Skipped* (2 images)") && t.contains("in use by")));
+    }
+
+    #[test]
+    fn long_errors_and_many_connections_stay_within_limits() {
+        let mut r = images(Mode::Apply, 1000, Status::Failed);
+        r.connections = (0..500).map(|i| format!("account-{i}/us-east-1")).collect();
+        r.params = vec![("max_age_days".into(), serde_json::json!("x".repeat(5000)))];
+        r.fail("x".repeat(20_000));
+        r.policy = "p".repeat(400);
+        let m = message(&r);
+        let texts = texts(&m);
+        let total: usize = texts.iter().map(|t| t.chars().count()).sum();
+        assert!(total <= MAX_TOTAL_CHARS, "{total} chars");
+        assert!(headline_of(&m).chars().count() <= MAX_HEADER_CHARS);
+        assert!(m["text"].as_str().map_or(0, |t| t.chars().count()) <= MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn every_outcome_has_its_headline() {
+        let ok_dry = images(Mode::DryRun, 5, Status::Planned);
+        assert_eq!(headline_of(&message(&ok_dry)), "✅ ecr-cleanup: dry run");
+        let ok = images(Mode::Apply, 5, Status::Done);
+        assert_eq!(headline_of(&message(&ok)), "✅ ecr-cleanup: applied");
+        let mut partial = images(Mode::Apply, 5, Status::Done);
+        partial.set_outcomes("delete_ecr_images", {
+            let mut o: Vec<Outcome> = images(Mode::Apply, 5, Status::Done)
+                .actions
+                .into_iter()
+                .map(|a| Outcome { target: a.target, status: a.status, reason: a.reason })
+                .collect();
+            o[4] = Outcome::failed(o[4].target.clone(), "AccessDenied");
+            o
+        });
+        assert_eq!(partial.status, RunStatus::Partial);
+        let m = message(&partial);
+        assert_eq!(headline_of(&m), "⚠️ ecr-cleanup: partly failed");
+        assert!(
+            texts(&m)
+                .iter()
+                .any(|t| t.starts_with("*Failed to delete* (1 image)") && t.contains("AccessDenied"))
+        );
+        let mut failed = Report::new("r", "ecr-cleanup", Mode::Apply);
+        failed.fail("ecr:DescribeImages failed on prod/us-east-1: AccessDenied <boom>");
+        let m = message(&failed);
+        assert_eq!(headline_of(&m), "❌ ecr-cleanup failed");
+        assert!(
+            texts(&m).iter().any(|t| t.contains("AccessDenied &lt;boom&gt;")),
+            "the error is shown, escaped"
+        );
+        assert!(m["text"].as_str().is_some_and(|t| t.contains("Error: ecr:DescribeImages failed")));
+        let mut failed_dry = Report::new("r", "ecr-cleanup", Mode::DryRun);
+        failed_dry.fail("boom");
+        assert_eq!(headline_of(&message(&failed_dry)), "❌ ecr-cleanup: dry run failed");
+    }
+
+    #[test]
+    fn a_dry_run_says_what_would_happen() {
+        let m = message(&images(Mode::DryRun, 5, Status::Planned));
+        let texts = texts(&m);
+        assert!(texts.contains(&"*Would delete*\n3".to_string()), "{texts:?}");
+        assert!(texts.contains(&"*Would reclaim*\n3.0 GiB".to_string()), "{texts:?}");
+        assert!(texts.iter().any(|t| t.starts_with("*Would delete* (3 images)")));
+        assert!(texts.contains(&"*Accounts/regions*\nprod/us-east-1, prod/eu-west-1".to_string()));
+        assert!(texts.iter().any(|t| t.contains("20260101T000000Z-abcdef")), "the run id is shown");
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(code("a`b<c"), "a'b&lt;c");
+    }
+}

@@ -1,0 +1,153 @@
+//! The tables of a Slack message: one monospace code block per outcome
+//! (failed, done, would be done, skipped), rows cut to fit a character budget
+//! and closed with "… and N more".
+//!
+//! Columns are the targets' key columns, shortened to stay readable in a
+//! chat window: a digest keeps its first 12 hex digits, a task definition ARN
+//! its `family:revision`. The account, region and registry only get a column
+//! when they differ between targets; otherwise the message's fields say them.
+
+use std::collections::BTreeSet;
+
+use skyglue_core::sink::Status;
+
+use super::message::{MAX_SECTION_CHARS, Words, code, thousands, truncate};
+use crate::report::{ActionReport, Report};
+
+/// Columns first in this order; any others follow by name.
+const ORDER: [&str; 6] =
+    ["account_id", "region", "registry_id", "repository_name", "image_digest", "task_definition_arn"];
+/// Columns shown only when they take more than one value.
+const CONTEXT: [&str; 3] = ["account_id", "region", "registry_id"];
+/// Widest cell.
+const CELL_CHARS: usize = 40;
+/// Widest reason.
+const REASON_CHARS: usize = 80;
+/// Room kept for the "… and N more" line.
+const MORE_LINE: usize = 32;
+
+/// The sections' mrkdwn texts, sharing `budget` characters, each within
+/// Slack's section limit.
+pub(crate) fn sections(report: &Report, words: &Words, budget: usize) -> Vec<String> {
+    let columns = columns(&report.actions);
+    let groups: Vec<(Status, Vec<&ActionReport>)> =
+        [Status::Failed, Status::Done, Status::Planned, Status::Skipped]
+            .into_iter()
+            .map(|status| (status, report.actions.iter().filter(|a| a.status == status).collect::<Vec<_>>()))
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect();
+    let mut remaining = budget;
+    let mut out = Vec::new();
+    for (i, (status, rows)) in groups.iter().enumerate() {
+        let share = (remaining / (groups.len() - i)).min(MAX_SECTION_CHARS);
+        let title = format!("*{}* ({})", words.title(*status, report.mode), words.count(rows.len()));
+        let with_reason = matches!(status, Status::Failed | Status::Skipped);
+        let text = section(&title, &columns, rows, with_reason, share);
+        remaining = remaining.saturating_sub(text.chars().count());
+        out.push(text);
+    }
+    out
+}
+
+/// The columns to show, in display order.
+fn columns(actions: &[ActionReport]) -> Vec<String> {
+    let names: BTreeSet<&str> =
+        actions.iter().flat_map(|a| a.target.columns.keys().map(String::as_str)).collect();
+    let varies = |column: &str| {
+        let values: BTreeSet<Option<&str>> = actions.iter().map(|a| a.target.get(column)).collect();
+        values.len() > 1
+    };
+    let ordered = ORDER.iter().copied().filter(|c| names.contains(c));
+    let others = names.iter().copied().filter(|c| !ORDER.contains(c));
+    ordered.chain(others).filter(|c| !CONTEXT.contains(c) || varies(c)).map(str::to_string).collect()
+}
+
+/// One section: title, then the code block of as many rows as fit `max` characters.
+fn section(title: &str, columns: &[String], rows: &[&ActionReport], with_reason: bool, max: usize) -> String {
+    let mut heading: Vec<String> = columns.iter().map(|c| heading(c)).collect();
+    if with_reason {
+        heading.push("REASON".into());
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|a| {
+            let mut row: Vec<String> = columns.iter().map(|c| cell(c, a.target.get(c))).collect();
+            if with_reason {
+                row.push(truncate(a.reason.as_deref().unwrap_or("-"), REASON_CHARS));
+            }
+            row
+        })
+        .collect();
+    let mut widths: Vec<usize> = heading.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    // Title, the fences ("\n```\n" and "\n```") and the "… and N more" line.
+    let room = max.saturating_sub(title.chars().count() + 9 + MORE_LINE);
+    let mut lines = vec![code(&line(&heading, &widths))];
+    let mut used = lines[0].chars().count();
+    for row in &cells {
+        let text = code(&line(row, &widths));
+        let len = text.chars().count() + 1;
+        if used + len > room {
+            break;
+        }
+        used += len;
+        lines.push(text);
+    }
+    let shown = lines.len() - 1;
+    if shown < rows.len() {
+        lines.push(format!("… and {} more", thousands(rows.len() - shown)));
+    }
+    format!("{title}\n```\n{}\n```", lines.join("\n"))
+}
+
+/// Cells padded to their column's width, the last one not.
+fn line(cells: &[String], widths: &[usize]) -> String {
+    let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+    padded.join("  ").trim_end().to_string()
+}
+
+fn heading(column: &str) -> String {
+    match column {
+        "account_id" => "ACCOUNT".into(),
+        "repository_name" => "REPOSITORY".into(),
+        "registry_id" => "REGISTRY".into(),
+        "image_digest" => "DIGEST".into(),
+        "task_definition_arn" => "TASK DEFINITION".into(),
+        other => other.replace('_', " ").to_uppercase(),
+    }
+}
+
+/// A value as the table shows it.
+fn cell(column: &str, value: Option<&str>) -> String {
+    let Some(value) = value else { return "-".into() };
+    match column {
+        // `sha256:` and 12 hex digits tell images apart, as `docker images` does.
+        "image_digest" => truncate(value, 20),
+        "task_definition_arn" => truncate(value.rsplit_once('/').map_or(value, |(_, name)| name), CELL_CHARS),
+        _ => truncate(value, CELL_CHARS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_short() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(cell("image_digest", Some(&digest)), "sha256:abababababab…");
+        let arn = "arn:aws:ecs:us-east-1:111111111111:task-definition/web:12";
+        assert_eq!(cell("task_definition_arn", Some(arn)), "web:12");
+        assert_eq!(cell("repository_name", None), "-");
+    }
+
+    #[test]
+    fn lines_are_padded_but_not_trailing() {
+        let widths = [5, 3];
+        assert_eq!(line(&["a".into(), "b".into()], &widths), "a      b");
+    }
+}
