@@ -9,23 +9,39 @@ use skyglue_sandbox::{Sandbox, World};
 
 /// Connections to every account x region of `world`, served by `sandbox`.
 pub async fn connections(sandbox: &Sandbox, world: &World) -> skyglue_core::Result<Connections> {
+    connections_at(&sandbox.endpoint_url(), &accounts(world)).await
+}
+
+/// `(account name, access key id, region)` for every account x region of `world`.
+pub fn accounts(world: &World) -> Vec<(String, String, String)> {
+    world
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(move |r| (a.name.clone(), a.access_key_id.clone(), r.region.clone())))
+        .collect()
+}
+
+/// Connections to a sandbox at `endpoint` (possibly in another process) for
+/// `(account name, access key id, region)` triples.
+pub async fn connections_at(
+    endpoint: &str,
+    accounts: &[(String, String, String)],
+) -> skyglue_core::Result<Connections> {
     let mut aws = Vec::new();
-    for account in &world.accounts {
-        for region in &account.regions {
-            let creds = Credentials::new(&account.access_key_id, "sandbox", None, None, "sandbox");
-            let sdk = aws_config::defaults(BehaviorVersion::latest())
-                .region(Region::new(region.region.clone()))
-                .endpoint_url(sandbox.endpoint_url())
-                .credentials_provider(creds)
-                .load()
-                .await;
-            aws.push(AwsConnection::new(account.name.clone(), sdk)?);
-        }
+    for (name, key, region) in accounts {
+        let creds = Credentials::new(key, "sandbox", None, None, "sandbox");
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.clone()))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .load()
+            .await;
+        aws.push(AwsConnection::new(name.clone(), sdk)?);
     }
     let mut connections = Connections::from_aws(aws);
-    connections.github = GithubSettings { api_url: sandbox.github_api_url(), token: Some("sandbox".into()) };
+    connections.github = GithubSettings { api_url: endpoint.to_string(), token: Some("sandbox".into()) };
     connections.slack =
-        SlackSettings { webhook_url: Some(sandbox.slack_webhook_url()), ..SlackSettings::default() };
+        SlackSettings { webhook_url: Some(format!("{endpoint}/slack/webhook")), ..SlackSettings::default() };
     Ok(connections)
 }
 
@@ -33,7 +49,11 @@ pub async fn connections(sandbox: &Sandbox, world: &World) -> skyglue_core::Resu
 /// commits are cached in memory only: the sandbox's commits are not the
 /// user's, and its port changes every run.
 pub async fn engine(sandbox: &Sandbox, world: &World) -> skyglue_core::Result<Engine> {
-    let registry = skyglue_aws::registry()
-        .merge(skyglue_core::Registry::new().table(skyglue_github::GithubCommit::without_disk_cache()));
-    Ok(Engine::new(connections(sandbox, world).await?, registry))
+    Ok(Engine::new(connections(sandbox, world).await?, registry()))
+}
+
+/// Every shipped table, with GitHub commits cached in memory only.
+pub fn registry() -> skyglue_core::Registry {
+    skyglue_aws::registry()
+        .merge(skyglue_core::Registry::new().table(skyglue_github::GithubCommit::without_disk_cache()))
 }

@@ -8,6 +8,7 @@ use datafusion::execution::config::SessionConfig;
 use datafusion::prelude::SessionContext;
 
 use crate::config::Config;
+use crate::cache::ScanCache;
 use crate::connection::Connections;
 use crate::error::Result;
 use crate::functions;
@@ -19,12 +20,25 @@ use crate::registry::Registry;
 pub struct Engine {
     connections: Arc<Connections>,
     registry: Registry,
+    cache: Option<Arc<ScanCache>>,
 }
 
 impl Engine {
     /// An engine over ready connections.
     pub fn new(connections: Connections, registry: Registry) -> Self {
-        Self { connections: Arc::new(connections), registry }
+        Self { connections: Arc::new(connections), registry, cache: None }
+    }
+
+    /// Turns on the scan cache: a repeated scan within `ttl` makes no API
+    /// calls. [`Engine::fresh_session`] still reads the APIs.
+    pub fn with_cache(mut self, ttl: std::time::Duration) -> Self {
+        self.cache = Some(Arc::new(ScanCache::new(ttl)));
+        self
+    }
+
+    /// The scan cache, if on.
+    pub fn cache(&self) -> Option<&Arc<ScanCache>> {
+        self.cache.as_ref()
     }
 
     /// Builds the connections `config` names.
@@ -44,11 +58,15 @@ impl Engine {
 
     /// Registers every table, view and function on `ctx`.
     pub async fn register(&self, ctx: &SessionContext) -> DfResult<()> {
+        self.register_with(ctx, self.cache.clone()).await
+    }
+
+    async fn register_with(&self, ctx: &SessionContext, cache: Option<Arc<ScanCache>>) -> DfResult<()> {
         for udf in functions::all() {
             ctx.register_udf(udf);
         }
         for table in self.registry.tables() {
-            let provider = ApiTableProvider::new(table.clone(), self.connections.clone());
+            let provider = ApiTableProvider::new(table.clone(), self.connections.clone()).with_cache(cache.clone());
             ctx.register_table(table.spec().name, Arc::new(provider))?;
         }
         for view in self.registry.views() {
@@ -61,6 +79,14 @@ impl Engine {
     pub async fn session(&self) -> DfResult<SessionContext> {
         let ctx = SessionContext::new_with_config(session_config());
         self.register(&ctx).await?;
+        Ok(ctx)
+    }
+
+    /// A session that never reads the scan cache: for checks that must see
+    /// the APIs as they are now (a policy's guardrails).
+    pub async fn fresh_session(&self) -> DfResult<SessionContext> {
+        let ctx = SessionContext::new_with_config(session_config());
+        self.register_with(&ctx, None).await?;
         Ok(ctx)
     }
 }

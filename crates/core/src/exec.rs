@@ -35,6 +35,7 @@ use datafusion::physical_plan::{
 };
 use futures::stream::{BoxStream, Stream, StreamExt};
 
+use crate::cache::{CacheKey, ScanCache};
 use crate::connection::{AwsConnection, Connections};
 use crate::error::{Error, Result};
 use crate::join_keys;
@@ -66,6 +67,8 @@ pub struct ScanPlan {
     pub limit: Option<usize>,
     /// A required key the query's own filters do not give; a join must.
     pub missing_required: Option<String>,
+    /// Where complete scans are kept for replay, if caching is on.
+    pub cache: Option<Arc<ScanCache>>,
 }
 
 /// The leaf plan of an API table scan.
@@ -312,16 +315,25 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
         limit: plan.limit,
         metrics: scan.clone(),
     };
+    let cache_key = |connection: String, ctx: &FetchContext| {
+        let mut columns: Vec<String> = ctx.columns.iter().cloned().collect();
+        columns.sort();
+        CacheKey { table: plan.spec.name.to_string(), connection, keys: format!("{:?}", ctx.keys), columns }
+    };
     match plan.spec.scope {
-        Scope::Global => plan.table.fetch(context(None)),
+        Scope::Global => {
+            let ctx = context(None);
+            let table = plan.table.clone();
+            match &plan.cache {
+                Some(cache) => cache.through(cache_key(String::new(), &ctx), move || table.fetch(ctx)),
+                None => table.fetch(ctx),
+            }
+        }
         Scope::Aws => {
             let streams = plan.targets.iter().map(|conn| {
-                connection_pages(
-                    plan.table.clone(),
-                    plan.spec.schema(),
-                    plan.keys.clone(),
-                    context(Some(conn.clone())),
-                )
+                let ctx = context(Some(conn.clone()));
+                let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(conn.label(), &ctx)));
+                connection_pages(plan.table.clone(), plan.spec.schema(), plan.keys.clone(), ctx, key)
             });
             futures::stream::select_all(streams).boxed()
         }
@@ -334,6 +346,7 @@ fn connection_pages(
     schema: SchemaRef,
     keys: KeyValues,
     ctx: FetchContext,
+    cache: Option<(Arc<ScanCache>, CacheKey)>,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let conn = ctx.aws().clone();
     let accounts = keys.get("account_id").map(<[String]>::to_vec);
@@ -343,7 +356,11 @@ fn connection_pages(
             return Ok(futures::stream::empty().boxed());
         }
         let region = conn.region.clone();
-        let pages = table.fetch(ctx).map(move |page| {
+        let fetched = match cache {
+            Some((cache, key)) => cache.through(key, move || table.fetch(ctx)),
+            None => table.fetch(ctx),
+        };
+        let pages = fetched.map(move |page| {
             let page = page?;
             let n = page.num_rows();
             let mut columns: Vec<ArrayRef> = vec![

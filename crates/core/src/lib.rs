@@ -10,6 +10,7 @@
 //! DataFusion `SessionContext`.
 
 pub mod aws_error;
+pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod engine;

@@ -19,6 +19,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::cache::ScanCache;
 use crate::connection::Connections;
 use crate::exec::{ApiScanExec, ScanPlan};
 use crate::keys::{KeyValues, column_values, recheck_filter};
@@ -32,6 +33,7 @@ pub struct ApiTableProvider {
     spec: Arc<TableSpec>,
     schema: SchemaRef,
     connections: Arc<Connections>,
+    cache: Option<Arc<ScanCache>>,
 }
 
 impl ApiTableProvider {
@@ -39,7 +41,13 @@ impl ApiTableProvider {
     pub fn new(table: Arc<dyn ApiTable>, connections: Arc<Connections>) -> Self {
         let spec = Arc::new(table.spec().clone());
         let schema = spec.schema();
-        Self { table, spec, schema, connections }
+        Self { table, spec, schema, connections, cache: None }
+    }
+
+    /// Replays complete scans from `cache` within its TTL.
+    pub fn with_cache(mut self, cache: Option<Arc<ScanCache>>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// The table's spec.
@@ -163,6 +171,7 @@ impl TableProvider for ApiTableProvider {
             columns: Arc::new(columns),
             limit,
             missing_required,
+            cache: self.cache.clone(),
         };
         Ok(Arc::new(ApiScanExec::new(plan, projected)))
     }

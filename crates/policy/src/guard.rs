@@ -3,8 +3,8 @@
 //! target still in use; never delete a manifest that a kept image index
 //! references; skip targets that no longer exist.
 //!
-//! The checks run on a new session built from the engine, so they read the
-//! APIs, never a cached result.
+//! The checks run on [`Engine::fresh_session`], which never reads the scan
+//! cache: they see the APIs as they are now.
 
 use std::collections::{HashMap, HashSet};
 
@@ -47,7 +47,7 @@ async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
 
 /// Checks image targets (`delete_ecr_images`).
 pub async fn check_images(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-    let ctx = engine.session().await.map_err(df_err)?;
+    let ctx = engine.fresh_session().await.map_err(df_err)?;
     let repos: Vec<String> = {
         let mut r: Vec<String> =
             targets.iter().filter_map(|t| t.get("repository_name").map(str::to_string)).collect();
@@ -232,7 +232,7 @@ pub async fn check_images(engine: &Engine, targets: Vec<Target>) -> Result<Check
 /// Checks task definition targets: skip any a service deployment or an
 /// unstopped task still uses.
 pub async fn check_task_definitions(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-    let ctx = engine.session().await.map_err(df_err)?;
+    let ctx = engine.fresh_session().await.map_err(df_err)?;
     let used = collect(
         &ctx,
         "SELECT d['task_definition'] AS arn, used_by FROM \

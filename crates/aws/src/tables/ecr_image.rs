@@ -78,9 +78,12 @@ impl ApiTable for EcrImage {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        // One named repository is described directly; several (a join's
+        // keys, which may name repositories of other connections) or none are
+        // found by listing, one call per 1000 repositories.
         let repos: BoxStream<'static, Result<String>> = match ctx.keys.get("repository_name") {
-            Some(names) => futures::stream::iter(names.to_vec()).map(Ok).boxed(),
-            None => ecr_repository::list(&ctx)
+            Some([name]) => futures::stream::iter(vec![Ok(name.clone())]).boxed(),
+            _ => ecr_repository::list(&ctx)
                 .map(|page| {
                     let names = match page {
                         Ok(repos) => repos

@@ -74,35 +74,38 @@ impl ApiTable for EcrRepository {
     }
 }
 
-/// Pages of repositories: the named ones (100 per call) or all (1000 per page).
-/// `aws_ecr_image` walks the same list.
+/// Pages of repositories: one named repository, or every repository (1000
+/// per page). Several names are listed rather than described: one unknown
+/// name fails a DescribeRepositories call for all of them, and a join can
+/// hand us names from every connection. `aws_ecr_image` walks the same list.
 pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<aws_sdk_ecr::types::Repository>>> {
     let ctx = ctx.clone();
     async_stream::try_stream! {
         let ecr = clients::ecr(&ctx);
-        if let Some(names) = ctx.keys.get("repository_name") {
-            for chunk in names.chunks(100) {
-                let req = ecr.describe_repositories().set_repository_names(Some(chunk.to_vec()));
-                match ctx.call("ecr:DescribeRepositories", req.send()).await? {
-                    Some(out) => yield out.repositories().to_vec(),
-                    // One missing name fails the whole call: ask for each alone.
-                    None => for name in chunk {
-                        let req = ecr.describe_repositories().repository_names(name);
-                        if let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? {
-                            yield out.repositories().to_vec();
-                        }
-                    },
+        match ctx.keys.get("repository_name") {
+            Some([name]) => {
+                let req = ecr.describe_repositories().repository_names(name);
+                if let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? {
+                    yield out.repositories().to_vec();
                 }
             }
-        } else {
-            let mut token = None;
-            loop {
-                let req = ecr.describe_repositories().max_results(1000).set_next_token(token.take());
-                let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? else { break };
-                yield out.repositories().to_vec();
-                token = out.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
+            names => {
+                let wanted = names.map(<[String]>::to_vec);
+                let mut token = None;
+                loop {
+                    let req = ecr.describe_repositories().max_results(1000).set_next_token(token.take());
+                    let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? else { break };
+                    let repos: Vec<_> = out
+                        .repositories()
+                        .iter()
+                        .filter(|r| wanted.as_ref().is_none_or(|w| r.repository_name().is_some_and(|n| w.iter().any(|x| x == n))))
+                        .cloned()
+                        .collect();
+                    yield repos;
+                    token = out.next_token().map(str::to_string);
+                    if token.is_none() {
+                        break;
+                    }
                 }
             }
         }

@@ -1,0 +1,116 @@
+//! The benchmark: skyglue's API calls, wall time and peak memory against the
+//! floor, on DESIGN.md's benchmark world.
+//!
+//! ```sh
+//! cargo bench -p skyglue --bench floor            # every scenario
+//! cargo bench -p skyglue --bench floor -- cleanup # scenarios whose name contains "cleanup"
+//! ```
+//!
+//! The parent process builds the world (2 accounts x 2 regions, 100,000
+//! images in 40 repositories, 20,000 task definitions, 400 services, 1,000
+//! tasks, 5,000 commits) and serves it from the sandbox with 20 ms per call
+//! and the real ECS throttling. Each scenario runs in a child process of its
+//! own, so its peak memory (VmHWM) is skyglue's alone; the parent reads the
+//! sandbox's call counters afterwards.
+//!
+//! The call floor is the fewest calls the documented page and batch sizes
+//! allow for what the query needs; the wall floor is the larger of the ECS
+//! rate limits (calls beyond the burst at the sustained rate) and the chain of
+//! calls that must follow one another at 20 ms each, at skyglue's concurrency.
+#![allow(missing_docs)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Floor, Scenario, scenarios};
+use skyglue_sandbox::{GenerateSpec, Sandbox, SandboxConfig, World};
+
+const LATENCY: Duration = Duration::from_millis(20);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        return support::child(&args[1..]);
+    }
+    let filter = args.first().cloned().unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(parent(&filter));
+}
+
+async fn parent(filter: &str) {
+    let started = Instant::now();
+    let world = World::generate(&GenerateSpec::benchmark());
+    println!(
+        "world: {} images, {} task definitions, built in {:.2?}",
+        world.image_count(),
+        world.task_definition_count(),
+        started.elapsed()
+    );
+    let config = SandboxConfig { latency: LATENCY, ..SandboxConfig::default() };
+    let sandbox = Sandbox::start(world.clone(), config).await.expect("sandbox");
+    let accounts = serde_json::to_string(&skyglue::sandbox::accounts(&world)).expect("json");
+    let exe = std::env::current_exe().expect("exe");
+    println!(
+        "\n{:<34} {:>8} {:>8} {:>6}  {:>9} {:>9} {:>6}  {:>8}",
+        "scenario", "calls", "floor", "ratio", "wall", "floor", "ratio", "peak MB"
+    );
+    let mut details = Vec::new();
+    for scenario in scenarios().into_iter().filter(|s| s.name.contains(filter)) {
+        sandbox.reset_calls();
+        let out = Command::new(&exe)
+            .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
+            .output()
+            .expect("child runs");
+        let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(_) => {
+                println!("{:<34} FAILED: {}", scenario.name, String::from_utf8_lossy(&out.stderr).trim());
+                continue;
+            }
+        };
+        let calls: BTreeMap<String, u64> =
+            sandbox.calls().into_iter().filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:")).collect();
+        let floor = (scenario.floor)(&world);
+        print_row(&scenario, &report, &calls, &floor);
+        details.push((scenario.name, calls, floor, sandbox.throttled_calls()));
+    }
+    println!("\nper operation (calls / floor; throttled answers are counted in calls):");
+    for (name, calls, floor, throttled) in details {
+        println!("  {name}");
+        let ops: std::collections::BTreeSet<&String> = calls.keys().chain(floor.calls.keys()).collect();
+        for op in ops {
+            let t = throttled.get(op).copied().unwrap_or(0);
+            let t = if t > 0 { format!(" ({t} throttled)") } else { String::new() };
+            println!(
+                "    {op:<36} {:>7} / {:<7}{t}",
+                calls.get(op).copied().unwrap_or(0),
+                floor.calls.get(op).copied().unwrap_or(0)
+            );
+        }
+    }
+}
+
+fn print_row(s: &Scenario, report: &serde_json::Value, calls: &BTreeMap<String, u64>, floor: &Floor) {
+    let total: u64 = calls.values().sum();
+    let floor_total: u64 = floor.calls.values().sum();
+    let wall = Duration::from_secs_f64(report["wall_s"].as_f64().unwrap_or(0.0));
+    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.2}x", a / b) } else { "-".into() };
+    let peak = report["peak_kb"].as_u64().unwrap_or(0) as f64 / 1024.0;
+    println!(
+        "{:<34} {:>8} {:>8} {:>6}  {:>8.2}s {:>8.2}s {:>6}  {:>8.0}",
+        s.name,
+        total,
+        floor_total,
+        ratio(total as f64, floor_total as f64),
+        wall.as_secs_f64(),
+        floor.wall.as_secs_f64(),
+        ratio(wall.as_secs_f64(), floor.wall.as_secs_f64()),
+        peak
+    );
+    if let Some(e) = report["error"].as_str() {
+        println!("    error: {e}");
+    }
+}

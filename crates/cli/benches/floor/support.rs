@@ -1,0 +1,333 @@
+//! Scenarios, their floors, and the child process that runs one.
+
+use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use skyglue_core::Engine;
+use skyglue_sandbox::World;
+use skyglue_sandbox::world::RegionWorld;
+
+const LATENCY: f64 = 0.020;
+/// skyglue's per-connection concurrency for per-repository and per-key work.
+const CONCURRENCY: f64 = 8.0;
+
+/// Fewest calls per operation, and the shortest wall time.
+#[derive(Debug, Default, Clone)]
+pub struct Floor {
+    pub calls: BTreeMap<String, u64>,
+    pub wall: Duration,
+}
+
+impl Floor {
+    fn add(&mut self, op: &str, n: u64) {
+        *self.calls.entry(op.to_string()).or_default() += n;
+    }
+
+    fn merge(mut self, other: Floor) -> Floor {
+        for (op, n) in other.calls {
+            self.add(&op, n);
+        }
+        self
+    }
+}
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub floor: fn(&World) -> Floor,
+}
+
+fn pages(n: usize, size: usize) -> u64 {
+    n.div_ceil(size).max(1) as u64
+}
+
+fn batches(n: usize, size: usize) -> u64 {
+    n.div_ceil(size) as u64
+}
+
+fn connections(world: &World) -> Vec<&RegionWorld> {
+    world.accounts.iter().flat_map(|a| a.regions.iter()).collect()
+}
+
+/// Seconds to make `calls` calls against a bucket of `burst` refilled at `rate`.
+fn bucket_secs(calls: u64, burst: u64, rate: f64) -> f64 {
+    calls.saturating_sub(burst) as f64 / rate
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(LATENCY))
+}
+
+fn repositories(world: &World) -> Floor {
+    let mut f = Floor::default();
+    for c in connections(world) {
+        f.add("ecr:DescribeRepositories", pages(c.repositories.len(), 1000));
+    }
+    f.wall = seconds(LATENCY);
+    f
+}
+
+fn images(world: &World) -> Floor {
+    let mut f = repositories(world);
+    let mut chain: f64 = 0.0;
+    for c in connections(world) {
+        let per_repo: Vec<u64> = c.repositories.iter().map(|r| pages(r.images.len(), 1000)).collect();
+        let total: u64 = per_repo.iter().sum();
+        f.add("ecr:DescribeImages", total);
+        let longest = per_repo.iter().copied().max().unwrap_or(0) as f64;
+        chain = chain.max(1.0 + longest.max(total as f64 / CONCURRENCY));
+    }
+    f.wall = seconds(chain * LATENCY);
+    f
+}
+
+fn clusters_listed(world: &World, f: &mut Floor) {
+    for c in connections(world) {
+        f.add("ecs:ListClusters", pages(c.clusters.len(), 100));
+    }
+}
+
+fn clusters(world: &World) -> Floor {
+    let mut f = Floor::default();
+    clusters_listed(world, &mut f);
+    for c in connections(world) {
+        f.add("ecs:DescribeClusters", batches(c.clusters.len(), 100));
+    }
+    f.wall = seconds(2.0 * LATENCY);
+    f
+}
+
+fn services_only(world: &World) -> Floor {
+    let mut f = Floor::default();
+    let mut secs: f64 = 0.0;
+    for c in connections(world) {
+        let (mut list, mut describe) = (0, 0);
+        for cl in &c.clusters {
+            list += pages(cl.services.len(), 100);
+            describe += batches(cl.services.len(), 10);
+        }
+        f.add("ecs:ListServices", list);
+        f.add("ecs:DescribeServices", describe);
+        secs = secs.max(bucket_secs(list + describe, 100, 20.0));
+    }
+    f.wall = seconds(secs + 3.0 * LATENCY);
+    f
+}
+
+fn services(world: &World) -> Floor {
+    let mut f = services_only(world);
+    clusters_listed(world, &mut f);
+    f
+}
+
+fn tasks_only(world: &World) -> Floor {
+    let mut f = Floor::default();
+    let mut secs: f64 = 0.0;
+    for c in connections(world) {
+        let (mut list, mut describe) = (0, 0);
+        for cl in &c.clusters {
+            for stopped in [false, true] {
+                let n = cl.tasks.iter().filter(|t| (t.desired_status == "STOPPED") == stopped).count();
+                list += pages(n, 100);
+                describe += batches(n, 100);
+            }
+        }
+        f.add("ecs:ListTasks", list);
+        f.add("ecs:DescribeTasks", describe);
+        secs = secs.max(bucket_secs(list + describe, 100, 20.0));
+    }
+    f.wall = seconds(secs + 3.0 * LATENCY);
+    f
+}
+
+fn tasks(world: &World) -> Floor {
+    let mut f = tasks_only(world);
+    clusters_listed(world, &mut f);
+    f
+}
+
+fn task_definition_listing(world: &World) -> Floor {
+    let mut f = Floor::default();
+    let mut chain: f64 = 0.0;
+    for c in connections(world) {
+        let active = c.task_definitions.iter().filter(|t| t.status == "ACTIVE").count();
+        let inactive = c.task_definitions.len() - active;
+        let n = pages(active, 100) + pages(inactive, 100);
+        f.add("ecs:ListTaskDefinitions", n);
+        chain = chain.max(pages(active, 100).max(pages(inactive, 100)) as f64 * LATENCY + bucket_secs(n, 50, 20.0));
+    }
+    f.wall = seconds(chain);
+    f
+}
+
+fn task_definitions(world: &World) -> Floor {
+    let mut f = task_definition_listing(world);
+    let mut secs: f64 = 0.0;
+    for c in connections(world) {
+        let n = c.task_definitions.len() as u64;
+        f.add("ecs:DescribeTaskDefinition", n);
+        let listing = pages(c.task_definitions.len(), 100);
+        secs = secs.max(bucket_secs(n + listing, 50, 20.0));
+    }
+    f.wall = seconds(secs);
+    f
+}
+
+/// Services, tasks, and the task definitions their deployments use.
+fn in_use(world: &World) -> Floor {
+    let mut f = services(world).merge(tasks_only(world));
+    let mut secs: f64 = 0.0;
+    for c in connections(world) {
+        let used: HashSet<&str> = c
+            .clusters
+            .iter()
+            .flat_map(|cl| cl.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str())))
+            .collect();
+        f.add("ecs:DescribeTaskDefinition", used.len() as u64);
+        secs = secs.max(bucket_secs(used.len() as u64, 50, 20.0));
+    }
+    f.wall = seconds(secs + 4.0 * LATENCY);
+    f
+}
+
+fn is_sha(tag: &str) -> bool {
+    (tag.len() == 7 || tag.len() == 40) && tag.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The cleanup policy: images of every repository, the in-use view, one
+/// GetCommit per distinct commit (REST), and the guardrails' fresh in-use
+/// check plus a fresh listing of the repositories with targets.
+fn cleanup(world: &World) -> Floor {
+    let imgs = images(world);
+    let use1 = in_use(world);
+    let mut f = imgs.clone().merge(use1.clone()).merge(in_use(world)).merge(images(world));
+    f.calls.remove("ecr:DescribeRepositories");
+    f.add("ecr:DescribeRepositories", 2 * connections(world).len() as u64);
+    let commits: HashSet<String> = connections(world)
+        .iter()
+        .flat_map(|c| c.repositories.iter().flat_map(|r| r.images.iter()))
+        .flat_map(|i| i.tags.iter().filter(|t| is_sha(t)).map(|t| t[..7].to_string()))
+        .collect();
+    f.add("github:GetCommit", commits.len() as u64);
+    let github_secs = commits.len() as f64 / CONCURRENCY * LATENCY;
+    let query = (imgs.wall.as_secs_f64() + github_secs).max(use1.wall.as_secs_f64());
+    f.wall = seconds(query + use1.wall.as_secs_f64() + imgs.wall.as_secs_f64());
+    f
+}
+
+fn none(_: &World) -> Floor {
+    Floor { calls: BTreeMap::new(), wall: Duration::ZERO }
+}
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario { name: "scan aws_ecr_repository", floor: repositories },
+        Scenario { name: "scan aws_ecr_image", floor: images },
+        Scenario { name: "scan aws_ecs_cluster", floor: clusters },
+        Scenario { name: "scan aws_ecs_service", floor: services },
+        Scenario { name: "scan aws_ecs_task", floor: tasks },
+        Scenario { name: "scan aws_ecs_task_definition list", floor: task_definition_listing },
+        Scenario { name: "scan aws_ecs_task_definition all", floor: task_definitions },
+        Scenario { name: "view aws_ecs_image_in_use", floor: in_use },
+        Scenario { name: "policy ecr_cleanup.sql dry run", floor: cleanup },
+        Scenario { name: "repeated query (2nd run, cached)", floor: none },
+    ]
+}
+
+fn sql(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "scan aws_ecr_repository" => "SELECT * FROM aws_ecr_repository",
+        "scan aws_ecr_image" => "SELECT * FROM aws_ecr_image",
+        "scan aws_ecs_cluster" => "SELECT * FROM aws_ecs_cluster",
+        "scan aws_ecs_service" => "SELECT * FROM aws_ecs_service",
+        "scan aws_ecs_task" => "SELECT * FROM aws_ecs_task",
+        "scan aws_ecs_task_definition list" => {
+            "SELECT task_definition_arn, family, revision, status FROM aws_ecs_task_definition"
+        }
+        "scan aws_ecs_task_definition all" => "SELECT * FROM aws_ecs_task_definition",
+        "view aws_ecs_image_in_use" => "SELECT * FROM aws_ecs_image_in_use",
+        _ => return None,
+    })
+}
+
+/// The shipped policy with its repository map covering the benchmark world.
+fn cleanup_policy() -> String {
+    let shipped = include_str!("../../../../queries/ecr_cleanup.sql");
+    let map: Vec<String> =
+        (0..40).map(|i| format!("('app-{:02}', 'acme/app-{}')", i + 1, i % 2 + 1)).collect();
+    shipped.replace("VALUES ('web', 'acme/web')", &format!("VALUES {}", map.join(", ")))
+}
+
+/// Runs one scenario against the sandbox at `args[1]`; prints a JSON line.
+pub fn child(args: &[String]) {
+    let (name, endpoint, accounts) = (args[0].as_str(), args[1].as_str(), args[2].as_str());
+    let accounts: Vec<(String, String, String)> = serde_json::from_str(accounts).expect("accounts");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let result = runtime.block_on(async {
+        let connections = skyglue::sandbox::connections_at(endpoint, &accounts).await.expect("connections");
+        let engine = Engine::new(connections, skyglue::sandbox::registry());
+        let started = Instant::now();
+        let rows = run(name, engine, endpoint).await;
+        (started.elapsed(), rows)
+    });
+    let (wall, rows) = result;
+    let (rows, error) = match rows {
+        Ok(n) => (n, None),
+        Err(e) => (0, Some(e)),
+    };
+    let out = serde_json::json!({ "wall_s": wall.as_secs_f64(), "rows": rows, "peak_kb": peak_kb(), "error": error });
+    println!("{out}");
+}
+
+async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<usize, String> {
+    if let Some(sql) = sql(name) {
+        let ctx = engine.session().await.map_err(|e| e.to_string())?;
+        let batches = ctx.sql(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+        return Ok(batches.iter().map(|b| b.num_rows()).sum());
+    }
+    if name.starts_with("repeated") {
+        let engine = engine.with_cache(Duration::from_secs(300));
+        let ctx = engine.session().await.map_err(|e| e.to_string())?;
+        let q = "SELECT service_name, desired_count FROM aws_ecs_service";
+        ctx.sql(q).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+        reset_calls(endpoint).map_err(|e| e.to_string())?;
+        let b = ctx.sql(q).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+        return Ok(b.iter().map(|b| b.num_rows()).sum());
+    }
+    let dir = std::env::temp_dir().join(format!("skyglue-bench-{}", std::process::id()));
+    let journal = Arc::new(skyglue_policy::Journal::open(&dir).map_err(|e| e.to_string())?);
+    let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
+    let policy = skyglue_policy::PolicyFile::parse(&cleanup_policy(), "ecr_cleanup.sql", "ecr_cleanup")
+        .map_err(|e| e.to_string())?;
+    let options = skyglue_policy::RunOptions { notify: Some(false), ..Default::default() };
+    let prepared = runner.prepare_parsed(policy, "ecr_cleanup.sql", &options).await?;
+    let outcome = runner.run(prepared).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    match outcome.report.error {
+        Some(e) => Err(e),
+        None => Ok(outcome.report.summary.planned),
+    }
+}
+
+fn reset_calls(endpoint: &str) -> std::io::Result<()> {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(stream, "POST /_sandbox/reset_calls HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let mut sink = Vec::new();
+    stream.read_to_end(&mut sink)?;
+    Ok(())
+}
+
+/// Peak resident memory of this process, from /proc.
+fn peak_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
