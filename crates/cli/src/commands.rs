@@ -35,7 +35,7 @@ async fn run_statements(
     sql: &str,
     format: Format,
 ) -> anyhow::Result<()> {
-    let statements = DFParser::parse_sql(sql).map_err(datafusion::error::DataFusionError::from)?;
+    let statements = DFParser::parse_sql(sql)?;
     if statements.is_empty() {
         return Err(crate::errors::usage("no SQL statement given"));
     }

@@ -21,13 +21,18 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Your own tables ([`ApiTable`]: one [`TableSpec`] and one fetch), policy
+//! actions (`skyglue_core::sink::Sink`) and notifiers
+//! (`skyglue_policy::Notifier`) plug in beside the shipped ones: the
+//! repository's `examples/` shows each, runnable against [`sandbox`].
 
 pub mod output;
 pub mod sandbox;
 
 pub use skyglue_core::{
     ApiTable, ColumnSpec, Config, Connections, Engine, Error, FetchContext, Key, Registry, Scope, TableSpec,
-    View,
+    View, session_config,
 };
 
 /// Every table and view skyglue ships.
@@ -39,8 +44,7 @@ pub fn registry() -> Registry {
 pub fn notifier(
     connections: &skyglue_core::Connections,
 ) -> Option<std::sync::Arc<dyn skyglue_policy::Notifier>> {
-    let _ = connections;
-    None
+    skyglue_policy::slack::from_settings(&connections.slack)
 }
 
 /// Registers the `skyglue_journal` table (the journal in `state_dir`) on `ctx`.

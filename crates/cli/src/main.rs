@@ -7,6 +7,7 @@
 mod commands;
 mod errors;
 mod progress;
+mod repl;
 mod run;
 
 use std::path::PathBuf;
@@ -76,6 +77,12 @@ enum Command {
         #[arg(long, value_enum)]
         notify: Option<NotifyFlag>,
     },
+    /// Interactive SQL: completion, history, meta-commands (`\?`); reads statements from a pipe too.
+    Repl {
+        /// Reuse API results for this many seconds, so a rerun makes no calls (0: off).
+        #[arg(long, value_name = "SECONDS", default_value_t = repl::DEFAULT_CACHE_TTL.as_secs())]
+        cache_ttl: u64,
+    },
     /// Run the shipped cleanup query against the built-in sandbox cloud: no account needed.
     Demo {
         /// Keep the sandbox running and print the environment that points skyglue at it.
@@ -111,8 +118,14 @@ fn main() -> ExitCode {
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
+            Some(Command::Repl { cache_ttl }) => {
+                let args =
+                    repl::ReplArgs { cache_ttl: std::time::Duration::from_secs(cache_ttl), bare: false };
+                repl::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
+            }
             None => {
-                Err(errors::usage("no command given: try `skyglue query \"SELECT ...\"` or `skyglue --help`"))
+                let args = repl::ReplArgs { cache_ttl: repl::DEFAULT_CACHE_TTL, bare: true };
+                repl::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
         }
     });

@@ -17,7 +17,9 @@ pub fn accounts(world: &World) -> Vec<(String, String, String)> {
     world
         .accounts
         .iter()
-        .flat_map(|a| a.regions.iter().map(move |r| (a.name.clone(), a.access_key_id.clone(), r.region.clone())))
+        .flat_map(|a| {
+            a.regions.iter().map(move |r| (a.name.clone(), a.access_key_id.clone(), r.region.clone()))
+        })
         .collect()
 }
 
@@ -48,6 +50,20 @@ pub async fn connections_at(
 /// An engine with every shipped table over the sandbox's world. GitHub
 /// commits are cached in memory only: the sandbox's commits are not the
 /// user's, and its port changes every run.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use skyglue_sandbox::{Sandbox, SandboxConfig, World};
+///
+/// let world = World::demo();
+/// let sandbox = Sandbox::start(world.clone(), SandboxConfig::default()).await?;
+/// let engine = skyglue::sandbox::engine(&sandbox, &world).await?;
+/// let ctx = engine.session().await?;
+/// ctx.sql("SELECT repository_name, image_tags FROM aws_ecr_image").await?.show().await?;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn engine(sandbox: &Sandbox, world: &World) -> skyglue_core::Result<Engine> {
     Ok(Engine::new(connections(sandbox, world).await?, registry()))
 }

@@ -28,11 +28,14 @@ pub struct CacheKey {
     pub columns: Vec<String>,
 }
 
+/// One stored scan: when it was stored, and its pages.
+type Entry = (Instant, Arc<Vec<RecordBatch>>);
+
 /// Cached scans with a time to live.
 #[derive(Debug)]
 pub struct ScanCache {
     ttl: Duration,
-    entries: Mutex<HashMap<CacheKey, (Instant, Arc<Vec<RecordBatch>>)>>,
+    entries: Mutex<HashMap<CacheKey, Entry>>,
 }
 
 /// What `\cache` shows.
@@ -52,7 +55,7 @@ impl ScanCache {
         Self { ttl, entries: Mutex::default() }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, (Instant, Arc<Vec<RecordBatch>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Entry>> {
         match self.entries.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),

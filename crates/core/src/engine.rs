@@ -7,8 +7,8 @@ use datafusion::error::Result as DfResult;
 use datafusion::execution::config::SessionConfig;
 use datafusion::prelude::SessionContext;
 
-use crate::config::Config;
 use crate::cache::ScanCache;
+use crate::config::Config;
 use crate::connection::Connections;
 use crate::error::Result;
 use crate::functions;
@@ -57,6 +57,20 @@ impl Engine {
     }
 
     /// Registers every table, view and function on `ctx`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> datafusion::error::Result<()> {
+    /// use datafusion::prelude::SessionContext;
+    /// use skyglue_core::{Connections, Engine, Registry};
+    ///
+    /// let engine = Engine::new(Connections::default(), Registry::new());
+    /// let ctx = SessionContext::new();
+    /// engine.register(&ctx).await?;
+    /// ctx.sql("SELECT days_ago(30)").await?.show().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn register(&self, ctx: &SessionContext) -> DfResult<()> {
         self.register_with(ctx, self.cache.clone()).await
     }
@@ -66,7 +80,8 @@ impl Engine {
             ctx.register_udf(udf);
         }
         for table in self.registry.tables() {
-            let provider = ApiTableProvider::new(table.clone(), self.connections.clone()).with_cache(cache.clone());
+            let provider =
+                ApiTableProvider::new(table.clone(), self.connections.clone()).with_cache(cache.clone());
             ctx.register_table(table.spec().name, Arc::new(provider))?;
         }
         for view in self.registry.views() {

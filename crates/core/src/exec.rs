@@ -325,8 +325,10 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
             let ctx = context(None);
             let table = plan.table.clone();
             match &plan.cache {
-                Some(cache) => cache.through(cache_key(String::new(), &ctx), move || table.fetch(ctx)),
-                None => table.fetch(ctx),
+                Some(cache) => {
+                    cache.through(cache_key(String::new(), &ctx), move || fetch_counted(&table, ctx))
+                }
+                None => fetch_counted(&table, ctx),
             }
         }
         Scope::Aws => {
@@ -338,6 +340,20 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
             futures::stream::select_all(streams).boxed()
         }
     }
+}
+
+/// The table's pages, each counted in the scan metrics as it arrives from
+/// the API (pages replayed from the cache are not).
+fn fetch_counted(table: &Arc<dyn ApiTable>, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+    let metrics = ctx.metrics.clone();
+    table
+        .fetch(ctx)
+        .inspect(move |page| {
+            if let Ok(page) = page {
+                metrics.page(page.num_rows());
+            }
+        })
+        .boxed()
 }
 
 /// One connection's pages, with `account_id` and `region` in front.
@@ -357,8 +373,8 @@ fn connection_pages(
         }
         let region = conn.region.clone();
         let fetched = match cache {
-            Some((cache, key)) => cache.through(key, move || table.fetch(ctx)),
-            None => table.fetch(ctx),
+            Some((cache, key)) => cache.through(key, move || fetch_counted(&table, ctx)),
+            None => fetch_counted(&table, ctx),
         };
         let pages = fetched.map(move |page| {
             let page = page?;
@@ -393,7 +409,6 @@ struct ScanStream {
 
 impl ScanStream {
     fn finish_page(&mut self, page: RecordBatch) -> DfResult<Option<RecordBatch>> {
-        self.scan.page(page.num_rows());
         let mut batch = page;
         for filter in &self.plan.filters {
             let mask = filter.evaluate(&batch)?.into_array(batch.num_rows())?;

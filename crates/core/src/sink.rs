@@ -94,6 +94,45 @@ pub trait ActionLog: Send + Sync {
 }
 
 /// An action a policy can take on its rows.
+///
+/// A sink names its action and the columns it needs, and acts on exactly the
+/// targets it is given, recording an intent before each call and the outcomes
+/// after it. This one only prints:
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use skyglue_core::Connections;
+/// use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+///
+/// struct PrintImages;
+///
+/// #[async_trait::async_trait]
+/// impl Sink for PrintImages {
+///     fn action(&self) -> &str {
+///         "print_ecr_images"
+///     }
+///
+///     fn required_columns(&self) -> &[&str] {
+///         &["repository_name", "image_digest"]
+///     }
+///
+///     async fn apply(
+///         &self,
+///         _: &Arc<Connections>,
+///         targets: Vec<Target>,
+///         log: &dyn ActionLog,
+///     ) -> Vec<Outcome> {
+///         if let Err(e) = log.intent("print", &targets) {
+///             return targets.into_iter().map(|t| Outcome::failed(t, e.to_string())).collect();
+///         }
+///         let outcomes: Vec<Outcome> =
+///             targets.into_iter().inspect(|t| println!("{t}")).map(Outcome::done).collect();
+///         let _ = log.outcome("print", &outcomes);
+///         outcomes
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait Sink: Send + Sync {
     /// The action's name as policies write it (`delete_ecr_images`).

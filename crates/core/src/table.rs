@@ -26,6 +26,74 @@ use crate::rows::rows_to_batch;
 use crate::spec::TableSpec;
 
 /// A SQL table backed by a paginated API.
+///
+/// A table is its [`TableSpec`] plus a `fetch` that yields one batch per API
+/// page. This one serves the numbers 1 to 10 in pages of 3, with `parity` as a
+/// key its "API" filters on; the framework hands it the values a query names:
+///
+/// ```
+/// use std::sync::LazyLock;
+///
+/// use datafusion::arrow::array::RecordBatch;
+/// use datafusion::arrow::datatypes::DataType;
+/// use futures::stream::{self, BoxStream, StreamExt};
+/// use skyglue_core::spec::text;
+/// use skyglue_core::{
+///     ApiTable, ColumnSpec, Connections, Engine, FetchContext, Registry, Result, Scope, TableSpec,
+/// };
+///
+/// static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+///     name: "numbers",
+///     description: "The numbers 1 to 10.",
+///     scope: Scope::Global,
+///     columns: vec![
+///         ColumnSpec::new("n", DataType::Int64, "The number."),
+///         ColumnSpec::new("parity", text(), "odd or even.").optional_key(),
+///     ],
+///     not_found_codes: &[],
+/// });
+///
+/// #[derive(serde::Serialize)]
+/// struct Row {
+///     n: i64,
+///     parity: &'static str,
+/// }
+///
+/// #[derive(Debug)]
+/// struct Numbers;
+///
+/// impl ApiTable for Numbers {
+///     fn spec(&self) -> &TableSpec {
+///         &SPEC
+///     }
+///
+///     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+///         // A real table sends the key values as API parameters.
+///         let wanted = ctx.keys.get("parity").map(<[String]>::to_vec);
+///         let rows: Vec<Row> = (1..=10)
+///             .map(|n| Row { n, parity: if n % 2 == 0 { "even" } else { "odd" } })
+///             .filter(|r| wanted.as_ref().is_none_or(|w| w.iter().any(|p| p == r.parity)))
+///             .collect();
+///         let pages: Vec<Result<RecordBatch>> = rows
+///             .chunks(3)
+///             .map(|page| {
+///                 ctx.metrics.call();
+///                 ctx.batch(page)
+///             })
+///             .collect();
+///         stream::iter(pages).boxed()
+///     }
+/// }
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::new(Connections::default(), Registry::new().table(Numbers));
+/// let ctx = engine.session().await?;
+/// let batches = ctx.sql("SELECT n FROM numbers WHERE parity = 'even'").await?.collect().await?;
+/// assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 5);
+/// # Ok(())
+/// # }
+/// ```
 pub trait ApiTable: Debug + Send + Sync + 'static {
     /// The table's declaration.
     fn spec(&self) -> &TableSpec;

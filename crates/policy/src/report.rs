@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(v["actions"][1]["status"], "failed");
         assert_eq!(v["actions"][1]["reason"], "ImageNotFound");
         let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
-        assert_eq!(keys.len(), 8, "{keys:?}");
+        assert_eq!(keys.len(), 7, "{keys:?}");
     }
 
     #[test]

@@ -78,6 +78,22 @@ impl RunOutcome {
 }
 
 /// Runs policies against one engine.
+///
+/// ```no_run
+/// # async fn example(engine: skyglue_core::Engine) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+///
+/// use skyglue_policy::{Journal, RunOptions, Runner};
+///
+/// let journal = Arc::new(Journal::open(&Journal::default_dir())?);
+/// let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
+/// let options = RunOptions { apply: false, ..RunOptions::default() };
+/// let prepared = runner.prepare("queries/ecr_cleanup.sql".as_ref(), &options).await?;
+/// let outcome = runner.run(prepared).await;
+/// println!("{}", outcome.report.to_text());
+/// # Ok(())
+/// # }
+/// ```
 pub struct Runner {
     engine: Engine,
     journal: Arc<Journal>,
@@ -262,9 +278,15 @@ impl Runner {
             return Ok(());
         }
 
-        let checked = match sink.action() {
-            "delete_ecr_images" => guard::check_images(&self.engine, targets).await?,
-            _ => guard::check_task_definitions(&self.engine, targets).await?,
+        // The guardrail follows the resource the sink acts on, not its name, so
+        // a caller's own sink over images or task definitions is checked too.
+        let required = sink.required_columns();
+        let checked = if required.contains(&"image_digest") {
+            guard::check_images(&self.engine, targets).await?
+        } else if required.contains(&"task_definition_arn") {
+            guard::check_task_definitions(&self.engine, targets).await?
+        } else {
+            guard::Checked { proceed: targets, ..guard::Checked::default() }
         };
         let planned: Vec<crate::journal::Entry> = checked
             .proceed

@@ -351,7 +351,8 @@ fn manifest(image: &Image) -> String {
             .iter()
             .map(|d| json!({ "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": 1000 }))
             .collect();
-        json!({ "schemaVersion": 2, "mediaType": image.manifest_media_type, "manifests": manifests }).to_string()
+        json!({ "schemaVersion": 2, "mediaType": image.manifest_media_type, "manifests": manifests })
+            .to_string()
     }
 }
 

@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Floor, Scenario, scenarios};
 use skyglue_sandbox::{GenerateSpec, Sandbox, SandboxConfig, World};
+use support::{Floor, Scenario, scenarios};
 
 const LATENCY: Duration = Duration::from_millis(20);
 
@@ -71,8 +71,11 @@ async fn parent(filter: &str) {
                 continue;
             }
         };
-        let calls: BTreeMap<String, u64> =
-            sandbox.calls().into_iter().filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:")).collect();
+        let calls: BTreeMap<String, u64> = sandbox
+            .calls()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:"))
+            .collect();
         let floor = (scenario.floor)(&world);
         print_row(&scenario, &report, &calls, &floor);
         details.push((scenario.name, calls, floor, sandbox.throttled_calls()));

@@ -156,7 +156,8 @@ fn task_definition_listing(world: &World) -> Floor {
         let inactive = c.task_definitions.len() - active;
         let n = pages(active, 100) + pages(inactive, 100);
         f.add("ecs:ListTaskDefinitions", n);
-        chain = chain.max(pages(active, 100).max(pages(inactive, 100)) as f64 * LATENCY + bucket_secs(n, 50, 20.0));
+        chain = chain
+            .max(pages(active, 100).max(pages(inactive, 100)) as f64 * LATENCY + bucket_secs(n, 50, 20.0));
     }
     f.wall = seconds(chain);
     f
@@ -183,7 +184,9 @@ fn in_use(world: &World) -> Floor {
         let used: HashSet<&str> = c
             .clusters
             .iter()
-            .flat_map(|cl| cl.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str())))
+            .flat_map(|cl| {
+                cl.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str()))
+            })
             .collect();
         f.add("ecs:DescribeTaskDefinition", used.len() as u64);
         secs = secs.max(bucket_secs(used.len() as u64, 50, 20.0));
@@ -284,7 +287,8 @@ pub fn child(args: &[String]) {
 async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<usize, String> {
     if let Some(sql) = sql(name) {
         let ctx = engine.session().await.map_err(|e| e.to_string())?;
-        let batches = ctx.sql(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+        let batches =
+            ctx.sql(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
         return Ok(batches.iter().map(|b| b.num_rows()).sum());
     }
     if name.starts_with("repeated") {
@@ -314,7 +318,10 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<usize, String
 fn reset_calls(endpoint: &str) -> std::io::Result<()> {
     let addr = endpoint.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr)?;
-    write!(stream, "POST /_sandbox/reset_calls HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "POST /_sandbox/reset_calls HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
     let mut sink = Vec::new();
     stream.read_to_end(&mut sink)?;
     Ok(())

@@ -5,9 +5,12 @@
 //! against moto's server (the real protocol, two accounts via AssumeRole).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod examples;
 mod moto;
+mod policy_crash;
 mod policy_runner;
 mod policy_validation;
+mod repl;
 mod sandbox_errors;
 mod sandbox_framework;
 mod sandbox_joins;

@@ -40,6 +40,12 @@ pub enum SendError {
     /// The configured URL is not an `http(s)://host/...` URL.
     #[error("failed to parse the Slack URL: {0}")]
     InvalidUrl(String),
+    /// The bot token cannot be sent as a header (a stray newline, say).
+    #[error("failed to post to {target}: the bot token is not a valid HTTP header value")]
+    BadToken {
+        /// Scheme and host.
+        target: String,
+    },
     /// HTTPS without any root certificate to check Slack's against.
     #[error("failed to load the system's root certificates: {0}")]
     Roots(String),
@@ -202,8 +208,8 @@ fn request(
     if let Some(token) = bearer {
         builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
     }
-    // Only a header value can fail here: a token with a newline, say.
-    builder.body(Full::new(body)).map_err(|_| SendError::InvalidUrl(endpoint.target.clone()))
+    // The URI was parsed already: only the token's header value can fail here.
+    builder.body(Full::new(body)).map_err(|_| SendError::BadToken { target: endpoint.target.clone() })
 }
 
 /// One request: status, headers and (the start of) the body as text.

@@ -117,15 +117,11 @@ fn headline(report: &Report) -> String {
 fn fields(report: &Report, words: &Words) -> Value {
     let s = &report.summary;
     let dry = report.mode == Mode::DryRun;
-    let acted = if dry { planned_now(report) } else { s.done };
+    let (acted, count) = acted(report);
     let mut fields = vec![
         if dry { "*Mode*\nDry run: nothing was changed".to_string() } else { "*Mode*\nApply".to_string() },
         format!("*Planned*\n{}", words.count(s.planned)),
-        format!(
-            "*{}*\n{}",
-            words.title(if dry { Status::Planned } else { Status::Done }, report.mode),
-            thousands(acted)
-        ),
+        format!("*{}*\n{}", words.title(acted, report.mode), thousands(count)),
         format!("*Skipped*\n{}", thousands(s.skipped)),
         format!("*Failed*\n{}", thousands(s.failed)),
     ];
@@ -141,28 +137,36 @@ fn fields(report: &Report, words: &Words) -> Value {
     json!({"type": "section", "fields": fields})
 }
 
-/// Targets a dry run would act on (the summary counts only what was done).
-fn planned_now(report: &Report) -> usize {
-    report.actions.iter().filter(|a| a.status == Status::Planned).count()
+/// What the run did (or would do) to its targets, and to how many: in a dry
+/// run the targets still `planned`, since the summary counts only what was done.
+fn acted(report: &Report) -> (Status, usize) {
+    match report.mode {
+        Mode::DryRun => {
+            (Status::Planned, report.actions.iter().filter(|a| a.status == Status::Planned).count())
+        }
+        Mode::Apply => (Status::Done, report.summary.done),
+    }
 }
 
 /// The `text` fallback: one line, plus the error when there is one.
 fn fallback(report: &Report, words: &Words) -> String {
     let s = &report.summary;
     let dry = report.mode == Mode::DryRun;
-    let acted = if dry { planned_now(report) } else { s.done };
-    let verb = words.title(if dry { Status::Planned } else { Status::Done }, report.mode).to_lowercase();
-    let mut text = format!("{} · {verb} {}", headline(report), words.count(acted));
-    if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
-        let reclaim = if dry { "would reclaim" } else { "reclaimed" };
-        text.push_str(&format!(", {reclaim} {}", human_bytes(s.bytes_reclaimed)));
+    let mut text = headline(report);
+    if report.actions.is_empty() {
+        let nothing = if report.error.is_some() { "nothing was changed" } else { "nothing was selected" };
+        text.push_str(&format!(" · {nothing}"));
+    } else {
+        let (acted, count) = acted(report);
+        let verb = words.title(acted, report.mode).to_lowercase();
+        text.push_str(&format!(" · {verb} {}", words.count(count)));
+        if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
+            let reclaim = if dry { "would reclaim" } else { "reclaimed" };
+            text.push_str(&format!(", {reclaim} {}", human_bytes(s.bytes_reclaimed)));
+        }
+        text.push_str(&format!(" · {} skipped · {} failed", thousands(s.skipped), thousands(s.failed)));
     }
-    text.push_str(&format!(
-        " · {} skipped · {} failed · run {}",
-        thousands(s.skipped),
-        thousands(s.failed),
-        report.run_id
-    ));
+    text.push_str(&format!(" · run {}", report.run_id));
     if let Some(error) = &report.error {
         text.push_str(&format!("\nError: {error}"));
     }
@@ -196,7 +200,7 @@ pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 use skyglue_core::sink::{Outcome, Status, Target};
-use skyglue_policy::slack::{MAX_BLOCKS, MAX_HEADER_CHARS, MAX_SECTION_CHARS, MAX_TEXT_CHARS, MAX_TOTAL_CHARS};
+use skyglue_policy::slack::{
+    MAX_BLOCKS, MAX_HEADER_CHARS, MAX_SECTION_CHARS, MAX_TEXT_CHARS, MAX_TOTAL_CHARS,
+};
 use skyglue_policy::{Mode, Report};
 use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 
@@ -25,8 +27,8 @@ pub fn images_report(mode: Mode, n: usize, status: Status) -> Report {
 
 fn image_outcome(i: usize, status: Status) -> Outcome {
     let digest = format!("sha256:{:016x}{:048x}", (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), i);
-    let repository = if i % 2 == 0 { "web" } else { "api" };
-    let region = if i % 3 == 0 { "eu-west-1" } else { "us-east-1" };
+    let repository = if i.is_multiple_of(2) { "web" } else { "api" };
+    let region = if i.is_multiple_of(3) { "eu-west-1" } else { "us-east-1" };
     let target = Target::from_pairs([
         ("account_id", "111111111111"),
         ("region", region),
@@ -39,7 +41,9 @@ fn image_outcome(i: usize, status: Status) -> Outcome {
             target,
             format!("in use by arn:aws:ecs:{region}:111111111111:service/prod/{repository}"),
         ),
-        Status::Failed => Outcome::failed(target, "AccessDeniedException: not authorized to perform ecr:BatchDeleteImage"),
+        Status::Failed => {
+            Outcome::failed(target, "AccessDeniedException: not authorized to perform ecr:BatchDeleteImage")
+        }
         status => Outcome { target, status, reason: None },
     }
 }
@@ -85,10 +89,24 @@ pub fn assert_within_limits(message: &Value) {
     let json = serde_json::to_string(&message["blocks"]).unwrap();
     assert!(json.chars().count() < 12_000, "{} chars of block JSON", json.chars().count());
     let text = message["text"].as_str().unwrap();
-    assert!(!text.is_empty() && text.chars().count() <= MAX_TEXT_CHARS, "fallback of {} chars", text.chars().count());
+    assert!(
+        !text.is_empty() && text.chars().count() <= MAX_TEXT_CHARS,
+        "fallback of {} chars",
+        text.chars().count()
+    );
 }
 
 /// The text of the section whose text starts with `title`.
 pub fn section<'a>(texts: &'a [String], title: &str) -> &'a str {
-    texts.iter().find(|t| t.starts_with(title)).unwrap_or_else(|| panic!("no section {title:?} in {texts:#?}"))
+    texts
+        .iter()
+        .find(|t| t.starts_with(title))
+        .unwrap_or_else(|| panic!("no section {title:?} in {texts:#?}"))
+}
+
+/// Runs `assert` with insta's snapshots kept in `tests/snapshots/`.
+pub fn in_snapshots(assert: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.bind(assert);
 }
