@@ -32,7 +32,7 @@ pub mod sandbox;
 
 pub use skyglue_core::{
     ApiTable, ColumnSpec, Config, Connections, Engine, Error, FetchContext, Key, Registry, Scope, TableSpec,
-    View, session_config,
+    View, new_context, session_config,
 };
 
 /// Every table and view skyglue ships.

@@ -7,11 +7,15 @@ use datafusion::error::Result as DfResult;
 use datafusion::execution::config::SessionConfig;
 use datafusion::prelude::SessionContext;
 
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+
 use crate::cache::ScanCache;
 use crate::config::Config;
 use crate::connection::Connections;
 use crate::error::Result;
 use crate::functions;
+use crate::probe_side::KeyedProbeSide;
 use crate::provider::ApiTableProvider;
 use crate::registry::Registry;
 
@@ -92,7 +96,7 @@ impl Engine {
 
     /// A new `SessionContext` with skyglue's settings and everything registered.
     pub async fn session(&self) -> DfResult<SessionContext> {
-        let ctx = SessionContext::new_with_config(session_config());
+        let ctx = new_context();
         self.register(&ctx).await?;
         Ok(ctx)
     }
@@ -100,10 +104,24 @@ impl Engine {
     /// A session that never reads the scan cache: for checks that must see
     /// the APIs as they are now (a policy's guardrails).
     pub async fn fresh_session(&self) -> DfResult<SessionContext> {
-        let ctx = SessionContext::new_with_config(session_config());
+        let ctx = new_context();
         self.register_with(&ctx, None).await?;
         Ok(ctx)
     }
+}
+
+/// A context with [`session_config`] and skyglue's optimizer rule
+/// ([`KeyedProbeSide`], placed right after DataFusion's join selection).
+pub fn new_context() -> SessionContext {
+    let mut rules = PhysicalOptimizer::new().rules;
+    let at = rules.iter().position(|r| r.name() == "join_selection").map_or(0, |i| i + 1);
+    rules.insert(at, Arc::new(KeyedProbeSide));
+    let state = SessionStateBuilder::new()
+        .with_config(session_config())
+        .with_default_features()
+        .with_physical_optimizer_rules(rules)
+        .build();
+    SessionContext::new_with_state(state)
 }
 
 /// The session settings skyglue recommends.

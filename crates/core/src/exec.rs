@@ -102,7 +102,12 @@ impl ApiScanExec {
             .plan
             .keys
             .iter()
+            // A required key only says where to list (a repository's commits,
+            // say); an optional one names the rows themselves.
             .filter(|(col, _)| !matches!(col.as_str(), "account_id" | "region"))
+            .filter(|(col, _)| {
+                self.plan.spec.column(col).is_some_and(|c| c.key == crate::spec::Key::Optional)
+            })
             .map(|(_, values)| values.len())
             .min();
         let connections = self.plan.targets.len().max(1);

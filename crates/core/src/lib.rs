@@ -20,6 +20,7 @@ pub mod functions;
 pub mod join_keys;
 pub mod keys;
 pub mod metrics;
+pub mod probe_side;
 pub mod provider;
 pub mod registry;
 pub mod rows;
@@ -30,7 +31,7 @@ pub mod throttle;
 
 pub use config::Config;
 pub use connection::{AwsConnection, Connections};
-pub use engine::{Engine, session_config};
+pub use engine::{Engine, new_context, session_config};
 pub use error::{Error, Result};
 pub use keys::KeyValues;
 pub use metrics::{ApiCounters, AttemptCounter, ScanMetrics};

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod examples;
+mod github_joins;
 mod moto;
 mod policy_crash;
 mod policy_runner;
