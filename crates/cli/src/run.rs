@@ -65,7 +65,10 @@ pub async fn run_with(
         let runner = runner.clone();
         tokio::spawn(async move { runner.run(prepared).await })
     };
-    let outcome = match task.await {
+    let progress = crate::progress::Progress::start(runner.engine().connections().counters.clone());
+    let joined = task.await;
+    progress.finish();
+    let outcome = match joined {
         Ok(outcome) => outcome,
         Err(e) => {
             let mut report = Report::new("unknown", &policy_name, mode);

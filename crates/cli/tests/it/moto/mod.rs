@@ -13,6 +13,7 @@
 mod cli;
 mod compare;
 mod errors;
+mod fidelity;
 mod in_use;
 mod keys;
 mod library;

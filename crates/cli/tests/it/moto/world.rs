@@ -1,7 +1,6 @@
 //! The world the moto tests query: one server per test binary, seeded once
 //! by `seed_world.py`, which prints what it created as JSON.
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -140,9 +139,14 @@ pub fn moto() -> &'static Moto {
 
 /// Runs `seed_world.py` against `server` with account A's credentials; its stdout.
 pub fn seed(server: &MotoServer, args: &[&str]) -> Result<String, String> {
+    let all: Vec<&str> = [SEED_SCRIPT, server.endpoint()].into_iter().chain(args.iter().copied()).collect();
+    python(SEED_SCRIPT, &all)
+}
+
+/// Runs the venv's Python with `args` and account A's credentials, and nothing
+/// else from the test process's environment; its stdout. `what` names it in errors.
+pub fn python(what: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new(MotoServer::python()?)
-        .arg(Path::new(SEED_SCRIPT))
-        .arg(server.endpoint())
         .args(args)
         .env_clear()
         .envs([
@@ -154,13 +158,9 @@ pub fn seed(server: &MotoServer, args: &[&str]) -> Result<String, String> {
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ])
         .output()
-        .map_err(|e| format!("failed to run {SEED_SCRIPT}: {e}"))?;
+        .map_err(|e| format!("failed to run {what}: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "{SEED_SCRIPT} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)));
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
