@@ -83,7 +83,7 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = repl::DEFAULT_CACHE_TTL.as_secs())]
         cache_ttl: u64,
     },
-    /// Run the shipped cleanup query against the built-in sandbox cloud: no account needed.
+    /// Dry-run the shipped cleanup policy against the built-in sandbox cloud: no account needed.
     Demo {
         /// Keep the sandbox running and print the environment that points skyglue at it.
         #[arg(long)]

@@ -57,7 +57,7 @@ where
         let failed = if ACCESS_DENIED.contains(&code) {
             Error::AccessDenied { operation, connection, detail }
         } else if THROTTLED.contains(&code) {
-            Error::Throttled { operation, connection, attempts: 5, detail }
+            Error::Throttled { operation, connection, attempts: 1, detail }
         } else {
             Error::Api { operation, connection, detail }
         };

@@ -161,26 +161,62 @@ impl FetchContext {
             .map_err(|source| Error::Convert { table: self.spec.name.to_string(), source })
     }
 
-    /// Sends one AWS call, counting it; a "not found" code from the spec gives `Ok(None)`.
-    pub async fn call<T, E, F>(&self, operation: &'static str, request: F) -> Result<Option<T>>
+    /// Sends one AWS call (`request` builds it; it is rebuilt for a retry),
+    /// within the connection's client-side rate limit, counting it. A "not
+    /// found" code from the spec gives `Ok(None)`. A throttled call waits with
+    /// backoff and goes through the rate limit again, so retries never add to
+    /// the pressure that caused them; one still throttled after
+    /// [`THROTTLE_ATTEMPTS`] attempts fails naming the operation and connection.
+    pub async fn call<T, E, F, Fut>(&self, operation: &'static str, request: F) -> Result<Option<T>>
     where
-        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let label = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
-        let waited = self.connections.throttle.acquire(&label, operation).await;
-        if !waited.is_zero() {
-            self.metrics.throttle_wait(waited);
-        }
-        self.metrics.call();
-        match request.await {
-            Ok(v) => Ok(Some(v)),
-            Err(e) => match classify(operation, &label, self.spec.not_found_codes, e) {
-                Classified::NotFound => Ok(None),
-                Classified::Failed(err) => Err(err),
-            },
+        let mut attempt: u32 = 1;
+        loop {
+            let waited = self.connections.throttle.acquire(&label, operation).await;
+            if !waited.is_zero() {
+                self.metrics.throttle_wait(waited);
+            }
+            if attempt == 1 {
+                self.metrics.call();
+            } else {
+                self.metrics.retry();
+            }
+            let err = match request().await {
+                Ok(v) => return Ok(Some(v)),
+                Err(e) => e,
+            };
+            match classify(operation, &label, self.spec.not_found_codes, err) {
+                Classified::NotFound => return Ok(None),
+                Classified::Failed(Error::Throttled { operation, connection, detail, .. }) => {
+                    if attempt >= THROTTLE_ATTEMPTS {
+                        return Err(Error::Throttled { operation, connection, attempts: attempt, detail });
+                    }
+                    let backoff = throttle_backoff(attempt);
+                    tokio::time::sleep(backoff).await;
+                    self.metrics.throttle_wait(backoff);
+                    attempt += 1;
+                }
+                Classified::Failed(err) => return Err(err),
+            }
         }
     }
+}
+
+/// Attempts at a call the API keeps throttling, the first included.
+pub const THROTTLE_ATTEMPTS: u32 = 8;
+
+/// 250 ms doubling per attempt up to 8 s, with jitter so concurrent callers spread out.
+fn throttle_backoff(attempt: u32) -> std::time::Duration {
+    let base = 250u64.saturating_mul(1 << attempt.min(5)).min(8_000);
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()) % (base / 2 + 1))
+        .unwrap_or(0);
+    std::time::Duration::from_millis(base / 2 + jitter)
 }
 
 /// How many per-key or per-repository requests one connection runs at once.

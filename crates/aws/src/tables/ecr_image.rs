@@ -115,13 +115,13 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
             for chunk in digests.chunks(100) {
                 let ids: Vec<ImageIdentifier> = chunk.iter().map(|d| ImageIdentifier::builder().image_digest(d).build()).collect();
                 let req = ecr.describe_images().repository_name(&repo).set_image_ids(Some(ids));
-                match ctx.call("ecr:DescribeImages", req.send()).await? {
+                match ctx.call("ecr:DescribeImages", || req.clone().send()).await? {
                     Some(out) => yield to_batch(&ctx, out.image_details())?,
                     // One unknown digest fails the whole call: ask for each alone.
                     None if chunk.len() > 1 => for digest in chunk {
                         let id = ImageIdentifier::builder().image_digest(digest).build();
                         let req = ecr.describe_images().repository_name(&repo).image_ids(id);
-                        if let Some(out) = ctx.call("ecr:DescribeImages", req.send()).await? {
+                        if let Some(out) = ctx.call("ecr:DescribeImages", || req.clone().send()).await? {
                             yield to_batch(&ctx, out.image_details())?;
                         }
                     },
@@ -132,7 +132,7 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
             let mut token = None;
             loop {
                 let req = ecr.describe_images().repository_name(&repo).max_results(1000).set_next_token(token.take());
-                let Some(out) = ctx.call("ecr:DescribeImages", req.send()).await? else { break };
+                let Some(out) = ctx.call("ecr:DescribeImages", || req.clone().send()).await? else { break };
                 yield to_batch(&ctx, out.image_details())?;
                 token = out.next_token().map(str::to_string);
                 if token.is_none() {

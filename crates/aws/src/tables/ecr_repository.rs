@@ -85,7 +85,7 @@ pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<aws_sdk_ecr::ty
         match ctx.keys.get("repository_name") {
             Some([name]) => {
                 let req = ecr.describe_repositories().repository_names(name);
-                if let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? {
+                if let Some(out) = ctx.call("ecr:DescribeRepositories", || req.clone().send()).await? {
                     yield out.repositories().to_vec();
                 }
             }
@@ -94,7 +94,7 @@ pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<aws_sdk_ecr::ty
                 let mut token = None;
                 loop {
                     let req = ecr.describe_repositories().max_results(1000).set_next_token(token.take());
-                    let Some(out) = ctx.call("ecr:DescribeRepositories", req.send()).await? else { break };
+                    let Some(out) = ctx.call("ecr:DescribeRepositories", || req.clone().send()).await? else { break };
                     let repos: Vec<_> = out
                         .repositories()
                         .iter()

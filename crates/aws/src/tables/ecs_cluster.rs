@@ -63,7 +63,7 @@ impl ApiTable for EcsCluster {
             while let Some(chunk) = arns.next().await {
                 let chunk = chunk.into_iter().collect::<Result<Vec<_>>>()?;
                 let req = ecs.describe_clusters().set_clusters(Some(chunk));
-                let Some(out) = ctx.call("ecs:DescribeClusters", req.send()).await? else { continue };
+                let Some(out) = ctx.call("ecs:DescribeClusters", || req.clone().send()).await? else { continue };
                 let rows: Vec<Row> = out.clusters().iter().map(|c| Row {
                     cluster_arn: c.cluster_arn(),
                     cluster_name: c.cluster_name(),

@@ -17,7 +17,7 @@ pub fn cluster_arns(ctx: &FetchContext) -> BoxStream<'static, Result<String>> {
         let mut token = None;
         loop {
             let req = ecs.list_clusters().max_results(100).set_next_token(token.take());
-            let Some(out) = ctx.call("ecs:ListClusters", req.send()).await? else { break };
+            let Some(out) = ctx.call("ecs:ListClusters", || req.clone().send()).await? else { break };
             for arn in out.cluster_arns() {
                 yield arn.clone();
             }

@@ -5,7 +5,8 @@
 //! WHERE region = 'us-east-1';
 //! ```
 //!
-//! Services are listed 100 per page and described 10 per call, the API maxima.
+//! Services are listed 100 per page and described 10 per call, the API maxima;
+//! clusters, and the describes of a page, are walked concurrently.
 
 use std::sync::LazyLock;
 
@@ -15,6 +16,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
+use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::tables::ecs_common::cluster_arns;
@@ -88,47 +90,73 @@ impl ApiTable for EcsService {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        async_stream::try_stream! {
-            let ecs = clients::ecs(&ctx);
-            let clusters = cluster_arns(&ctx);
-            futures::pin_mut!(clusters);
-            while let Some(cluster) = clusters.next().await {
-                let cluster = cluster?;
-                let mut token = None;
-                loop {
-                    let req = ecs.list_services().cluster(&cluster).max_results(100).set_next_token(token.take());
-                    let Some(out) = ctx.call("ecs:ListServices", req.send()).await? else { break };
-                    for chunk in out.service_arns().chunks(10) {
-                        let req = ecs.describe_services().cluster(&cluster).set_services(Some(chunk.to_vec()));
-                        let Some(described) = ctx.call("ecs:DescribeServices", req.send()).await? else { continue };
-                        let rows: Vec<Row> = described.services().iter().map(|s| Row {
-                            cluster_arn: s.cluster_arn(),
-                            service_name: s.service_name(),
-                            arn: s.service_arn(),
-                            status: s.status(),
-                            task_definition: s.task_definition(),
-                            desired_count: s.desired_count(),
-                            running_count: s.running_count(),
-                            launch_type: s.launch_type().map(|l| l.as_str()),
-                            deployments: s.deployments().iter().map(|d| Deployment {
-                                id: d.id(),
-                                status: d.status(),
-                                task_definition: d.task_definition(),
-                                desired_count: d.desired_count(),
-                                running_count: d.running_count(),
-                                rollout_state: d.rollout_state().map(|r| r.as_str()),
-                                created_at: time::micros(d.created_at()),
-                            }).collect(),
-                        }).collect();
-                        yield ctx.batch(&rows)?;
-                    }
-                    token = out.next_token().map(str::to_string);
-                    if token.is_none() {
-                        break;
-                    }
+        let per_cluster = ctx.clone();
+        cluster_arns(&ctx)
+            .map(move |cluster| match cluster {
+                Ok(cluster) => cluster_services(per_cluster.clone(), cluster),
+                Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+            })
+            .flatten_unordered(DEFAULT_CONCURRENCY)
+            .boxed()
+    }
+}
+
+/// One cluster's services: each list page's describes (10 services each) run concurrently.
+fn cluster_services(ctx: FetchContext, cluster: String) -> BoxStream<'static, Result<RecordBatch>> {
+    async_stream::try_stream! {
+        let ecs = clients::ecs(&ctx);
+        let mut token = None;
+        loop {
+            let req = ecs.list_services().cluster(&cluster).max_results(100).set_next_token(token.take());
+            let Some(out) = ctx.call("ecs:ListServices", || req.clone().send()).await? else { break };
+            let describes = futures::stream::iter(out.service_arns().chunks(10).map(<[String]>::to_vec).collect::<Vec<_>>())
+                .map(|chunk| {
+                    let req = ecs.describe_services().cluster(&cluster).set_services(Some(chunk));
+                    let ctx = &ctx;
+                    async move { ctx.call("ecs:DescribeServices", || req.clone().send()).await }
+                })
+                .buffer_unordered(DEFAULT_CONCURRENCY);
+            futures::pin_mut!(describes);
+            while let Some(described) = describes.next().await {
+                if let Some(described) = described? {
+                    yield to_batch(&ctx, described.services())?;
                 }
             }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
         }
-        .boxed()
     }
+    .boxed()
+}
+
+fn to_batch(ctx: &FetchContext, services: &[aws_sdk_ecs::types::Service]) -> Result<RecordBatch> {
+    let rows: Vec<Row> = services
+        .iter()
+        .map(|s| Row {
+            cluster_arn: s.cluster_arn(),
+            service_name: s.service_name(),
+            arn: s.service_arn(),
+            status: s.status(),
+            task_definition: s.task_definition(),
+            desired_count: s.desired_count(),
+            running_count: s.running_count(),
+            launch_type: s.launch_type().map(|l| l.as_str()),
+            deployments: s
+                .deployments()
+                .iter()
+                .map(|d| Deployment {
+                    id: d.id(),
+                    status: d.status(),
+                    task_definition: d.task_definition(),
+                    desired_count: d.desired_count(),
+                    running_count: d.running_count(),
+                    rollout_state: d.rollout_state().map(|r| r.as_str()),
+                    created_at: time::micros(d.created_at()),
+                })
+                .collect(),
+        })
+        .collect();
+    ctx.batch(&rows)
 }

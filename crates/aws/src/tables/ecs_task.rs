@@ -15,6 +15,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
+use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::tables::ecs_common::cluster_arns;
@@ -86,48 +87,79 @@ impl ApiTable for EcsTask {
             Some(s) => s.to_vec(),
             None => vec!["RUNNING".into(), "STOPPED".into()],
         };
-        async_stream::try_stream! {
-            let ecs = clients::ecs(&ctx);
-            let clusters = cluster_arns(&ctx);
-            futures::pin_mut!(clusters);
-            while let Some(cluster) = clusters.next().await {
-                let cluster = cluster?;
-                for status in &statuses {
-                    let status = aws_sdk_ecs::types::DesiredStatus::from(status.as_str());
-                    let mut token = None;
-                    loop {
-                        let req = ecs.list_tasks().cluster(&cluster).desired_status(status.clone()).max_results(100).set_next_token(token.take());
-                        let Some(out) = ctx.call("ecs:ListTasks", req.send()).await? else { break };
-                        if !out.task_arns().is_empty() {
-                            let req = ecs.describe_tasks().cluster(&cluster).set_tasks(Some(out.task_arns().to_vec()));
-                            if let Some(described) = ctx.call("ecs:DescribeTasks", req.send()).await? {
-                                let rows: Vec<Row> = described.tasks().iter().map(|t| Row {
-                                    cluster_arn: t.cluster_arn(),
-                                    task_arn: t.task_arn(),
-                                    task_definition_arn: t.task_definition_arn(),
-                                    group: t.group(),
-                                    last_status: t.last_status(),
-                                    desired_status: t.desired_status(),
-                                    launch_type: t.launch_type().map(|l| l.as_str()),
-                                    started_at: time::micros(t.started_at()),
-                                    containers: t.containers().iter().map(|c| Container {
-                                        name: c.name(),
-                                        image: c.image(),
-                                        image_digest: c.image_digest(),
-                                        last_status: c.last_status(),
-                                    }).collect(),
-                                }).collect();
-                                yield ctx.batch(&rows)?;
-                            }
-                        }
-                        token = out.next_token().map(str::to_string);
-                        if token.is_none() {
-                            break;
-                        }
-                    }
+        let per_cluster = ctx.clone();
+        cluster_arns(&ctx)
+            .map(move |cluster| match cluster {
+                Ok(cluster) => {
+                    let ctx = per_cluster.clone();
+                    futures::stream::iter(statuses.clone())
+                        .map(move |status| cluster_tasks(ctx.clone(), cluster.clone(), status))
+                        .flatten_unordered(2)
+                        .boxed()
+                }
+                Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+            })
+            .flatten_unordered(DEFAULT_CONCURRENCY)
+            .boxed()
+    }
+}
+
+/// One cluster's tasks of one desired status: each list page of 100 is described in one call.
+fn cluster_tasks(
+    ctx: FetchContext,
+    cluster: String,
+    status: String,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    async_stream::try_stream! {
+        let ecs = clients::ecs(&ctx);
+        let status = aws_sdk_ecs::types::DesiredStatus::from(status.as_str());
+        let mut token = None;
+        loop {
+            let req = ecs
+                .list_tasks()
+                .cluster(&cluster)
+                .desired_status(status.clone())
+                .max_results(100)
+                .set_next_token(token.take());
+            let Some(out) = ctx.call("ecs:ListTasks", || req.clone().send()).await? else { break };
+            if !out.task_arns().is_empty() {
+                let req = ecs.describe_tasks().cluster(&cluster).set_tasks(Some(out.task_arns().to_vec()));
+                if let Some(described) = ctx.call("ecs:DescribeTasks", || req.clone().send()).await? {
+                    yield to_batch(&ctx, described.tasks())?;
                 }
             }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
         }
-        .boxed()
     }
+    .boxed()
+}
+
+fn to_batch(ctx: &FetchContext, tasks: &[aws_sdk_ecs::types::Task]) -> Result<RecordBatch> {
+    let rows: Vec<Row> = tasks
+        .iter()
+        .map(|t| Row {
+            cluster_arn: t.cluster_arn(),
+            task_arn: t.task_arn(),
+            task_definition_arn: t.task_definition_arn(),
+            group: t.group(),
+            last_status: t.last_status(),
+            desired_status: t.desired_status(),
+            launch_type: t.launch_type().map(|l| l.as_str()),
+            started_at: time::micros(t.started_at()),
+            containers: t
+                .containers()
+                .iter()
+                .map(|c| Container {
+                    name: c.name(),
+                    image: c.image(),
+                    image_digest: c.image_digest(),
+                    last_status: c.last_status(),
+                })
+                .collect(),
+        })
+        .collect();
+    ctx.batch(&rows)
 }

@@ -136,7 +136,7 @@ async fn describe_page(ctx: &FetchContext, arns: Vec<String>) -> Result<RecordBa
     let described: Vec<TaskDefinition> = futures::stream::iter(arns)
         .map(|arn| {
             let req = ecs.describe_task_definition().task_definition(arn);
-            async move { ctx.call("ecs:DescribeTaskDefinition", req.send()).await }
+            async move { ctx.call("ecs:DescribeTaskDefinition", || req.clone().send()).await }
         })
         .buffer_unordered(DEFAULT_CONCURRENCY)
         .try_filter_map(|out| async move { Ok(out.and_then(|o| o.task_definition().cloned())) })
@@ -168,7 +168,7 @@ fn list(ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
                         .set_family_prefix(family.clone())
                         .max_results(100)
                         .set_next_token(token.take());
-                    let Some(out) = ctx.call("ecs:ListTaskDefinitions", req.send()).await? else { break };
+                    let Some(out) = ctx.call("ecs:ListTaskDefinitions", || req.clone().send()).await? else { break };
                     let arns = out.task_definition_arns();
                     if detail {
                         yield describe_page(&ctx, arns.to_vec()).await?;

@@ -59,6 +59,8 @@ async fn parent(filter: &str) {
     );
     let mut details = Vec::new();
     for scenario in scenarios().into_iter().filter(|s| s.name.contains(filter)) {
+        // Let the sandbox's ECS buckets refill, so each scenario starts fresh.
+        tokio::time::sleep(Duration::from_secs(3)).await;
         sandbox.reset_calls();
         let out = Command::new(&exe)
             .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])

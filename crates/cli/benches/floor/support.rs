@@ -56,8 +56,9 @@ fn bucket_secs(calls: u64, burst: u64, rate: f64) -> f64 {
     calls.saturating_sub(burst) as f64 / rate
 }
 
+/// Every scan first learns its connection's account id (one STS call).
 fn seconds(s: f64) -> Duration {
-    Duration::from_secs_f64(s.max(LATENCY))
+    Duration::from_secs_f64(s.max(LATENCY) + LATENCY)
 }
 
 fn repositories(world: &World) -> Floor {
@@ -271,25 +272,25 @@ pub fn child(args: &[String]) {
     let result = runtime.block_on(async {
         let connections = skyglue::sandbox::connections_at(endpoint, &accounts).await.expect("connections");
         let engine = Engine::new(connections, skyglue::sandbox::registry());
-        let started = Instant::now();
-        let rows = run(name, engine, endpoint).await;
-        (started.elapsed(), rows)
+        run(name, engine, endpoint).await
     });
-    let (wall, rows) = result;
-    let (rows, error) = match rows {
-        Ok(n) => (n, None),
-        Err(e) => (0, Some(e)),
+    let ((rows, error), wall) = match result {
+        Ok((n, wall)) => ((n, None), wall),
+        Err(e) => ((0, Some(e)), Duration::ZERO),
     };
     let out = serde_json::json!({ "wall_s": wall.as_secs_f64(), "rows": rows, "peak_kb": peak_kb(), "error": error });
     println!("{out}");
 }
 
-async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<usize, String> {
+/// Runs the scenario; returns its rows and the wall time of the work itself
+/// (session setup excluded).
+async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<(usize, Duration), String> {
     if let Some(sql) = sql(name) {
         let ctx = engine.session().await.map_err(|e| e.to_string())?;
+        let started = Instant::now();
         let batches =
             ctx.sql(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
-        return Ok(batches.iter().map(|b| b.num_rows()).sum());
+        return Ok((batches.iter().map(|b| b.num_rows()).sum(), started.elapsed()));
     }
     if name.starts_with("repeated") {
         let engine = engine.with_cache(Duration::from_secs(300));
@@ -297,8 +298,9 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<usize, String
         let q = "SELECT service_name, desired_count FROM aws_ecs_service";
         ctx.sql(q).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
         reset_calls(endpoint).map_err(|e| e.to_string())?;
+        let started = Instant::now();
         let b = ctx.sql(q).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
-        return Ok(b.iter().map(|b| b.num_rows()).sum());
+        return Ok((b.iter().map(|b| b.num_rows()).sum(), started.elapsed()));
     }
     let dir = std::env::temp_dir().join(format!("skyglue-bench-{}", std::process::id()));
     let journal = Arc::new(skyglue_policy::Journal::open(&dir).map_err(|e| e.to_string())?);
@@ -306,12 +308,14 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<usize, String
     let policy = skyglue_policy::PolicyFile::parse(&cleanup_policy(), "ecr_cleanup.sql", "ecr_cleanup")
         .map_err(|e| e.to_string())?;
     let options = skyglue_policy::RunOptions { notify: Some(false), ..Default::default() };
+    let started = Instant::now();
     let prepared = runner.prepare_parsed(policy, "ecr_cleanup.sql", &options).await?;
     let outcome = runner.run(prepared).await;
+    let wall = started.elapsed();
     let _ = std::fs::remove_dir_all(&dir);
     match outcome.report.error {
         Some(e) => Err(e),
-        None => Ok(outcome.report.summary.planned),
+        None => Ok((outcome.report.summary.planned, wall)),
     }
 }
 
