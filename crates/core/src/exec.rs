@@ -281,6 +281,11 @@ fn with_join_keys(
     schema: &SchemaRef,
 ) -> Result<Option<ScanPlan>> {
     for filter in join_filters {
+        if let Some((columns, rows)) = join_keys::key_tuples(filter, schema)
+            && columns.iter().all(|c| is_key(&plan.spec, c))
+        {
+            plan.keys.set_tuples(columns, rows);
+        }
         match join_keys::constraint(filter, schema) {
             join_keys::Constraint::Nothing => return Ok(None),
             join_keys::Constraint::Keys(keys) => {
@@ -376,6 +381,20 @@ fn connection_pages(
         if accounts.is_some_and(|a| !a.contains(&account)) {
             return Ok(futures::stream::empty().boxed());
         }
+        // ARN keys name their account and region: route each to its connection.
+        let mut ctx = ctx;
+        let arn_keys: Vec<String> = ctx
+            .keys
+            .iter()
+            .filter(|(_, values)| !values.is_empty() && values.iter().all(|v| v.starts_with("arn:")))
+            .map(|(column, _)| column.clone())
+            .collect();
+        for column in &arn_keys {
+            ctx.keys.retain(column, |arn| arn_matches(arn, &account, &conn.region));
+            if ctx.keys.get(column).is_some_and(<[String]>::is_empty) {
+                return Ok(futures::stream::empty().boxed());
+            }
+        }
         let region = conn.region.clone();
         let fetched = match cache {
             Some((cache, key)) => cache.through(key, move || fetch_counted(&table, ctx)),
@@ -401,6 +420,16 @@ fn connection_pages(
         })
         .flatten()
         .boxed()
+}
+
+/// Whether `arn` (`arn:partition:service:region:account:...`) belongs to
+/// `account` in `region`; an ARN without them matches everywhere.
+fn arn_matches(arn: &str, account: &str, region: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        [_, _, _, r, a, _] => (r.is_empty() || *r == region) && (a.is_empty() || *a == account),
+        _ => true,
+    }
 }
 
 /// Filters, projects and limits the merged pages.

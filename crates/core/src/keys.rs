@@ -7,6 +7,7 @@
 //! rows instead of listing everything.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use datafusion::common::{Column, ScalarValue};
 use datafusion::functions::string::expr_fn::starts_with;
@@ -17,7 +18,14 @@ use crate::spec::TableSpec;
 /// The values each key column is constrained to, as the query states them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyValues {
-    values: BTreeMap<String, Vec<String>>,
+    // Shared: a fetch context (and its keys) is cloned per request, and a
+    // join can hand a scan many thousands of keys.
+    values: Arc<BTreeMap<String, Vec<String>>>,
+    /// Combinations from a multi-column join, when the join gave them: the
+    /// columns, then one row of values per combination. Each column's values
+    /// above are these rows' values, so a fetch may ignore the combinations,
+    /// at the cost of asking for pairs that do not exist.
+    tuples: Option<Arc<(Vec<String>, Vec<Vec<String>>)>>,
 }
 
 impl KeyValues {
@@ -40,12 +48,38 @@ impl KeyValues {
     pub fn insert(&mut self, column: &str, mut values: Vec<String>) {
         values.sort();
         values.dedup();
-        match self.values.get_mut(column) {
+        match Arc::make_mut(&mut self.values).get_mut(column) {
             Some(existing) => existing.retain(|v| values.contains(v)),
             None => {
-                self.values.insert(column.to_string(), values);
+                Arc::make_mut(&mut self.values).insert(column.to_string(), values);
             }
         }
+    }
+
+    /// Keeps only the values of `column` that `keep` accepts (combinations too).
+    pub fn retain(&mut self, column: &str, keep: impl Fn(&str) -> bool) {
+        if let Some(values) = Arc::make_mut(&mut self.values).get_mut(column) {
+            values.retain(|v| keep(v));
+        }
+        if let Some(tuples) = &mut self.tuples {
+            let (cols, rows) = Arc::make_mut(tuples);
+            if let Some(i) = cols.iter().position(|c| c == column) {
+                rows.retain(|r| keep(&r[i]));
+            }
+        }
+    }
+
+    /// Sets the combinations a multi-column join produced.
+    pub fn set_tuples(&mut self, columns: Vec<String>, rows: Vec<Vec<String>>) {
+        self.tuples = Some(Arc::new((columns, rows)));
+    }
+
+    /// The combinations of `columns` (in that order) a join produced, if any.
+    pub fn tuples(&self, columns: &[&str]) -> Option<Vec<Vec<String>>> {
+        let (cols, rows) = self.tuples.as_deref()?;
+        let idx: Vec<usize> =
+            columns.iter().map(|c| cols.iter().position(|x| x == c)).collect::<Option<_>>()?;
+        Some(rows.iter().map(|r| idx.iter().map(|&i| r[i].clone()).collect()).collect())
     }
 
     /// Whether there are no constraints at all.

@@ -153,6 +153,9 @@ pub async fn check_images(engine: &Engine, targets: Vec<Target>) -> Result<Check
         }
     }
 
+    // Scans arrive in any order: name the same user every time.
+    in_use.sort_by(|a, b| a.by.cmp(&b.by));
+
     let mut checked = Checked::default();
     let mut going: Vec<(Target, Fresh, String)> = Vec::new();
     for target in targets {
@@ -245,7 +248,10 @@ pub async fn check_task_definitions(engine: &Engine, targets: Vec<Target>) -> Re
     for b in &used {
         for (arn, by) in strings(b, "arn").into_iter().zip(strings(b, "used_by")) {
             if let (Some(arn), Some(by)) = (arn, by) {
-                users.entry(arn).or_insert(by);
+                let user = users.entry(arn).or_insert_with(|| by.clone());
+                if by < *user {
+                    *user = by;
+                }
             }
         }
     }

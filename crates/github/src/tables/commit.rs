@@ -122,6 +122,21 @@ impl ApiTable for GithubCommit {
             (None, None) => None,
             (a, b) => Some(a.into_iter().chain(b).flatten().cloned().collect()),
         };
+        // A join on (repository, SHA) gives the pairs themselves: look up only those.
+        let pairs = ctx
+            .keys
+            .tuples(&["repository_full_name", "short_sha"])
+            .or_else(|| ctx.keys.tuples(&["repository_full_name", "sha"]));
+        if let Some(pairs) = pairs {
+            let mut by_repo: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for pair in pairs {
+                if let [repo, reference] = pair.as_slice() {
+                    by_repo.entry(repo.clone()).or_default().push(reference.clone());
+                }
+            }
+            let jobs = by_repo.into_iter().flat_map(|(repo, refs)| lookups(&[repo], &refs)).collect();
+            return by_sha(ctx, commits, jobs);
+        }
         match refs {
             Some(refs) => by_sha(ctx, commits, lookups(&repos, &refs)),
             None => history(ctx, commits, repos),
