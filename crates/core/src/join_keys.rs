@@ -185,6 +185,48 @@ fn struct_field_text(v: &ScalarValue, i: usize) -> Option<String> {
     text(&ScalarValue::try_from_array(column.as_ref(), 0).ok()?)
 }
 
+/// The combinations of a multi-column join's keys, when `filter` carries
+/// them (a struct `IN` list over columns of `schema`): the columns, then the
+/// rows of values.
+pub fn key_tuples(
+    filter: &Arc<dyn PhysicalExpr>,
+    schema: &Schema,
+) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let expr = filter.as_ref();
+    if let Some(dynamic) = expr.downcast_ref::<DynamicFilterPhysicalExpr>() {
+        return key_tuples(&dynamic.current().ok()?, schema);
+    }
+    if let Some(bin) = expr.downcast_ref::<BinaryExpr>() {
+        if *bin.op() == Operator::And {
+            return key_tuples(bin.left(), schema).or_else(|| key_tuples(bin.right(), schema));
+        }
+        return None;
+    }
+    let in_list = expr.downcast_ref::<InListExpr>()?;
+    if in_list.negated() {
+        return None;
+    }
+    let func = in_list.expr().downcast_ref::<ScalarFunctionExpr>()?;
+    if func.name() != "struct" {
+        return None;
+    }
+    let columns: Vec<String> =
+        func.args().iter().map(|a| column_name(a.as_ref(), schema)).collect::<Option<_>>()?;
+    if in_list.list().iter().any(|e| e.downcast_ref::<Literal>().is_none()) {
+        return None;
+    }
+    // A combination with a NULL matches nothing in an equi-join: skip it.
+    let rows = in_list
+        .list()
+        .iter()
+        .filter_map(|e| {
+            let v = e.downcast_ref::<Literal>()?.value();
+            (0..columns.len()).map(|i| struct_field_text(v, i)).collect::<Option<Vec<_>>>()
+        })
+        .collect();
+    Some((columns, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,46 +296,4 @@ mod tests {
         assert_eq!(constraint(&lit(false), &s), Constraint::Nothing);
         assert_eq!(constraint(&lit(true), &s), Constraint::any());
     }
-}
-
-/// The combinations of a multi-column join's keys, when `filter` carries
-/// them (a struct `IN` list over columns of `schema`): the columns, then the
-/// rows of values.
-pub fn key_tuples(
-    filter: &Arc<dyn PhysicalExpr>,
-    schema: &Schema,
-) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let expr = filter.as_ref();
-    if let Some(dynamic) = expr.downcast_ref::<DynamicFilterPhysicalExpr>() {
-        return key_tuples(&dynamic.current().ok()?, schema);
-    }
-    if let Some(bin) = expr.downcast_ref::<BinaryExpr>() {
-        if *bin.op() == Operator::And {
-            return key_tuples(bin.left(), schema).or_else(|| key_tuples(bin.right(), schema));
-        }
-        return None;
-    }
-    let in_list = expr.downcast_ref::<InListExpr>()?;
-    if in_list.negated() {
-        return None;
-    }
-    let func = in_list.expr().downcast_ref::<ScalarFunctionExpr>()?;
-    if func.name() != "struct" {
-        return None;
-    }
-    let columns: Vec<String> =
-        func.args().iter().map(|a| column_name(a.as_ref(), schema)).collect::<Option<_>>()?;
-    if in_list.list().iter().any(|e| e.downcast_ref::<Literal>().is_none()) {
-        return None;
-    }
-    // A combination with a NULL matches nothing in an equi-join: skip it.
-    let rows = in_list
-        .list()
-        .iter()
-        .filter_map(|e| {
-            let v = e.downcast_ref::<Literal>()?.value();
-            (0..columns.len()).map(|i| struct_field_text(v, i)).collect::<Option<Vec<_>>>()
-        })
-        .collect();
-    Some((columns, rows))
 }

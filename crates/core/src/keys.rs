@@ -25,8 +25,11 @@ pub struct KeyValues {
     /// columns, then one row of values per combination. Each column's values
     /// above are these rows' values, so a fetch may ignore the combinations,
     /// at the cost of asking for pairs that do not exist.
-    tuples: Option<Arc<(Vec<String>, Vec<Vec<String>>)>>,
+    tuples: Option<Arc<KeyTuples>>,
 }
+
+/// Join key combinations: the columns, then one row of values per combination.
+pub type KeyTuples = (Vec<String>, Vec<Vec<String>>);
 
 impl KeyValues {
     /// No constraints.
