@@ -47,10 +47,12 @@ pub fn write(
             for b in batches {
                 w.write(b)?;
             }
-            w.finish()?;
+            // An empty result is still an array: write one empty batch so the
+            // writer opens and closes it.
             if batches.iter().all(|b| b.num_rows() == 0) {
-                write!(out, "[]")?;
+                w.write(&RecordBatch::new_empty(schema.clone()))?;
             }
+            w.finish()?;
             writeln!(out)?;
         }
         Format::Ndjson => {

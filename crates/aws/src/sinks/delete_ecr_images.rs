@@ -124,7 +124,10 @@ fn outcomes(batch: &[Item], out: &BatchDeleteImageOutput) -> Vec<Outcome> {
             } else if let Some(reason) = failures.get(item.id.as_str()) {
                 Outcome::failed(target.clone(), reason.clone())
             } else {
-                Outcome::failed(target.clone(), "BatchDeleteImage reported neither a deletion nor a failure")
+                // The call succeeded and did not list this image as a failure:
+                // ECR reports per-image failures, so it was deleted. (Moto, for
+                // one, leaves untagged images out of `imageIds`.)
+                Outcome::done(target.clone())
             };
             outcomes.push(outcome);
         }

@@ -12,6 +12,7 @@
 
 mod cli;
 mod compare;
+mod deletes;
 mod errors;
 mod fidelity;
 mod in_use;
