@@ -51,9 +51,15 @@ pub struct Throttle {
     limiters: Mutex<HashMap<(String, &'static str), Arc<DefaultDirectRateLimiter>>>,
 }
 
+/// The environment variable that sets the ECR rate (requests per second per
+/// connection; `0` turns the ECR limit off). Default 20.
+pub const ECR_RATE_ENV: &str = "SKYGLUE_ECR_RPS";
+
 impl Default for Throttle {
+    /// ECS at its published buckets; ECR at `$SKYGLUE_ECR_RPS` (default 20/s).
     fn default() -> Self {
-        Self::new(Some(bucket("ecr", 20, 20)))
+        let rate = std::env::var(ECR_RATE_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(20);
+        Self::new((rate > 0).then(|| bucket("ecr", rate, rate)))
     }
 }
 
