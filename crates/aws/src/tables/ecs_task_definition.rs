@@ -155,32 +155,43 @@ fn list(ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         Some(f) => f.iter().cloned().map(Some).collect(),
         None => vec![None],
     };
+    // Each (status, family) listing pages on its own; they run concurrently.
+    let listings: Vec<(String, Option<String>)> =
+        statuses.iter().flat_map(|s| families.iter().map(move |f| (s.clone(), f.clone()))).collect();
+    futures::stream::iter(listings)
+        .map(move |(status, family)| listing(ctx.clone(), status, family))
+        .flatten_unordered(DEFAULT_CONCURRENCY)
+        .boxed()
+}
+
+/// One status (and family) listed 100 per page; described when detail columns are read.
+fn listing(
+    ctx: FetchContext,
+    status: String,
+    family: Option<String>,
+) -> BoxStream<'static, Result<RecordBatch>> {
     let detail = ctx.needs_any(DETAIL_COLUMNS);
     async_stream::try_stream! {
         let ecs = clients::ecs(&ctx);
-        for status in &statuses {
-            for family in &families {
-                let mut token = None;
-                loop {
-                    let req = ecs
-                        .list_task_definitions()
-                        .status(TaskDefinitionStatus::from(status.as_str()))
-                        .set_family_prefix(family.clone())
-                        .max_results(100)
-                        .set_next_token(token.take());
-                    let Some(out) = ctx.call("ecs:ListTaskDefinitions", || req.clone().send()).await? else { break };
-                    let arns = out.task_definition_arns();
-                    if detail {
-                        yield describe_page(&ctx, arns.to_vec()).await?;
-                    } else {
-                        let rows: Vec<Row> = arns.iter().map(|a| Row::listed(a, status)).collect();
-                        yield ctx.batch(&rows)?;
-                    }
-                    token = out.next_token().map(str::to_string);
-                    if token.is_none() {
-                        break;
-                    }
-                }
+        let mut token = None;
+        loop {
+            let req = ecs
+                .list_task_definitions()
+                .status(TaskDefinitionStatus::from(status.as_str()))
+                .set_family_prefix(family.clone())
+                .max_results(100)
+                .set_next_token(token.take());
+            let Some(out) = ctx.call("ecs:ListTaskDefinitions", || req.clone().send()).await? else { break };
+            let arns = out.task_definition_arns();
+            if detail {
+                yield describe_page(&ctx, arns.to_vec()).await?;
+            } else {
+                let rows: Vec<Row> = arns.iter().map(|a| Row::listed(a, &status)).collect();
+                yield ctx.batch(&rows)?;
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
             }
         }
     }
