@@ -23,7 +23,7 @@ WITH repo_map(repository_name, github_repo) AS (
 image_tag AS (
     -- one row per tag of each image, plus one with tag NULL for its digest
     SELECT i.account_id, i.region, i.registry_id, i.repository_name, i.image_digest,
-           i.image_tags, i.image_pushed_at, i.image_size_in_bytes, m.github_repo,
+           i.image_pushed_at, i.image_size_in_bytes, m.github_repo,
            unnest(array_append(i.image_tags, NULL)) AS tag
     FROM aws_ecr_image i
     JOIN repo_map m ON m.repository_name = i.repository_name
@@ -41,7 +41,7 @@ used AS (
 judged AS (
     SELECT t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
            t.image_pushed_at, t.image_size_in_bytes,
-           first_value(t.image_tags) AS image_tags,
+           count(t.tag) AS tags,
            max(c.committed_date) AS newest_commit,
            count(c.sha) AS commits,
            count(u.key) AS uses
@@ -60,10 +60,10 @@ judged AS (
     GROUP BY t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
              t.image_pushed_at, t.image_size_in_bytes
 )
-SELECT account_id, region, registry_id, repository_name, image_digest, image_tags,
+SELECT account_id, region, registry_id, repository_name, image_digest,
        image_pushed_at, image_size_in_bytes, newest_commit
 FROM judged
 WHERE uses = 0
   AND ((commits > 0 AND newest_commit < days_ago($max_age_days))
-       OR (cardinality(image_tags) = 0 AND image_pushed_at < days_ago($untagged_max_age_days)))
+       OR (tags = 0 AND image_pushed_at < days_ago($untagged_max_age_days)))
 ORDER BY repository_name, image_pushed_at

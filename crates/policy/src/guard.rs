@@ -61,6 +61,17 @@ pub async fn check_images(engine: &Engine, targets: Vec<Target>) -> Result<Check
         .map_err(df_err)?
         .filter(col("repository_name").in_list(repos.iter().map(|r| lit(r.as_str())).collect(), false))
         .map_err(df_err)?
+        .select_columns(&[
+            "account_id",
+            "region",
+            "registry_id",
+            "repository_name",
+            "image_digest",
+            "image_tags",
+            "image_manifest_media_type",
+            "image_size_in_bytes",
+        ])
+        .map_err(df_err)?
         .collect()
         .await
         .map_err(df_err)?;
