@@ -1,15 +1,15 @@
 //! SDK clients for one connection, with skyglue's interceptors.
 
-use skyglue_core::{AttemptCounter, FetchContext};
+use skyglue_core::{AttemptCounter, AwsConnection};
 
-/// An ECR client for the fetch's connection.
-pub fn ecr(ctx: &FetchContext) -> aws_sdk_ecr::Client {
-    let conf = aws_sdk_ecr::config::Builder::from(&ctx.aws().sdk_config).interceptor(AttemptCounter).build();
+/// An ECR client for `conn` (tables, sinks and the guardrail alike).
+pub fn ecr(conn: &AwsConnection) -> aws_sdk_ecr::Client {
+    let conf = aws_sdk_ecr::config::Builder::from(&conn.sdk_config).interceptor(AttemptCounter).build();
     aws_sdk_ecr::Client::from_conf(conf)
 }
 
-/// An ECS client for the fetch's connection.
-pub fn ecs(ctx: &FetchContext) -> aws_sdk_ecs::Client {
-    let conf = aws_sdk_ecs::config::Builder::from(&ctx.aws().sdk_config).interceptor(AttemptCounter).build();
+/// An ECS client for `conn`.
+pub fn ecs(conn: &AwsConnection) -> aws_sdk_ecs::Client {
+    let conf = aws_sdk_ecs::config::Builder::from(&conn.sdk_config).interceptor(AttemptCounter).build();
     aws_sdk_ecs::Client::from_conf(conf)
 }

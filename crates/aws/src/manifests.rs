@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_ecr::types::ImageIdentifier;
-use skyglue_core::aws_error::{Classified, classify};
-use skyglue_core::{AttemptCounter, AwsConnection, Error, Result};
+use skyglue_core::aws_error::failure;
+use skyglue_core::{AwsConnection, Result};
 
 /// Media types of image indexes.
 pub const INDEX_MEDIA_TYPES: &[&str] =
@@ -28,8 +28,7 @@ pub async fn index_children(
     repository: &str,
     index_digests: &[String],
 ) -> Result<HashMap<String, Vec<String>>> {
-    let conf = aws_sdk_ecr::config::Builder::from(&conn.sdk_config).interceptor(AttemptCounter).build();
-    let ecr = aws_sdk_ecr::Client::from_conf(conf);
+    let ecr = crate::clients::ecr(conn);
     let mut out = HashMap::new();
     for chunk in index_digests.chunks(100) {
         let ids: Vec<ImageIdentifier> =
@@ -43,14 +42,7 @@ pub async fn index_children(
             .accepted_media_types(INDEX_MEDIA_TYPES[1])
             .send()
             .await
-            .map_err(|e| match classify("ecr:BatchGetImage", &conn.label(), &[], e) {
-                Classified::Failed(err) => err,
-                Classified::NotFound => Error::Api {
-                    operation: "ecr:BatchGetImage".into(),
-                    connection: conn.label(),
-                    detail: "not found".into(),
-                },
-            })?;
+            .map_err(|e| failure("ecr:BatchGetImage", &conn.label(), e))?;
         for image in resp.images() {
             let (Some(digest), Some(manifest)) =
                 (image.image_id().and_then(|i| i.image_digest()), image.image_manifest())

@@ -6,6 +6,7 @@
 
 use datafusion::error::DataFusionError;
 use skyglue_core::Error;
+use skyglue_core::error::one_line;
 
 /// A usage error with this message (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +55,4 @@ fn datafusion_message(err: &DataFusionError) -> String {
         other => other.to_string(),
     };
     text.replace("datafusion.public.", "")
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

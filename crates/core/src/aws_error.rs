@@ -8,7 +8,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::Error;
+use crate::error::{Error, one_line};
 
 /// The outcome of classifying a failed call.
 #[derive(Debug)]
@@ -91,6 +91,22 @@ where
     }
 }
 
+/// The error for a failed call whose "not found" is a failure like any other.
+pub fn failure<E>(operation: &str, connection: &str, err: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match classify(operation, connection, &[], err) {
+        Classified::Failed(e) => e,
+        // Unreachable with no not-found codes; kept as a plain API error.
+        Classified::NotFound => Error::Api {
+            operation: operation.to_string(),
+            connection: connection.to_string(),
+            detail: "not found".into(),
+        },
+    }
+}
+
 fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
@@ -121,8 +137,4 @@ fn chain_message(err: &(dyn StdError + 'static)) -> String {
         message.push('…');
     }
     message
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

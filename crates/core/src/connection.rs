@@ -13,7 +13,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
-use crate::aws_error::{Classified, classify};
+use crate::aws_error::failure;
 use crate::config::{AwsEntry, Config};
 use crate::error::{Error, Result};
 use crate::metrics::ApiCounters;
@@ -56,16 +56,11 @@ impl AwsConnection {
         self.account_id
             .get_or_try_init(|| async {
                 let sts = aws_sdk_sts::Client::new(&self.sdk_config);
-                let out = sts.get_caller_identity().send().await.map_err(|e| {
-                    match classify("sts:GetCallerIdentity", &self.label(), &[], e) {
-                        Classified::Failed(err) => err,
-                        Classified::NotFound => Error::Api {
-                            operation: "sts:GetCallerIdentity".into(),
-                            connection: self.label(),
-                            detail: "not found".into(),
-                        },
-                    }
-                })?;
+                let out = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| failure("sts:GetCallerIdentity", &self.label(), e))?;
                 out.account().map(str::to_string).ok_or_else(|| Error::Api {
                     operation: "sts:GetCallerIdentity".into(),
                     connection: self.label(),

@@ -106,6 +106,11 @@ pub enum Error {
     },
 }
 
+/// `message` on one line: whitespace runs (newlines included) become one space.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::DFSchema;
+use datafusion::common::tree_node::TreeNode;
 use datafusion::datasource::TableType;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
@@ -80,8 +81,6 @@ fn evaluable(expr: &Expr) -> bool {
     });
     ok
 }
-
-use datafusion::common::tree_node::TreeNode;
 
 #[async_trait]
 impl TableProvider for ApiTableProvider {

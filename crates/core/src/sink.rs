@@ -17,7 +17,7 @@ use crate::error::Result;
 /// One resource to act on, named by the policy row's key columns
 /// (`account_id`, `region`, `registry_id`, `repository_name`, `image_digest`,
 /// or `task_definition_arn`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Target {
     /// Column name to value.

@@ -33,8 +33,8 @@ fn df_err(e: datafusion::error::DataFusionError) -> Error {
     Error::Api { operation: "the fresh in-use check".into(), connection: "every connection".into(), detail }
 }
 
-/// Text values of one column (NULL as `None`).
-fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+/// Text values of one column (NULL, or a missing column, as `None`).
+pub(crate) fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let Some(array) = batch.column_by_name(name) else { return vec![None; batch.num_rows()] };
     let Ok(array) = cast(array, &DataType::Utf8) else { return vec![None; batch.num_rows()] };
     let array = array.as_string::<i32>();

@@ -9,12 +9,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
+use skyglue_core::error::one_line;
 use skyglue_core::sink::{Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
 
@@ -355,22 +355,13 @@ fn targets(batches: &[RecordBatch], sink: &dyn Sink) -> (Vec<Target>, Vec<Outcom
     let mut invalid = Vec::new();
     let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
     for batch in batches {
-        let columns: Vec<(&str, Option<Vec<Option<String>>>)> = wanted
-            .iter()
-            .map(|name| {
-                let values =
-                    batch.column_by_name(name).and_then(|a| cast(a, &DataType::Utf8).ok()).map(|a| {
-                        let a = a.as_string::<i32>();
-                        (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect()
-                    });
-                (*name, values)
-            })
-            .collect();
+        let columns: Vec<(&str, Vec<Option<String>>)> =
+            wanted.iter().map(|name| (*name, guard::strings(batch, name))).collect();
         for row in 0..batch.num_rows() {
-            let mut target = Target::default_empty();
+            let mut target = Target::default();
             for (name, values) in &columns {
-                if let Some(Some(v)) = values.as_ref().map(|v| v[row].clone()) {
-                    target.columns.insert(name.to_string(), v);
+                if let Some(v) = &values[row] {
+                    target.columns.insert(name.to_string(), v.clone());
                 }
             }
             if let Some(missing) = sink.required_columns().iter().find(|c| target.get(c).is_none()) {
@@ -383,16 +374,6 @@ fn targets(batches: &[RecordBatch], sink: &dyn Sink) -> (Vec<Target>, Vec<Outcom
         }
     }
     (out, invalid)
-}
-
-trait EmptyTarget {
-    fn default_empty() -> Self;
-}
-
-impl EmptyTarget for Target {
-    fn default_empty() -> Self {
-        Target { columns: Default::default() }
-    }
 }
 
 /// A run id: UTC time plus randomness from the clock and process.
@@ -410,8 +391,4 @@ fn df_message(e: &datafusion::error::DataFusionError) -> String {
         Some(inner) => inner.to_string(),
         None => e.find_root().to_string().replace("datafusion.public.", ""),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -11,7 +11,8 @@ use std::sync::atomic::Ordering;
 use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use skyglue_core::aws_error::{Classified, classify};
+use skyglue_core::aws_error::failure;
+use skyglue_core::error::one_line;
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::{AwsConnection, Connections, Error};
 
@@ -170,25 +171,5 @@ where
     let counters = &connections.counters;
     counters.throttle_wait_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
     counters.calls.fetch_add(1, Ordering::Relaxed);
-    request.await.map_err(|e| match classify(operation, &label, &[], e) {
-        Classified::Failed(err) => err,
-        Classified::NotFound => {
-            Error::Api { operation: operation.to_string(), connection: label, detail: "not found".into() }
-        }
-    })
-}
-
-/// An ECR client for `conn`.
-pub(crate) fn ecr(conn: &AwsConnection) -> aws_sdk_ecr::Client {
-    aws_sdk_ecr::Client::new(&conn.sdk_config)
-}
-
-/// An ECS client for `conn`.
-pub(crate) fn ecs(conn: &AwsConnection) -> aws_sdk_ecs::Client {
-    aws_sdk_ecs::Client::new(&conn.sdk_config)
-}
-
-/// `message` on one line, for a reason in a report.
-pub(crate) fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
+    request.await.map_err(|e| failure(operation, &label, e))
 }

@@ -96,7 +96,7 @@ async fn delete_batch(
         return fail_all(&targets, &reason);
     }
     let ids = batch.iter().map(|item| ImageIdentifier::builder().image_digest(&item.id).build()).collect();
-    let request = common::ecr(&group.conn)
+    let request = crate::clients::ecr(&group.conn)
         .batch_delete_image()
         .set_registry_id(group.scope.registry_id.clone())
         .repository_name(&group.scope.name)
@@ -139,7 +139,7 @@ fn outcomes(batch: &[Item], out: &BatchDeleteImageOutput) -> Vec<Outcome> {
 fn failure_reason(failure: &ImageFailure) -> String {
     let code = failure.failure_code().map_or("UnknownFailure", |c| c.as_str());
     match failure.failure_reason() {
-        Some(reason) => common::one_line(&format!("{code}: {reason}")),
+        Some(reason) => skyglue_core::error::one_line(&format!("{code}: {reason}")),
         None => code.to_string(),
     }
 }

@@ -28,7 +28,9 @@ use aws_sdk_ecs::operation::delete_task_definitions::DeleteTaskDefinitionsOutput
 use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
 use skyglue_core::{AwsConnection, Connections};
 
-use super::common::{self, Item, one_line, send, targets_of};
+use skyglue_core::error::one_line;
+
+use super::common::{self, Item, send, targets_of};
 use super::deregister_ecs_task_definitions::{deregister, locate};
 
 /// The API allows 10 revisions per call.
@@ -115,7 +117,7 @@ async fn delete_batch<'a>(
         return fail(&reason);
     }
     let arns = batch.iter().map(|item| item.id.clone()).collect();
-    let request = common::ecs(conn).delete_task_definitions().set_task_definitions(Some(arns));
+    let request = crate::clients::ecs(conn).delete_task_definitions().set_task_definitions(Some(arns));
     let verdicts = match send(connections, conn, OPERATION, request.send()).await {
         Ok(out) => judge(batch, &out),
         Err(e) => fail(&one_line(&e.to_string())),

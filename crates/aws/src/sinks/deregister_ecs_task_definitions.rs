@@ -71,10 +71,10 @@ pub(crate) async fn deregister(
     log: &dyn ActionLog,
 ) -> Result<(), String> {
     common::intent(log, OPERATION, &item.targets)?;
-    let request = common::ecs(conn).deregister_task_definition().task_definition(&item.id);
+    let request = crate::clients::ecs(conn).deregister_task_definition().task_definition(&item.id);
     let result = match send(connections, conn, OPERATION, request.send()).await {
         Ok(_) => Ok(()),
-        Err(e) => Err(common::one_line(&e.to_string())),
+        Err(e) => Err(skyglue_core::error::one_line(&e.to_string())),
     };
     common::outcome(log, OPERATION, outcomes_for(&item.targets, &result));
     result

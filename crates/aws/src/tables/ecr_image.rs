@@ -110,7 +110,7 @@ impl ApiTable for EcrImage {
 /// One repository's images, page by page.
 fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Result<RecordBatch>> {
     async_stream::try_stream! {
-        let ecr = clients::ecr(&ctx);
+        let ecr = clients::ecr(ctx.aws());
         if let Some(digests) = ctx.keys.get("image_digest") {
             for chunk in digests.chunks(100) {
                 let ids: Vec<ImageIdentifier> = chunk.iter().map(|d| ImageIdentifier::builder().image_digest(d).build()).collect();

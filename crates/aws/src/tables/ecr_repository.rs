@@ -81,7 +81,7 @@ impl ApiTable for EcrRepository {
 pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<aws_sdk_ecr::types::Repository>>> {
     let ctx = ctx.clone();
     async_stream::try_stream! {
-        let ecr = clients::ecr(&ctx);
+        let ecr = clients::ecr(ctx.aws());
         match ctx.keys.get("repository_name") {
             Some([name]) => {
                 let req = ecr.describe_repositories().repository_names(name);

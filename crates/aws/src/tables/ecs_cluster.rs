@@ -57,7 +57,7 @@ impl ApiTable for EcsCluster {
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         async_stream::try_stream! {
-            let ecs = clients::ecs(&ctx);
+            let ecs = clients::ecs(ctx.aws());
             let arns = cluster_arns(&ctx).ready_chunks(100);
             futures::pin_mut!(arns);
             while let Some(chunk) = arns.next().await {

@@ -13,7 +13,7 @@ pub fn cluster_arns(ctx: &FetchContext) -> BoxStream<'static, Result<String>> {
     }
     let ctx = ctx.clone();
     async_stream::try_stream! {
-        let ecs = clients::ecs(&ctx);
+        let ecs = clients::ecs(ctx.aws());
         let mut token = None;
         loop {
             let req = ecs.list_clusters().max_results(100).set_next_token(token.take());

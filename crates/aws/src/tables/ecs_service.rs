@@ -104,7 +104,7 @@ impl ApiTable for EcsService {
 /// One cluster's services: each list page's describes (10 services each) run concurrently.
 fn cluster_services(ctx: FetchContext, cluster: String) -> BoxStream<'static, Result<RecordBatch>> {
     async_stream::try_stream! {
-        let ecs = clients::ecs(&ctx);
+        let ecs = clients::ecs(ctx.aws());
         let mut token = None;
         loop {
             let req = ecs.list_services().cluster(&cluster).max_results(100).set_next_token(token.take());

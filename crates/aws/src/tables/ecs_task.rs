@@ -111,7 +111,7 @@ fn cluster_tasks(
     status: String,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     async_stream::try_stream! {
-        let ecs = clients::ecs(&ctx);
+        let ecs = clients::ecs(ctx.aws());
         let status = aws_sdk_ecs::types::DesiredStatus::from(status.as_str());
         let mut token = None;
         loop {

@@ -132,7 +132,7 @@ impl ApiTable for EcsTaskDefinition {
 
 /// Describes `arns` concurrently; unknown ones are no row.
 async fn describe_page(ctx: &FetchContext, arns: Vec<String>) -> Result<RecordBatch> {
-    let ecs = clients::ecs(ctx);
+    let ecs = clients::ecs(ctx.aws());
     let described: Vec<TaskDefinition> = futures::stream::iter(arns)
         .map(|arn| {
             let req = ecs.describe_task_definition().task_definition(arn);
@@ -172,7 +172,7 @@ fn listing(
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let detail = ctx.needs_any(DETAIL_COLUMNS);
     async_stream::try_stream! {
-        let ecs = clients::ecs(&ctx);
+        let ecs = clients::ecs(ctx.aws());
         let mut token = None;
         loop {
             let req = ecs
