@@ -1,15 +1,24 @@
-//! SDK clients for one connection, with skyglue's interceptors.
+//! SDK clients for one connection, with skyglue's interceptors and without
+//! the SDK's own retries: every call goes through `skyglue_core::call::aws_call`,
+//! which retries within the client-side rate limit.
 
+use skyglue_core::call::sdk_retries_off;
 use skyglue_core::{AttemptCounter, AwsConnection};
 
 /// An ECR client for `conn` (tables, sinks and the guardrail alike).
 pub fn ecr(conn: &AwsConnection) -> aws_sdk_ecr::Client {
-    let conf = aws_sdk_ecr::config::Builder::from(&conn.sdk_config).interceptor(AttemptCounter).build();
+    let conf = aws_sdk_ecr::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
     aws_sdk_ecr::Client::from_conf(conf)
 }
 
 /// An ECS client for `conn`.
 pub fn ecs(conn: &AwsConnection) -> aws_sdk_ecs::Client {
-    let conf = aws_sdk_ecs::config::Builder::from(&conn.sdk_config).interceptor(AttemptCounter).build();
+    let conf = aws_sdk_ecs::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
     aws_sdk_ecs::Client::from_conf(conf)
 }

@@ -7,13 +7,12 @@
 
 use std::sync::Arc;
 
-use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
-use crate::aws_error::failure;
+use crate::call::{sdk_retries_off, uncounted_call};
 use crate::config::{AwsEntry, Config};
 use crate::error::{Error, Result};
 use crate::metrics::ApiCounters;
@@ -55,12 +54,13 @@ impl AwsConnection {
     pub async fn account_id(&self) -> Result<String> {
         self.account_id
             .get_or_try_init(|| async {
-                let sts = aws_sdk_sts::Client::new(&self.sdk_config);
-                let out = sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| failure("sts:GetCallerIdentity", &self.label(), e))?;
+                let sts = aws_sdk_sts::Client::from_conf(
+                    aws_sdk_sts::config::Builder::from(&self.sdk_config)
+                        .retry_config(sdk_retries_off())
+                        .build(),
+                );
+                let request = || sts.get_caller_identity().send();
+                let out = uncounted_call(&self.label(), "sts:GetCallerIdentity", request).await?;
                 out.account().map(str::to_string).ok_or_else(|| Error::Api {
                     operation: "sts:GetCallerIdentity".into(),
                     connection: self.label(),
@@ -87,8 +87,8 @@ pub struct Connections {
     pub throttle: Arc<Throttle>,
 }
 
-/// Resolved GitHub settings.
-#[derive(Debug, Clone, Default)]
+/// Resolved GitHub settings. `Debug` never prints the token.
+#[derive(Clone, Default)]
 pub struct GithubSettings {
     /// API base URL.
     pub api_url: String,
@@ -96,8 +96,8 @@ pub struct GithubSettings {
     pub token: Option<String>,
 }
 
-/// Resolved Slack settings.
-#[derive(Debug, Clone, Default)]
+/// Resolved Slack settings. `Debug` never prints the webhook URL or the token.
+#[derive(Clone, Default)]
 pub struct SlackSettings {
     /// Incoming-webhook URL, if any.
     pub webhook_url: Option<String>,
@@ -107,10 +107,37 @@ pub struct SlackSettings {
     pub channel: Option<String>,
 }
 
-/// Retries: a few attempts with full-jitter backoff, so a throttled page
-/// recovers but an unreachable endpoint fails within seconds.
-fn retry_config() -> RetryConfig {
-    RetryConfig::standard().with_max_attempts(5).with_initial_backoff(std::time::Duration::from_millis(200))
+/// A secret as `Debug` shows it: `<redacted>`.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Whether there is a secret, never what it is: `Some(<redacted>)` or `None`.
+fn redacted(secret: &Option<String>) -> Option<Redacted> {
+    secret.as_ref().map(|_| Redacted)
+}
+
+impl std::fmt::Debug for GithubSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubSettings")
+            .field("api_url", &self.api_url)
+            .field("token", &redacted(&self.token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SlackSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackSettings")
+            .field("webhook_url", &redacted(&self.webhook_url))
+            .field("bot_token", &redacted(&self.bot_token))
+            .field("channel", &self.channel)
+            .finish()
+    }
 }
 
 impl Connections {
@@ -119,7 +146,7 @@ impl Connections {
         let mut aws = Vec::new();
         if config.aws.is_empty() {
             let sdk =
-                aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config()).load().await;
+                aws_config::defaults(BehaviorVersion::latest()).retry_config(sdk_retries_off()).load().await;
             aws.push(Arc::new(AwsConnection::new("default", sdk)?));
         } else {
             for entry in &config.aws {
@@ -168,7 +195,7 @@ impl Connections {
 
 async fn connections_for(entry: &AwsEntry) -> Result<Vec<AwsConnection>> {
     let loader = || {
-        let mut l = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+        let mut l = aws_config::defaults(BehaviorVersion::latest()).retry_config(sdk_retries_off());
         if let Some(p) = &entry.profile {
             l = l.profile_name(p);
         }
@@ -222,12 +249,44 @@ fn github_settings(config: &Config) -> GithubSettings {
     }
 }
 
-fn slack_settings(config: &Config) -> SlackSettings {
+/// The Slack settings `config` names, read from the environment: usable
+/// without any AWS connection, so a run that fails early can still notify.
+pub fn slack_settings(config: &Config) -> SlackSettings {
     let webhook_env = config.slack.webhook_url_env.as_deref().unwrap_or("SLACK_WEBHOOK_URL");
     let bot_env = config.slack.bot_token_env.as_deref().unwrap_or("SLACK_BOT_TOKEN");
     SlackSettings {
         webhook_url: env_nonempty(webhook_env),
         bot_token: env_nonempty(bot_env),
         channel: config.slack.channel.clone().or_else(|| env_nonempty("SLACK_CHANNEL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_a_token_or_webhook_url() {
+        let connections = Connections {
+            github: GithubSettings {
+                api_url: "https://api.github.com".into(),
+                token: Some("ghp_secret1".into()),
+            },
+            slack: SlackSettings {
+                webhook_url: Some("https://hooks.slack.com/services/T/B/secret2".into()),
+                bot_token: Some("xoxb-secret3".into()),
+                channel: Some("#ops".into()),
+            },
+            ..Connections::default()
+        };
+        let shown = format!("{connections:?} {:?} {:?}", connections.github, connections.slack);
+        for secret in ["secret1", "secret2", "secret3", "hooks.slack.com"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(shown.contains("token: Some(<redacted>)"), "{shown}");
+        assert!(shown.contains("webhook_url: Some(<redacted>)"), "{shown}");
+        assert!(shown.contains("https://api.github.com") && shown.contains("#ops"), "{shown}");
+        let empty = format!("{:?}", SlackSettings::default());
+        assert!(empty.contains("webhook_url: None"), "{empty}");
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod aws_error;
 pub mod cache;
+pub mod call;
 pub mod config;
 pub mod connection;
 pub mod engine;

@@ -4,9 +4,11 @@
 //! metrics, so `EXPLAIN ANALYZE` shows what a query cost. The same numbers are
 //! added to a session-wide [`ApiCounters`] that the REPL's `\timing` reads.
 //!
-//! Retries happen inside the AWS SDK, out of sight of the table code: the
-//! [`AttemptCounter`] interceptor sees each HTTP attempt and credits it to the
-//! scan that is polling it, found through a task-local.
+//! Retries are the framework's ([`crate::call::aws_call`]): SDK retries are
+//! off in every client skyglue builds. The [`AttemptCounter`] interceptor is a
+//! safety net for clients configured elsewhere with SDK retries on: it sees
+//! each HTTP attempt and credits it to the scan that is polling it, found
+//! through a task-local.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +52,21 @@ pub struct ApiCountersSnapshot {
 }
 
 impl ApiCounters {
+    /// Records one API call (a first attempt).
+    pub fn call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records one attempt beyond the first.
+    pub fn retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records time spent waiting for a rate limiter or a retry's backoff.
+    pub fn throttle_wait(&self, waited: std::time::Duration) {
+        self.throttle_wait_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+    }
+
     /// Reads every counter.
     pub fn snapshot(&self) -> ApiCountersSnapshot {
         ApiCountersSnapshot {
@@ -102,7 +119,7 @@ impl ScanMetrics {
     /// Records one API call.
     pub fn call(&self) {
         self.api_calls.add(1);
-        self.session.calls.fetch_add(1, Ordering::Relaxed);
+        self.session.call();
     }
 
     /// Records one page of `rows` rows.
@@ -113,16 +130,16 @@ impl ScanMetrics {
         self.session.rows.fetch_add(rows as u64, Ordering::Relaxed);
     }
 
-    /// Records a retry the SDK made.
+    /// Records an attempt beyond the first.
     pub fn retry(&self) {
         self.retries.add(1);
-        self.session.retries.fetch_add(1, Ordering::Relaxed);
+        self.session.retry();
     }
 
     /// Records time spent waiting for a rate limiter.
     pub fn throttle_wait(&self, waited: std::time::Duration) {
         self.throttle_wait.add_duration(waited);
-        self.session.throttle_wait_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+        self.session.throttle_wait(waited);
     }
 
     /// Runs `f` with this scan as the one that SDK attempts are credited to.

@@ -89,10 +89,17 @@ pub struct TableSpec {
     /// The table's own columns; for [`Scope::Aws`] the framework puts
     /// `account_id` and `region` in front of them.
     pub columns: Vec<ColumnSpec>,
-    /// API error codes that mean "no rows" rather than failure
-    /// (`RepositoryNotFoundException` when a key names a repository that is gone).
-    pub not_found_codes: &'static [&'static str],
+    /// API error codes that mean "no rows" rather than failure, per operation:
+    /// `("ecr:DescribeImages", "RepositoryNotFoundException")` when a key names
+    /// a repository that is gone. Only codes AWS documents as "not found" for
+    /// that operation belong here: a catch-all such as ECS's `ClientException`
+    /// must fail the query, or a failed describe silently drops rows.
+    pub not_found_codes: &'static [NotFound],
 }
+
+/// An `(operation, error code)` pair: the code means "no rows" for calls of
+/// that operation (`service:Operation`).
+pub type NotFound = (&'static str, &'static str);
 
 impl TableSpec {
     /// The columns the framework adds to every AWS table.
@@ -129,6 +136,11 @@ impl TableSpec {
     pub fn column(&self, name: &str) -> Option<ColumnSpec> {
         self.all_columns().into_iter().find(|c| c.name == name)
     }
+
+    /// The error codes that mean "no rows" for calls of `operation`.
+    pub fn not_found_codes_of(&self, operation: &str) -> Vec<&'static str> {
+        self.not_found_codes.iter().filter(|(op, _)| *op == operation).map(|(_, code)| *code).collect()
+    }
 }
 
 fn fields_schema(cols: &[ColumnSpec]) -> Schema {
@@ -158,4 +170,30 @@ pub fn struct_list(fields: Vec<Field>) -> DataType {
 /// A nullable struct field, for [`struct_list`].
 pub fn field(name: &str, data_type: DataType) -> Field {
     Field::new(name, data_type, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_codes_apply_to_their_own_operation_only() {
+        let spec = TableSpec {
+            name: "t",
+            description: "",
+            scope: Scope::Aws,
+            columns: vec![],
+            not_found_codes: &[
+                ("ecs:ListServices", "ClusterNotFoundException"),
+                ("ecr:DescribeImages", "RepositoryNotFoundException"),
+                ("ecr:DescribeImages", "ImageNotFoundException"),
+            ],
+        };
+        assert_eq!(spec.not_found_codes_of("ecs:ListServices"), vec!["ClusterNotFoundException"]);
+        assert_eq!(
+            spec.not_found_codes_of("ecr:DescribeImages"),
+            vec!["RepositoryNotFoundException", "ImageNotFoundException"]
+        );
+        assert!(spec.not_found_codes_of("ecs:DescribeServices").is_empty());
+    }
 }

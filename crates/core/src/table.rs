@@ -17,7 +17,7 @@ use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use serde::Serialize;
 
-use crate::aws_error::{Classified, classify};
+use crate::call::aws_call;
 use crate::connection::{AwsConnection, Connections};
 use crate::error::{Error, Result};
 use crate::keys::KeyValues;
@@ -50,6 +50,8 @@ use crate::spec::TableSpec;
 ///         ColumnSpec::new("n", DataType::Int64, "The number."),
 ///         ColumnSpec::new("parity", text(), "odd or even.").optional_key(),
 ///     ],
+///     // (operation, error code) pairs that mean "no rows", e.g.
+///     // ("ecr:DescribeImages", "RepositoryNotFoundException"); this table calls no API.
 ///     not_found_codes: &[],
 /// });
 ///
@@ -161,12 +163,11 @@ impl FetchContext {
             .map_err(|source| Error::Convert { table: self.spec.name.to_string(), source })
     }
 
-    /// Sends one AWS call (`request` builds it; it is rebuilt for a retry),
-    /// within the connection's client-side rate limit, counting it. A "not
-    /// found" code from the spec gives `Ok(None)`. A throttled call waits with
-    /// backoff and goes through the rate limit again, so retries never add to
-    /// the pressure that caused them; one still throttled after
-    /// [`THROTTLE_ATTEMPTS`] attempts fails naming the operation and connection.
+    /// Sends one AWS call of this scan through [`aws_call`]: within the
+    /// connection's client-side rate limit, counted in this scan's metrics,
+    /// throttles and transient failures retried. `request` builds and sends
+    /// it; it is rebuilt for each retry. An error code the spec lists as "not
+    /// found" for `operation` gives `Ok(None)`.
     pub async fn call<T, E, F, Fut>(&self, operation: &'static str, request: F) -> Result<Option<T>>
     where
         F: Fn() -> Fut,
@@ -174,49 +175,9 @@ impl FetchContext {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let label = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
-        let mut attempt: u32 = 1;
-        loop {
-            let waited = self.connections.throttle.acquire(&label, operation).await;
-            if !waited.is_zero() {
-                self.metrics.throttle_wait(waited);
-            }
-            if attempt == 1 {
-                self.metrics.call();
-            } else {
-                self.metrics.retry();
-            }
-            let err = match request().await {
-                Ok(v) => return Ok(Some(v)),
-                Err(e) => e,
-            };
-            match classify(operation, &label, self.spec.not_found_codes, err) {
-                Classified::NotFound => return Ok(None),
-                Classified::Failed(Error::Throttled { operation, connection, detail, .. }) => {
-                    if attempt >= THROTTLE_ATTEMPTS {
-                        return Err(Error::Throttled { operation, connection, attempts: attempt, detail });
-                    }
-                    let backoff = throttle_backoff(attempt);
-                    tokio::time::sleep(backoff).await;
-                    self.metrics.throttle_wait(backoff);
-                    attempt += 1;
-                }
-                Classified::Failed(err) => return Err(err),
-            }
-        }
+        let not_found = self.spec.not_found_codes_of(operation);
+        aws_call(&self.connections, &label, operation, &not_found, Some(&self.metrics), request).await
     }
-}
-
-/// Attempts at a call the API keeps throttling, the first included.
-pub const THROTTLE_ATTEMPTS: u32 = 8;
-
-/// 250 ms doubling per attempt up to 8 s, with jitter so concurrent callers spread out.
-fn throttle_backoff(attempt: u32) -> std::time::Duration {
-    let base = 250u64.saturating_mul(1 << attempt.min(5)).min(8_000);
-    let jitter = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::from(d.subsec_nanos()) % (base / 2 + 1))
-        .unwrap_or(0);
-    std::time::Duration::from_millis(base / 2 + jitter)
 }
 
 /// How many per-key or per-repository requests one connection runs at once.

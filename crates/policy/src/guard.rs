@@ -223,7 +223,7 @@ pub async fn check_images(engine: &Engine, targets: Vec<Target>) -> Result<Check
     for ((account, region, registry, repo), digests) in kept_indexes {
         let conn = engine.connections().find_aws(Some(&account), Some(&region)).await?;
         let registry = (!registry.is_empty()).then_some(registry.as_str());
-        for (index, children) in manifests::index_children(&conn, registry, &repo, &digests).await? {
+        for (index, children) in manifests::index_children(engine.connections(), &conn, registry, &repo, &digests).await? {
             for child in children {
                 protected.insert((region.clone(), repo.clone(), child), index.clone());
             }

@@ -26,6 +26,8 @@ pub struct SandboxConfig {
     pub slack_rate_limited_first: u32,
     /// Injected failures.
     pub faults: Vec<Fault>,
+    /// Items that describe calls report in `failures` instead of describing.
+    pub describe_failures: Vec<DescribeFailure>,
 }
 
 impl Default for SandboxConfig {
@@ -40,6 +42,7 @@ impl Default for SandboxConfig {
             slack_fail: None,
             slack_rate_limited_first: 0,
             faults: Vec::new(),
+            describe_failures: Vec::new(),
         }
     }
 }
@@ -109,8 +112,10 @@ impl EcsBuckets {
 /// since start or the last [`reset_calls`](crate::Sandbox::reset_calls)) of `op`
 /// answer `status` with the JSON error `{"__type": error_type, "message": message}`.
 ///
-/// The default is a single `500 ServerException`, which the AWS SDK retries; use
-/// [`Fault::times`] or a 4xx error type to make the failure reach the caller.
+/// The default is a single `500 ServerException`, which a client that retries
+/// server errors (skyglue does, a few times) gets past; use [`Fault::times`] or a
+/// 4xx error type to make the failure reach the caller. A throttle is
+/// `.error(400, "ThrottlingException")`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// Operation key, as in [`Sandbox::calls`](crate::Sandbox::calls), e.g. `ecr:DescribeImages`.
@@ -156,5 +161,39 @@ impl Fault {
     /// Whether call number `n` of this fault's operation fails.
     pub(crate) fn hits(&self, n: u64) -> bool {
         n >= self.nth && n - self.nth < self.times
+    }
+}
+
+/// Makes a describe call (`ecs:DescribeServices`, `ecs:DescribeTasks` or
+/// `ecs:DescribeClusters`) report every item whose ARN contains `arn_contains`
+/// in its `failures` list, as ECS does for what it could not describe:
+/// `{"arn": ..., "reason": reason, "detail": detail}`. The call itself succeeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescribeFailure {
+    /// Operation key, e.g. `ecs:DescribeServices`.
+    pub op: String,
+    /// A part of the ARN of the items that fail.
+    pub arn_contains: String,
+    /// ECS's `reason`, e.g. `MISSING` or `AccessDenied`.
+    pub reason: String,
+    /// ECS's optional `detail`.
+    pub detail: Option<String>,
+}
+
+impl DescribeFailure {
+    /// Items of `op` whose ARN contains `arn_contains` fail with `reason`.
+    pub fn new(op: impl Into<String>, arn_contains: impl Into<String>, reason: impl Into<String>) -> Self {
+        DescribeFailure {
+            op: op.into(),
+            arn_contains: arn_contains.into(),
+            reason: reason.into(),
+            detail: None,
+        }
+    }
+
+    /// Adds ECS's `detail` text.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 }

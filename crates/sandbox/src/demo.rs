@@ -234,6 +234,8 @@ fn service(
         running_count: desired,
         launch_type: "FARGATE".to_owned(),
         deployments,
+        deployment_controller: "ECS".to_owned(),
+        task_sets: Vec::new(),
     }
 }
 

@@ -8,8 +8,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, Caller, PageRule, check_batch, epoch, input, page, with_token};
-use crate::config::{BucketSpec, EcsBuckets};
-use crate::world::{Cluster, RegionWorld, Service, Task, World, cluster_arn, service_arn, task_arn};
+use crate::config::{BucketSpec, DescribeFailure, EcsBuckets};
+use crate::world::{
+    Cluster, RegionWorld, Service, Task, TaskSet, World, cluster_arn, service_arn, task_arn, task_set_arn,
+};
 
 const LIST_PAGE_100: PageRule = PageRule { default: 100, max: 100 };
 const SERVICES_PAGE: PageRule = PageRule { default: 10, max: 100 };
@@ -39,6 +41,45 @@ pub(crate) fn handle(world: &mut World, caller: &Caller, op: &str, body: &Value)
         "ListTasks" => list_tasks(world, caller, input(body)?),
         "DescribeTasks" => describe_tasks(world, caller, input(body)?),
         _ => crate::ecs_taskdef::handle(world, caller, op, body),
+    }
+}
+
+/// Moves the items of a describe answer that a [`DescribeFailure`] names into its
+/// `failures` list, shaped as ECS shapes them.
+pub(crate) fn inject_failures(knobs: &[DescribeFailure], op: &str, out: &mut Value) {
+    let (list, arn_field) = match op {
+        "DescribeServices" => ("services", "serviceArn"),
+        "DescribeTasks" => ("tasks", "taskArn"),
+        "DescribeClusters" => ("clusters", "clusterArn"),
+        _ => return,
+    };
+    let key = format!("ecs:{op}");
+    let knobs: Vec<&DescribeFailure> = knobs.iter().filter(|k| k.op == key).collect();
+    let Some(obj) = out.as_object_mut().filter(|_| !knobs.is_empty()) else { return };
+    let items = match obj.remove(list) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    let (mut kept, mut failed) = (Vec::new(), Vec::new());
+    for item in items {
+        let arn = item.get(arn_field).and_then(Value::as_str).unwrap_or_default().to_owned();
+        match knobs.iter().find(|k| arn.contains(&k.arn_contains)) {
+            Some(k) => {
+                let mut failure = json!({ "arn": arn, "reason": k.reason });
+                if let (Some(detail), Some(f)) = (&k.detail, failure.as_object_mut()) {
+                    f.insert("detail".to_owned(), json!(detail));
+                }
+                failed.push(failure);
+            }
+            None => kept.push(item),
+        }
+    }
+    obj.insert(list.to_owned(), Value::Array(kept));
+    match obj.get_mut("failures").and_then(Value::as_array_mut) {
+        Some(failures) => failures.extend(failed),
+        None => {
+            obj.insert("failures".to_owned(), Value::Array(failed));
+        }
     }
 }
 
@@ -176,12 +217,39 @@ fn service_json(caller: &Caller, cluster: &str, s: &Service) -> Value {
         "launchType": s.launch_type,
         "taskDefinition": s.task_definition,
         "deployments": deployments,
+        "deploymentController": { "type": s.deployment_controller },
+        "taskSets": s.task_sets.iter().map(|t| task_set_json(caller, cluster, s, t)).collect::<Vec<_>>(),
         "schedulingStrategy": "REPLICA",
     });
     if let (Some(created), Some(obj)) =
         (s.deployments.iter().map(|d| d.created_at).min(), out.as_object_mut())
     {
         obj.insert("createdAt".to_owned(), epoch(&created));
+    }
+    out
+}
+
+/// A task set as DescribeServices returns it within its service.
+fn task_set_json(caller: &Caller, cluster: &str, s: &Service, t: &TaskSet) -> Value {
+    let mut out = json!({
+        "id": t.id,
+        "taskSetArn": task_set_arn(&caller.region, &caller.account, cluster, &s.name, &t.id),
+        "serviceArn": service_arn(&caller.region, &caller.account, cluster, &s.name),
+        "clusterArn": cluster_arn(&caller.region, &caller.account, cluster),
+        "status": t.status,
+        "taskDefinition": t.task_definition,
+        "computedDesiredCount": t.computed_desired_count,
+        "pendingCount": 0,
+        "runningCount": t.running_count,
+        "createdAt": epoch(&t.created_at),
+        "updatedAt": epoch(&t.created_at),
+        "launchType": t.launch_type,
+        "scale": { "value": 100.0, "unit": "PERCENT" },
+        "stabilityStatus": "STEADY_STATE",
+        "stabilityStatusAt": epoch(&t.created_at),
+    });
+    if let (Some(external_id), Some(obj)) = (&t.external_id, out.as_object_mut()) {
+        obj.insert("externalId".to_owned(), json!(external_id));
     }
     out
 }

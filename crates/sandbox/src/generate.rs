@@ -387,6 +387,8 @@ fn clusters(
             running_count: desired,
             launch_type: "FARGATE".to_owned(),
             deployments,
+            deployment_controller: "ECS".to_owned(),
+            task_sets: Vec::new(),
         });
     }
     for t in 0..tasks {

@@ -40,7 +40,7 @@ mod sts;
 mod throttle;
 pub mod world;
 
-pub use config::{BucketSpec, EcsBuckets, Fault, SandboxConfig};
+pub use config::{BucketSpec, DescribeFailure, EcsBuckets, Fault, SandboxConfig};
 pub use generate::GenerateSpec;
 pub use server::Sandbox;
 pub use world::World;

@@ -213,7 +213,10 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         let mut world = state.world();
         match service {
             Service::Ecr => ecr::handle(&mut world, &who, op, &input),
-            _ => ecs::handle(&mut world, &who, op, &input),
+            _ => ecs::handle(&mut world, &who, op, &input).map(|mut out| {
+                ecs::inject_failures(&state.config.describe_failures, op, &mut out);
+                out
+            }),
         }
     };
     match result {

@@ -133,9 +133,72 @@ pub struct Service {
     pub running_count: i32,
     /// `FARGATE`, `EC2` or `EXTERNAL`.
     pub launch_type: String,
-    /// Deployments: one normally, two during a rollout.
+    /// Deployments: one normally, two during a rollout (ECS controller only).
     #[serde(default)]
     pub deployments: Vec<Deployment>,
+    /// `ECS` (the default), `CODE_DEPLOY` (blue/green) or `EXTERNAL`.
+    #[serde(default = "ecs_controller")]
+    pub deployment_controller: String,
+    /// Task sets: where `CODE_DEPLOY` and `EXTERNAL` services keep their revisions.
+    #[serde(default)]
+    pub task_sets: Vec<TaskSet>,
+}
+
+fn ecs_controller() -> String {
+    "ECS".to_owned()
+}
+
+impl Service {
+    /// The same service on another deployment controller (`CODE_DEPLOY`, `EXTERNAL`).
+    pub fn with_deployment_controller(mut self, controller: &str) -> Self {
+        self.deployment_controller = controller.to_owned();
+        self
+    }
+
+    /// The same service with one more task set.
+    pub fn with_task_set(mut self, task_set: TaskSet) -> Self {
+        self.task_sets.push(task_set);
+        self
+    }
+}
+
+/// A task set of a `CODE_DEPLOY` or `EXTERNAL` service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSet {
+    /// Task set id, e.g. `ecs-svc/1234567890123456789` (the last part of its ARN).
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `DRAINING`.
+    pub status: String,
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// `FARGATE`, `EC2` or `EXTERNAL`.
+    pub launch_type: String,
+    /// Tasks the task set wants, from its scale and the service's desired count.
+    pub computed_desired_count: i32,
+    /// Running task count.
+    pub running_count: i32,
+    /// When the task set was created.
+    pub created_at: DateTime<Utc>,
+    /// The id an external controller (or CodeDeploy) gave it, if any.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+impl TaskSet {
+    /// A task set `id` running `task_definition`, `status` PRIMARY, ACTIVE or
+    /// DRAINING, scaled to zero on Fargate, created now.
+    pub fn new(id: &str, task_definition: &str, status: &str) -> Self {
+        TaskSet {
+            id: id.to_owned(),
+            status: status.to_owned(),
+            task_definition: task_definition.to_owned(),
+            launch_type: "FARGATE".to_owned(),
+            computed_desired_count: 0,
+            running_count: 0,
+            created_at: Utc::now(),
+            external_id: None,
+        }
+    }
 }
 
 /// One deployment of a service.
@@ -343,6 +406,11 @@ pub fn cluster_arn(region: &str, account: &str, name: &str) -> String {
 /// `arn:aws:ecs:<region>:<acct>:service/<cluster>/<name>`.
 pub fn service_arn(region: &str, account: &str, cluster: &str, name: &str) -> String {
     format!("arn:aws:ecs:{region}:{account}:service/{cluster}/{name}")
+}
+
+/// `arn:aws:ecs:<region>:<acct>:task-set/<cluster>/<service>/<id>`.
+pub fn task_set_arn(region: &str, account: &str, cluster: &str, service: &str, id: &str) -> String {
+    format!("arn:aws:ecs:{region}:{account}:task-set/{cluster}/{service}/{id}")
 }
 
 /// `arn:aws:ecs:<region>:<acct>:task/<cluster>/<id>`.

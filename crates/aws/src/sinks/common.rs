@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use skyglue_core::aws_error::failure;
+use skyglue_core::call::aws_call;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::{AwsConnection, Connections, Error};
@@ -156,20 +155,29 @@ pub(crate) fn log_unreachable(log: &dyn ActionLog, operation: &str, outcomes: &[
     }
 }
 
-/// Sends one call on `conn` once the client-side limit allows, counting it.
-pub(crate) async fn send<T, E>(
+/// Sends one call on `conn` through `skyglue_core::call::aws_call`: within the
+/// client-side limit, counted in the session's counters, throttles and
+/// transient failures retried. `request` builds and sends the request; it is
+/// called again for each retry. Every error code is a failure here.
+pub(crate) async fn send<T, E, F, Fut>(
     connections: &Connections,
     conn: &AwsConnection,
     operation: &str,
-    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    request: F,
 ) -> Result<T, Error>
 where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let label = conn.label();
-    let waited = connections.throttle.acquire(&label, operation).await;
-    let counters = &connections.counters;
-    counters.throttle_wait_nanos.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
-    counters.calls.fetch_add(1, Ordering::Relaxed);
-    request.await.map_err(|e| failure(operation, &label, e))
+    match aws_call(connections, &label, operation, &[], None, request).await? {
+        Some(out) => Ok(out),
+        // aws_call answers None only for a not-found code, and none was given.
+        None => Err(Error::Api {
+            operation: operation.to_string(),
+            connection: label,
+            detail: "not found".into(),
+        }),
+    }
 }

@@ -101,7 +101,7 @@ async fn delete_batch(
         .set_registry_id(group.scope.registry_id.clone())
         .repository_name(&group.scope.name)
         .set_image_ids(Some(ids));
-    let outcomes = match send(connections, &group.conn, OPERATION, request.send()).await {
+    let outcomes = match send(connections, &group.conn, OPERATION, || request.clone().send()).await {
         Ok(out) => outcomes(batch, &out),
         Err(e) => fail_all(&targets, &e.to_string()),
     };

@@ -118,7 +118,7 @@ async fn delete_batch<'a>(
     }
     let arns = batch.iter().map(|item| item.id.clone()).collect();
     let request = crate::clients::ecs(conn).delete_task_definitions().set_task_definitions(Some(arns));
-    let verdicts = match send(connections, conn, OPERATION, request.send()).await {
+    let verdicts = match send(connections, conn, OPERATION, || request.clone().send()).await {
         Ok(out) => judge(batch, &out),
         Err(e) => fail(&one_line(&e.to_string())),
     };

@@ -72,7 +72,7 @@ pub(crate) async fn deregister(
 ) -> Result<(), String> {
     common::intent(log, OPERATION, &item.targets)?;
     let request = crate::clients::ecs(conn).deregister_task_definition().task_definition(&item.id);
-    let result = match send(connections, conn, OPERATION, request.send()).await {
+    let result = match send(connections, conn, OPERATION, || request.clone().send()).await {
         Ok(_) => Ok(()),
         Err(e) => Err(skyglue_core::error::one_line(&e.to_string())),
     };

@@ -47,7 +47,10 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("artifact_media_type", text(), "Media type of the artifact's config."),
         ColumnSpec::new("image_uri", text(), "The URI that pulls exactly this image, by digest."),
     ],
-    not_found_codes: &["RepositoryNotFoundException", "ImageNotFoundException"],
+    not_found_codes: &[
+        ("ecr:DescribeImages", "RepositoryNotFoundException"),
+        ("ecr:DescribeImages", "ImageNotFoundException"),
+    ],
 });
 
 #[derive(Serialize)]

@@ -27,7 +27,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("created_at", timestamp(), "When the repository was created."),
         ColumnSpec::new("image_tag_mutability", text(), "MUTABLE or IMMUTABLE tags."),
     ],
-    not_found_codes: &["RepositoryNotFoundException"],
+    not_found_codes: &[("ecr:DescribeRepositories", "RepositoryNotFoundException")],
 });
 
 #[derive(Serialize)]

@@ -3,9 +3,14 @@
 //! ```sql
 //! SELECT account_id, region, cluster_name, running_tasks_count FROM aws_ecs_cluster;
 //! ```
+//!
+//! A cluster named by `cluster_arn = ...` that does not exist is no row
+//! (DescribeClusters reports it as `MISSING`, its "not found"); any other
+//! failure DescribeClusters reports fails the scan.
 
 use std::sync::LazyLock;
 
+use aws_sdk_ecs::types::Failure;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
@@ -15,7 +20,7 @@ use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::clients;
-use crate::tables::ecs_common::cluster_arns;
+use crate::tables::ecs_common::{check_failures, cluster_arns};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_cluster",
@@ -29,7 +34,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("running_tasks_count", DataType::Int64, "Tasks in RUNNING state."),
         ColumnSpec::new("pending_tasks_count", DataType::Int64, "Tasks in PENDING state."),
     ],
-    not_found_codes: &["ClusterNotFoundException"],
+    not_found_codes: &[],
 });
 
 #[derive(Serialize)]
@@ -64,6 +69,7 @@ impl ApiTable for EcsCluster {
                 let chunk = chunk.into_iter().collect::<Result<Vec<_>>>()?;
                 let req = ecs.describe_clusters().set_clusters(Some(chunk));
                 let Some(out) = ctx.call("ecs:DescribeClusters", || req.clone().send()).await? else { continue };
+                check_failures(&ctx, "ecs:DescribeClusters", &unexpected_failures(&ctx, out.failures()))?;
                 let rows: Vec<Row> = out.clusters().iter().map(|c| Row {
                     cluster_arn: c.cluster_arn(),
                     cluster_name: c.cluster_name(),
@@ -77,4 +83,10 @@ impl ApiTable for EcsCluster {
         }
         .boxed()
     }
+}
+
+/// The failures that are not a keyed cluster's documented "not found" (`MISSING`).
+fn unexpected_failures(ctx: &FetchContext, failures: &[Failure]) -> Vec<Failure> {
+    let keyed = ctx.keys.get("cluster_arn").is_some();
+    failures.iter().filter(|f| !(keyed && f.reason() == Some("MISSING"))).cloned().collect()
 }

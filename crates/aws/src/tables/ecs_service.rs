@@ -1,12 +1,15 @@
-//! `aws_ecs_service`: ECS services with all their deployments.
+//! `aws_ecs_service`: ECS services with all their deployments and task sets.
 //!
 //! ```sql
 //! SELECT service_name, task_definition, desired_count FROM aws_ecs_service
 //! WHERE region = 'us-east-1';
 //! ```
 //!
-//! Services are listed 100 per page and described 10 per call, the API maxima;
-//! clusters, and the describes of a page, are walked concurrently.
+//! Services on the ECS deployment controller keep their revisions in
+//! `deployments`; those on `CODE_DEPLOY` (blue/green) and `EXTERNAL` keep them
+//! in `task_sets`. Services are listed 100 per page and described 10 per call,
+//! the API maxima; clusters, and the describes of a page, are walked
+//! concurrently. A service DescribeServices reports as a failure fails the scan.
 
 use std::sync::LazyLock;
 
@@ -19,7 +22,7 @@ use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::cluster_arns;
+use crate::tables::ecs_common::{check_failures, cluster_arns};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -48,8 +51,23 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             ]),
             "Every deployment: PRIMARY, ACTIVE (being replaced) and so on.",
         ),
+        ColumnSpec::new("deployment_controller", text(), "ECS, CODE_DEPLOY or EXTERNAL."),
+        ColumnSpec::new(
+            "task_sets",
+            struct_list(vec![
+                field("id", text()),
+                field("task_set_arn", text()),
+                field("status", text()),
+                field("task_definition", text()),
+                field("launch_type", text()),
+                field("running_count", DataType::Int64),
+                field("computed_desired_count", DataType::Int64),
+                field("created_at", timestamp()),
+            ]),
+            "Task sets of CODE_DEPLOY and EXTERNAL services: PRIMARY, ACTIVE or DRAINING.",
+        ),
     ],
-    not_found_codes: &["ClusterNotFoundException"],
+    not_found_codes: &[("ecs:ListServices", "ClusterNotFoundException")],
 });
 
 #[derive(Serialize)]
@@ -63,6 +81,8 @@ struct Row<'a> {
     running_count: i32,
     launch_type: Option<&'a str>,
     deployments: Vec<Deployment<'a>>,
+    deployment_controller: Option<&'a str>,
+    task_sets: Vec<TaskSet<'a>>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +94,33 @@ struct Deployment<'a> {
     running_count: i32,
     rollout_state: Option<&'a str>,
     created_at: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct TaskSet<'a> {
+    id: Option<&'a str>,
+    task_set_arn: Option<&'a str>,
+    status: Option<&'a str>,
+    task_definition: Option<&'a str>,
+    launch_type: Option<&'a str>,
+    running_count: i32,
+    computed_desired_count: i32,
+    created_at: Option<i64>,
+}
+
+impl<'a> TaskSet<'a> {
+    fn new(t: &'a aws_sdk_ecs::types::TaskSet) -> Self {
+        TaskSet {
+            id: t.id(),
+            task_set_arn: t.task_set_arn(),
+            status: t.status(),
+            task_definition: t.task_definition(),
+            launch_type: t.launch_type().map(|l| l.as_str()),
+            running_count: t.running_count(),
+            computed_desired_count: t.computed_desired_count(),
+            created_at: time::micros(t.created_at()),
+        }
+    }
 }
 
 /// The `aws_ecs_service` table.
@@ -119,6 +166,7 @@ fn cluster_services(ctx: FetchContext, cluster: String) -> BoxStream<'static, Re
             futures::pin_mut!(describes);
             while let Some(described) = describes.next().await {
                 if let Some(described) = described? {
+                    check_failures(&ctx, "ecs:DescribeServices", described.failures())?;
                     yield to_batch(&ctx, described.services())?;
                 }
             }
@@ -156,6 +204,8 @@ fn to_batch(ctx: &FetchContext, services: &[aws_sdk_ecs::types::Service]) -> Res
                     created_at: time::micros(d.created_at()),
                 })
                 .collect(),
+            deployment_controller: s.deployment_controller().map(|d| d.r#type().as_str()),
+            task_sets: s.task_sets().iter().map(TaskSet::new).collect(),
         })
         .collect();
     ctx.batch(&rows)

@@ -6,7 +6,7 @@
 //!
 //! Without a `desired_status` filter both RUNNING and STOPPED tasks are listed,
 //! so a task that is still stopping is seen. Tasks are listed and described
-//! 100 per call.
+//! 100 per call; a task DescribeTasks reports as a failure fails the scan.
 
 use std::sync::LazyLock;
 
@@ -18,7 +18,7 @@ use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::cluster_arns;
+use crate::tables::ecs_common::{check_failures, cluster_arns};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -45,7 +45,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             "Containers with the image reference and the digest actually running.",
         ),
     ],
-    not_found_codes: &["ClusterNotFoundException"],
+    not_found_codes: &[("ecs:ListTasks", "ClusterNotFoundException")],
 });
 
 #[derive(Serialize)]
@@ -125,6 +125,7 @@ fn cluster_tasks(
             if !out.task_arns().is_empty() {
                 let req = ecs.describe_tasks().cluster(&cluster).set_tasks(Some(out.task_arns().to_vec()));
                 if let Some(described) = ctx.call("ecs:DescribeTasks", || req.clone().send()).await? {
+                    check_failures(&ctx, "ecs:DescribeTasks", described.failures())?;
                     yield to_batch(&ctx, described.tasks())?;
                 }
             }

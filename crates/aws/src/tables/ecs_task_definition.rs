@@ -48,7 +48,9 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             "Containers with the image each one runs.",
         ),
     ],
-    not_found_codes: &["ClientException"],
+    // DescribeTaskDefinition's ClientException is ECS's catch-all (permissions,
+    // bad identifiers): it fails the query rather than dropping a revision.
+    not_found_codes: &[],
 });
 
 /// Columns only DescribeTaskDefinition returns.

@@ -142,6 +142,8 @@ pub fn service(name: &str, task_definition_arn: &str) -> Service {
             rollout_state: "COMPLETED".into(),
             created_at: Utc::now() - Duration::days(1),
         }],
+        deployment_controller: "ECS".into(),
+        task_sets: vec![],
     }
 }
 

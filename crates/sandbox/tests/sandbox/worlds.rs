@@ -48,6 +48,8 @@ pub fn sized_world(n: usize) -> World {
             running_count: 1,
             launch_type: "FARGATE".into(),
             deployments: Vec::new(),
+            deployment_controller: "ECS".into(),
+            task_sets: Vec::new(),
         })
         .collect();
     let tasks = (0..n)

@@ -1,0 +1,260 @@
+//! The one way skyglue calls AWS: scans, deletes and index lookups alike.
+//!
+//! [`aws_call`] sends a request within the connection's client-side rate limit
+//! ([`crate::throttle`]), counts it (in the scan's metrics when there is a
+//! scan, else in the session counters), and retries it when AWS throttles it or
+//! fails transiently (HTTP 5xx, a timeout, a connection that could not be made).
+//! Every retry goes through the rate limit again, after a backoff, so retries
+//! never add to the pressure that caused them. The SDK's own retries are off
+//! in every client skyglue builds ([`sdk_retries_off`]): a retry inside the SDK
+//! would bypass the limit and go uncounted.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::aws_error::{Classified, classify};
+use crate::connection::Connections;
+use crate::error::{Error, Result};
+use crate::metrics::{ApiCounters, ScanMetrics};
+use crate::throttle::Throttle;
+
+/// Attempts at a call the API keeps throttling, the first included.
+pub const THROTTLE_ATTEMPTS: u32 = 8;
+
+/// Attempts at a call that keeps failing transiently (5xx, timeout,
+/// unreachable), the first included: few, so a dead endpoint fails in seconds.
+pub const TRANSIENT_ATTEMPTS: u32 = 3;
+
+/// The SDK retry settings of every client skyglue builds: none, since
+/// [`aws_call`] owns retrying.
+pub fn sdk_retries_off() -> RetryConfig {
+    RetryConfig::disabled()
+}
+
+/// Sends one AWS call and returns its output; `Ok(None)` when the API answers
+/// with one of `not_found` (error codes that mean "no such thing" for this
+/// operation).
+///
+/// `request` builds and sends the request; it is called again for each retry.
+/// `connection` is the connection's label (`name/region`) and `operation`
+/// is `service:Operation`: together they pick the rate-limit bucket and name
+/// the call in errors. `metrics` is the scan's, when a scan makes the call.
+pub async fn aws_call<T, E, F, Fut>(
+    connections: &Connections,
+    connection: &str,
+    operation: &str,
+    not_found: &[&str],
+    metrics: Option<&ScanMetrics>,
+    request: F,
+) -> Result<Option<T>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let count = Counter { counters: Some(&connections.counters), metrics };
+    attempts(Some(&connections.throttle), &count, connection, operation, not_found, request).await
+}
+
+/// A call made where no [`Connections`] exists yet (the STS account lookup of
+/// a connection): retried like any other, but neither rate-limited (STS has
+/// no client-side bucket) nor counted.
+pub(crate) async fn uncounted_call<T, E, F, Fut>(connection: &str, operation: &str, request: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let count = Counter { counters: None, metrics: None };
+    match attempts(None, &count, connection, operation, &[], request).await? {
+        Some(out) => Ok(out),
+        // Unreachable with no not-found codes.
+        None => Err(Error::Api {
+            operation: operation.to_string(),
+            connection: connection.to_string(),
+            detail: "not found".into(),
+        }),
+    }
+}
+
+/// The attempt loop of [`aws_call`].
+async fn attempts<T, E, F, Fut>(
+    throttle: Option<&Throttle>,
+    count: &Counter<'_>,
+    connection: &str,
+    operation: &str,
+    not_found: &[&str],
+    request: F,
+) -> Result<Option<T>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut attempt: u32 = 1;
+    loop {
+        if let Some(throttle) = throttle {
+            count.wait(throttle.acquire(connection, operation).await);
+        }
+        if attempt == 1 {
+            count.call();
+        } else {
+            count.retry();
+        }
+        let err = match request().await {
+            Ok(out) => return Ok(Some(out)),
+            Err(err) => err,
+        };
+        let server_error = err.raw_response().is_some_and(|r| r.status().is_server_error());
+        let failed = match classify(operation, connection, not_found, err) {
+            Classified::NotFound => return Ok(None),
+            Classified::Failed(failed) => failed,
+        };
+        let Some(backoff) = retry_after(&failed, server_error, attempt) else {
+            return Err(given_up(failed, attempt));
+        };
+        tokio::time::sleep(backoff).await;
+        count.wait(backoff);
+        attempt += 1;
+    }
+}
+
+/// How long to wait before attempt `attempt + 1`, or `None` when the failure
+/// is final (not retryable, or out of attempts).
+fn retry_after(failed: &Error, server_error: bool, attempt: u32) -> Option<Duration> {
+    match failed {
+        Error::Throttled { .. } if attempt < THROTTLE_ATTEMPTS => Some(throttle_backoff(attempt)),
+        Error::Unreachable { .. } if attempt < TRANSIENT_ATTEMPTS => Some(transient_backoff(attempt)),
+        Error::Api { .. } if server_error && attempt < TRANSIENT_ATTEMPTS => Some(transient_backoff(attempt)),
+        _ => None,
+    }
+}
+
+/// The final error after `attempts` attempts: it says how many were made.
+fn given_up(failed: Error, attempts: u32) -> Error {
+    match failed {
+        Error::Throttled { operation, connection, detail, .. } => {
+            Error::Throttled { operation, connection, attempts, detail }
+        }
+        Error::Unreachable { operation, connection, detail } if attempts > 1 => Error::Unreachable {
+            operation,
+            connection,
+            detail: format!("{detail} (after {attempts} attempts)"),
+        },
+        Error::Api { operation, connection, detail } if attempts > 1 => {
+            Error::Api { operation, connection, detail: format!("{detail} (after {attempts} attempts)") }
+        }
+        other => other,
+    }
+}
+
+/// 250 ms doubling per attempt up to 8 s, with jitter so concurrent callers spread out.
+fn throttle_backoff(attempt: u32) -> Duration {
+    jittered(250u64.saturating_mul(1 << attempt.min(5)).min(8_000))
+}
+
+/// 200 ms, then 400 ms, ...: a server error or a dropped connection is usually brief.
+fn transient_backoff(attempt: u32) -> Duration {
+    jittered(200u64.saturating_mul(1 << attempt.min(4)) / 2)
+}
+
+/// Between half of `base_ms` and all of it.
+fn jittered(base_ms: u64) -> Duration {
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()) % (base_ms / 2 + 1))
+        .unwrap_or(0);
+    Duration::from_millis(base_ms / 2 + jitter)
+}
+
+/// Where a call's numbers go: the scan's metrics (which add to the session's
+/// counters themselves) or, outside a scan, the session's counters.
+struct Counter<'a> {
+    counters: Option<&'a ApiCounters>,
+    metrics: Option<&'a ScanMetrics>,
+}
+
+impl Counter<'_> {
+    fn call(&self) {
+        match (self.metrics, self.counters) {
+            (Some(m), _) => m.call(),
+            (None, Some(c)) => c.call(),
+            (None, None) => {}
+        }
+    }
+
+    fn retry(&self) {
+        match (self.metrics, self.counters) {
+            (Some(m), _) => m.retry(),
+            (None, Some(c)) => c.retry(),
+            (None, None) => {}
+        }
+    }
+
+    fn wait(&self, waited: Duration) {
+        match (self.metrics, self.counters) {
+            _ if waited.is_zero() => {}
+            (Some(m), _) => m.throttle_wait(waited),
+            (None, Some(c)) => c.throttle_wait(waited),
+            (None, None) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(detail: &str) -> Error {
+        Error::Api { operation: "ecr:X".into(), connection: "c/r".into(), detail: detail.into() }
+    }
+
+    fn throttled() -> Error {
+        Error::Throttled {
+            operation: "ecr:X".into(),
+            connection: "c/r".into(),
+            attempts: 1,
+            detail: "t".into(),
+        }
+    }
+
+    #[test]
+    fn throttles_and_server_errors_are_retried_a_bounded_number_of_times() {
+        assert!(retry_after(&throttled(), false, 1).is_some());
+        assert!(retry_after(&throttled(), false, THROTTLE_ATTEMPTS).is_none());
+        assert!(retry_after(&api("ServerException"), true, 1).is_some());
+        assert!(retry_after(&api("ServerException"), true, TRANSIENT_ATTEMPTS).is_none());
+    }
+
+    #[test]
+    fn client_errors_are_final() {
+        assert!(
+            retry_after(&api("ClientException: Unable to describe task definition."), false, 1).is_none()
+        );
+        let denied =
+            Error::AccessDenied { operation: "ecr:X".into(), connection: "c/r".into(), detail: "no".into() };
+        assert!(retry_after(&denied, false, 1).is_none());
+    }
+
+    #[test]
+    fn the_final_error_says_how_many_attempts_were_made() {
+        let e = given_up(throttled(), THROTTLE_ATTEMPTS);
+        assert!(matches!(e, Error::Throttled { attempts: THROTTLE_ATTEMPTS, .. }), "{e:?}");
+        let e = given_up(api("ServerException: boom"), 3);
+        assert!(e.to_string().ends_with("ServerException: boom (after 3 attempts)"), "{e}");
+        assert!(!given_up(api("x"), 1).to_string().contains("attempts"));
+    }
+
+    #[test]
+    fn backoffs_grow_and_stay_bounded() {
+        assert!(throttle_backoff(1) <= Duration::from_millis(500));
+        assert!(throttle_backoff(30) <= Duration::from_secs(8));
+        assert!(transient_backoff(1) <= Duration::from_millis(200));
+        assert!(transient_backoff(2) <= Duration::from_millis(400));
+    }
+}
