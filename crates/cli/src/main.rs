@@ -9,6 +9,7 @@ mod errors;
 mod progress;
 mod repl;
 mod run;
+mod schedule;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,15 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = repl::DEFAULT_CACHE_TTL.as_secs())]
         cache_ttl: u64,
     },
+    /// Run the [[schedule]] entries of skyglue.toml on their crons until SIGTERM or Ctrl-C.
+    Schedule {
+        /// Run every entry once now, one after the other, and exit with the worst exit code.
+        #[arg(long, conflicts_with = "list")]
+        once: bool,
+        /// Print each entry's next three fire times and exit.
+        #[arg(long)]
+        list: bool,
+    },
     /// Dry-run the shipped cleanup policy against the built-in sandbox cloud: no account needed.
     Demo {
         /// Keep the sandbox running and print the environment that points skyglue at it.
@@ -116,6 +126,10 @@ fn main() -> ExitCode {
             Some(Command::Run { policy, apply, params, format, notify }) => {
                 let args = run::RunArgs { policy, apply, params, format, notify };
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
+            }
+            Some(Command::Schedule { once, list }) => {
+                let args = schedule::ScheduleArgs { once, list };
+                schedule::schedule(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
             Some(Command::Repl { cache_ttl }) => {

@@ -26,19 +26,42 @@ pub struct RunArgs {
 
 /// Runs a policy with the engine `config` describes.
 pub async fn run(config: Option<&Path>, state_dir: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let (_, config) = Config::discover(config)?;
-    let engine = skyglue::engine(&config).await?;
-    let notifier = skyglue::notifier(engine.connections());
-    run_with(engine, notifier, state_dir, args).await
+    let format = args.format;
+    let outcome = execute(config, state_dir, args).await?;
+    finish(&outcome, format)
 }
 
-/// Runs a policy on a ready engine (the demo uses the sandbox's).
-pub async fn run_with(
+/// `skyglue run` without the printing: loads the config, builds the engine,
+/// runs the policy and returns its outcome (`skyglue schedule` runs this).
+/// An error is what `run` would have exited 1 or 2 with before any report.
+pub async fn execute(
+    config: Option<&Path>,
+    state_dir: Option<&Path>,
+    args: RunArgs,
+) -> anyhow::Result<RunOutcome> {
+    let (_, config) = Config::discover(config)?;
+    let dir = self::state_dir(state_dir, &config);
+    let engine = skyglue::engine(&config).await?;
+    let notifier = skyglue::notifier(engine.connections());
+    execute_with(engine, notifier, Some(&dir), args).await
+}
+
+/// The state directory: `--state-dir`, else `$SKYGLUE_STATE_DIR`, else the
+/// config's `[state] dir`, else the user's state directory.
+pub fn state_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("SKYGLUE_STATE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from))
+        .or_else(|| config.state.dir.clone())
+        .unwrap_or_else(Journal::default_dir)
+}
+
+/// Runs a policy on a ready engine, without printing: the outcome.
+pub async fn execute_with(
     engine: Engine,
     notifier: Option<Arc<dyn Notifier>>,
     state_dir: Option<&Path>,
     args: RunArgs,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<RunOutcome> {
     let dir = state_dir.map(Path::to_path_buf).unwrap_or_else(Journal::default_dir);
     let journal = Arc::new(Journal::open(&dir)?);
     let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), notifier.clone());
@@ -80,7 +103,12 @@ pub async fn run_with(
             RunOutcome { report, notify_error }
         }
     };
-    print(&outcome.report, args.format)?;
+    Ok(outcome)
+}
+
+/// Prints the report and the errors of a run; its exit code.
+fn finish(outcome: &RunOutcome, format: ReportFormat) -> anyhow::Result<ExitCode> {
+    print(&outcome.report, format)?;
     if let Some(e) = &outcome.notify_error {
         eprintln!("error: {e}");
     }

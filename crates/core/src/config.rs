@@ -11,6 +11,10 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result, one_line};
 
+mod schedule;
+
+pub use schedule::{NotifyChoice, ScheduleEntry, StateSection};
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +28,12 @@ pub struct Config {
     /// Slack settings.
     #[serde(default)]
     pub slack: SlackSection,
+    /// Policies `skyglue schedule` runs on a cron.
+    #[serde(default)]
+    pub schedule: Vec<ScheduleEntry>,
+    /// Where runs keep their journal, schedule state and locks.
+    #[serde(default)]
+    pub state: StateSection,
 }
 
 /// One `[[aws]]` entry.
@@ -77,7 +87,13 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("failed to read {}: {e}", path.display())))?;
-        Self::parse(&text, &path.display().to_string())
+        let mut config = Self::parse(&text, &path.display().to_string())?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.schedule.iter_mut().for_each(|e| e.resolve(base));
+        if let Some(dir) = config.state.dir.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
+        }
+        Ok(config)
     }
 
     /// Finds and loads the configuration: `explicit`, else `$SKYGLUE_CONFIG`,
@@ -117,6 +133,9 @@ impl Config {
                     entry.name
                 )));
             }
+        }
+        for (i, entry) in self.schedule.iter().enumerate() {
+            entry.validate(origin, i)?;
         }
         Ok(())
     }

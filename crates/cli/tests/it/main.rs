@@ -16,4 +16,5 @@ mod sandbox_errors;
 mod sandbox_framework;
 mod sandbox_joins;
 mod sandbox_pagination;
+mod schedule;
 mod support;
