@@ -1,5 +1,6 @@
-//! The GitHub REST client: octocrab for transport (TLS, base URL, token,
-//! timeouts), with skyglue's own retry loop on top.
+//! The GitHub client: octocrab for transport (TLS, base URL, token,
+//! timeouts), with skyglue's own retry loop on top, for REST `GET`s and (with
+//! a token) GraphQL queries.
 //!
 //! octocrab's retry layer is left out: its default retries server errors at
 //! once and ignores rate-limit headers, and even its rate-limit mode hides
@@ -10,6 +11,7 @@
 //! of each spending a request to be told so.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -18,6 +20,7 @@ use skyglue_core::connection::GithubSettings;
 use skyglue_core::{Error, FetchContext, Result};
 use tokio::time::Instant;
 
+use crate::graphql::{Points, endpoint_path, rate_limited};
 use crate::model::error_message;
 use crate::retry::{RateHeaders, RetryPolicy, Verdict, decide};
 
@@ -49,6 +52,30 @@ pub(crate) struct GithubClient {
     /// Set when an answer said the primary budget is spent: no request goes
     /// out before this.
     paused_until: Mutex<Option<Instant>>,
+    /// The GraphQL endpoint; `None` without a token (GitHub requires one).
+    graphql: Option<Graphql>,
+}
+
+/// GraphQL over its own octocrab: on a GitHub Enterprise the endpoint
+/// (`/api/graphql`) is outside the REST base path (`/api/v3`), and octocrab
+/// puts every relative request under its base path.
+#[derive(Debug)]
+struct Graphql {
+    octocrab: Octocrab,
+    path: String,
+    /// Set once the endpoint answered 404: REST from then on.
+    unavailable: AtomicBool,
+    /// The point budget as the last answer left it.
+    points: Mutex<Points>,
+}
+
+/// What one request asks.
+#[derive(Debug, Clone, Copy)]
+enum Request<'a> {
+    /// `GET` a REST path or URL.
+    Get(&'a str),
+    /// `POST` a GraphQL query.
+    Graphql(&'a serde_json::Value),
 }
 
 impl GithubClient {
@@ -57,33 +84,116 @@ impl GithubClient {
         let config_error = |detail: String| {
             Error::Config(format!("cannot use GitHub API URL {:?}: {detail}", settings.api_url))
         };
-        let mut builder = Octocrab::builder()
-            .base_uri(settings.api_url.as_str())
-            .map_err(|e| config_error(chain(&e)))?
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)));
-        if let Some(token) = &settings.token {
-            builder = builder.personal_token(token.clone());
+        let build = |base: &str| {
+            let mut builder = Octocrab::builder()
+                .base_uri(base)
+                .map_err(|e| config_error(chain(&e)))?
+                .set_connect_timeout(Some(Duration::from_secs(10)))
+                .set_read_timeout(Some(Duration::from_secs(60)));
+            if let Some(token) = &settings.token {
+                builder = builder.personal_token(token.clone());
+            }
+            builder.build().map_err(|e| config_error(chain(&e)))
+        };
+        let octocrab = build(&settings.api_url)?;
+        let graphql = match &settings.token {
+            Some(_) => {
+                let uri: http::Uri = settings.api_url.parse().map_err(|e| config_error(chain(&e)))?;
+                let origin = match (uri.scheme_str(), uri.authority()) {
+                    (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+                    _ => return Err(config_error("expected an absolute URL".into())),
+                };
+                Some(Graphql {
+                    octocrab: build(&origin)?,
+                    path: endpoint_path(uri.path()),
+                    unavailable: AtomicBool::new(false),
+                    points: Mutex::default(),
+                })
+            }
+            None => None,
+        };
+        Ok(Self {
+            octocrab,
+            api_url: settings.api_url.clone(),
+            policy,
+            paused_until: Mutex::new(None),
+            graphql,
+        })
+    }
+
+    /// The retry policy.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Whether lookups should go to GraphQL: a token is set and the endpoint
+    /// has not answered 404.
+    pub fn has_graphql(&self) -> bool {
+        self.graphql.as_ref().is_some_and(|g| !g.unavailable.load(Ordering::Relaxed))
+    }
+
+    /// Remembers that the GraphQL endpoint answered 404.
+    pub fn graphql_unavailable(&self) {
+        if let Some(g) = &self.graphql {
+            g.unavailable.store(true, Ordering::Relaxed);
         }
-        let octocrab = builder.build().map_err(|e| config_error(chain(&e)))?;
-        Ok(Self { octocrab, api_url: settings.api_url.clone(), policy, paused_until: Mutex::new(None) })
+    }
+
+    /// Runs `f` on the session's GraphQL point budget.
+    pub fn points<R>(&self, f: impl FnOnce(&mut Points) -> R) -> R {
+        let mut fallback = Points::default();
+        match &self.graphql {
+            Some(g) => f(&mut g.points.lock().unwrap_or_else(|e| e.into_inner())),
+            None => f(&mut fallback),
+        }
+    }
+
+    /// `POST` a GraphQL query (`{"query": ...}`), retried as REST requests are.
+    /// A 200 that says the point budget is spent counts as a 403 with the
+    /// same headers. A 404 (no GraphQL on this server) is returned as a reply.
+    pub async fn graphql(
+        &self,
+        ctx: &FetchContext,
+        query: &serde_json::Value,
+        operation: &str,
+    ) -> Result<Reply> {
+        self.send(ctx, Request::Graphql(query), operation).await
     }
 
     /// `GET target` (a path under the API URL, or a full URL from a `Link`
     /// header), retried as [`RetryPolicy`] says. `operation` names the request
     /// in errors, e.g. `GET /repos/acme/web/commits/abc1234`.
     pub async fn get(&self, ctx: &FetchContext, target: &str, operation: &str) -> Result<Reply> {
+        self.send(ctx, Request::Get(target), operation).await
+    }
+
+    async fn send(&self, ctx: &FetchContext, request: Request<'_>, operation: &str) -> Result<Reply> {
         let fail = |detail: String| Error::Github { operation: operation.to_string(), detail };
         ctx.metrics.call();
         let mut attempt = 1;
         loop {
             self.hold_off(ctx).await;
-            let (headers, answer) = match self.octocrab._get(target).await {
+            let (octocrab, response) = match request {
+                Request::Get(target) => (&self.octocrab, self.octocrab._get(target).await),
+                Request::Graphql(query) => {
+                    let Some(g) = &self.graphql else {
+                        return Err(fail("GitHub's GraphQL API needs a token (set GITHUB_TOKEN)".into()));
+                    };
+                    (&g.octocrab, g.octocrab._post(g.path.as_str(), Some(query)).await)
+                }
+            };
+            let (headers, answer) = match response {
                 Ok(response) => {
-                    let status = response.status().as_u16();
+                    let mut status = response.status().as_u16();
                     let headers = rate_headers(response.headers());
                     let next = next_link(response.headers());
-                    let body = self.octocrab.body_to_string(response).await;
+                    let body = octocrab.body_to_string(response).await;
+                    if matches!(request, Request::Graphql(_))
+                        && status == 200
+                        && body.as_deref().is_ok_and(rate_limited)
+                    {
+                        status = 403;
+                    }
                     (headers, body.map(|body| Reply { status, body, next }))
                 }
                 Err(e) => (RateHeaders::default(), Err(e)),

@@ -1,5 +1,6 @@
-//! Reading commits: one commit by SHA (through the cache), or a repository's
-//! default-branch history page by page, with the session state they share.
+//! Reading commits: one commit by SHA over REST (through the cache), or a
+//! repository's default-branch history page by page, with the session state
+//! they share. Batched keyed lookups are in `lookup.rs`.
 //!
 //! Also decides which lookups a query needs: repository names and SHAs that
 //! cannot exist on GitHub are answered with no row and no request, and a SHA
@@ -63,9 +64,9 @@ impl Session {
 /// Commit reads against one API, with the session's cache.
 #[derive(Debug, Clone)]
 pub(crate) struct Commits {
-    client: Arc<GithubClient>,
-    cache: Arc<CommitCache>,
-    api_url: String,
+    pub(crate) client: Arc<GithubClient>,
+    pub(crate) cache: Arc<CommitCache>,
+    pub(crate) api_url: String,
 }
 
 impl Commits {

@@ -1,5 +1,6 @@
-//! skyglue's GitHub tables: `github_commit`, over the GitHub REST API (or a
-//! GitHub Enterprise), with rate-limit handling and a persistent commit cache.
+//! skyglue's GitHub tables: `github_commit`, over the GitHub REST and GraphQL
+//! APIs (or a GitHub Enterprise), with rate-limit handling and a persistent
+//! commit cache.
 //!
 //! The API URL and token come from the `[github]` settings of the engine's
 //! connections (`GITHUB_API_URL`, `GITHUB_TOKEN`). Each table is one file under
@@ -8,6 +9,8 @@
 mod cache;
 mod client;
 mod commits;
+mod graphql;
+mod lookup;
 mod model;
 mod retry;
 pub mod tables;

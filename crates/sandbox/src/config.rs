@@ -20,6 +20,9 @@ pub struct SandboxConfig {
     pub github_budget: Option<u64>,
     /// How long after the budget is spent it refills.
     pub github_reset_after: Duration,
+    /// Whether `POST /graphql` answers; off, it is 404 (a GitHub Enterprise without
+    /// GraphQL), so clients fall back to REST.
+    pub github_graphql: bool,
     /// Answer every Slack message with this HTTP status instead of accepting it.
     pub slack_fail: Option<u16>,
     /// Answer the first N Slack messages with 429 and `Retry-After: 1`.
@@ -39,6 +42,7 @@ impl Default for SandboxConfig {
             ecr_rate_per_sec: None,
             github_budget: None,
             github_reset_after: Duration::from_secs(2),
+            github_graphql: true,
             slack_fail: None,
             slack_rate_limited_first: 0,
             faults: Vec::new(),

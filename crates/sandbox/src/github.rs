@@ -1,7 +1,8 @@
 //! A GitHub REST fake: get a repository, get a commit by SHA (or a unique prefix of at
 //! least 4 hex digits), and list commits newest first with `per_page`/`page` and a `Link`
 //! header. Every answer carries `x-ratelimit-*` headers; once the configured budget is
-//! spent, requests get 403 until the window resets.
+//! spent, requests get 403 until the window resets. The GraphQL endpoint is in
+//! [`graphql`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,11 +17,42 @@ use tokio::time::Instant;
 use crate::state::State;
 use crate::world::{Commit, GithubRepo};
 
-/// Rate-limit headers of one answer.
-type RateHeaders = Vec<(&'static str, String)>;
+pub(crate) mod graphql;
 
-/// Counts the call and spends one request of the budget; a 403 once it is spent.
-fn gate(state: &State, op: &str) -> Result<RateHeaders, Box<Response>> {
+/// Rate-limit headers of one answer.
+pub(crate) type RateHeaders = Vec<(&'static str, String)>;
+
+/// One request's place in the budget: the `x-ratelimit-*` values of its answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    /// Requests per window.
+    pub limit: u64,
+    /// Requests left after this one.
+    pub remaining: u64,
+    /// When the window resets, in epoch seconds.
+    pub reset: i64,
+    /// Seconds until the reset, for a refused request's `retry-after`.
+    pub retry_after: Option<u64>,
+}
+
+impl Budget {
+    /// The rate-limit headers of an answer from `resource` (`core`, `graphql`).
+    pub(crate) fn headers(&self, resource: &str) -> RateHeaders {
+        let mut h = headers(self.limit, self.remaining, self.reset);
+        if let Some(r) = h.iter_mut().find(|(name, _)| *name == "x-ratelimit-resource") {
+            r.1 = resource.to_owned();
+        }
+        if let Some(after) = self.retry_after {
+            h.push(("retry-after", after.to_string()));
+        }
+        h
+    }
+}
+
+/// Counts the call of `op` and spends one request of the budget; `Err` once the
+/// budget is spent (the call is then counted as throttled too). REST and GraphQL
+/// share one budget here (GitHub keeps one per resource), one request per query.
+pub(crate) fn spend(state: &State, op: &str) -> Result<Budget, Budget> {
     state.counters.count(op);
     let mut w = state.github.lock().unwrap_or_else(|e| e.into_inner());
     let now = Instant::now();
@@ -30,23 +62,29 @@ fn gate(state: &State, op: &str) -> Result<RateHeaders, Box<Response>> {
     }
     let Some(budget) = state.config.github_budget else {
         let reset = Utc::now().timestamp() + 3600;
-        return Ok(headers(5000, 5000, reset));
+        return Ok(Budget { limit: 5000, remaining: 5000, reset, retry_after: None });
     };
     let reset_at = *w.resets_at.get_or_insert(now + state.config.github_reset_after);
     let wait = reset_at.saturating_duration_since(now);
-    let reset_epoch = Utc::now().timestamp() + wait.as_secs_f64().ceil() as i64;
+    let reset = Utc::now().timestamp() + wait.as_secs_f64().ceil() as i64;
     if w.used >= budget {
         state.counters.throttled(op);
-        let mut h = headers(budget, 0, reset_epoch);
-        h.push(("retry-after", wait.as_secs_f64().ceil().max(1.0).to_string()));
+        let retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        return Err(Budget { limit: budget, remaining: 0, reset, retry_after });
+    }
+    w.used += 1;
+    Ok(Budget { limit: budget, remaining: budget - w.used, reset, retry_after: None })
+}
+
+/// Counts the call and spends one request of the budget; a 403 once it is spent.
+fn gate(state: &State, op: &str) -> Result<RateHeaders, Box<Response>> {
+    spend(state, op).map(|b| b.headers("core")).map_err(|spent| {
         let body = json!({
             "message": "API rate limit exceeded for user ID 1.",
             "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
         });
-        return Err(Box::new(with_headers(StatusCode::FORBIDDEN, h, body)));
-    }
-    w.used += 1;
-    Ok(headers(budget, budget - w.used, reset_epoch))
+        Box::new(with_headers(StatusCode::FORBIDDEN, spent.headers("core"), body))
+    })
 }
 
 /// `GET /rate_limit`: the budget's state; free, like on GitHub.
@@ -75,7 +113,7 @@ fn headers(limit: u64, remaining: u64, reset: i64) -> RateHeaders {
     ]
 }
 
-fn with_headers(status: StatusCode, headers: RateHeaders, body: Value) -> Response {
+pub(crate) fn with_headers(status: StatusCode, headers: RateHeaders, body: Value) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     for (name, value) in headers {
         if let Ok(v) = value.parse() {
@@ -153,7 +191,7 @@ pub(crate) async fn get_commit(
 }
 
 /// A commit by full SHA, unique prefix (4+ hex digits) or the default branch's name.
-fn find_commit<'r>(repo: &'r GithubRepo, reference: &str) -> Option<&'r Commit> {
+pub(crate) fn find_commit<'r>(repo: &'r GithubRepo, reference: &str) -> Option<&'r Commit> {
     if reference == repo.default_branch || reference == "HEAD" {
         return repo.commits.iter().max_by_key(|c| c.committed_date);
     }
@@ -252,7 +290,7 @@ fn user_json(base: &str, login: &str) -> Value {
     })
 }
 
-fn date(t: &DateTime<Utc>) -> String {
+pub(crate) fn date(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

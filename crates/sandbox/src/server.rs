@@ -75,7 +75,7 @@ impl Sandbox {
 
     /// Calls per operation since start or the last reset (throttled calls included),
     /// keyed like `ecr:DescribeImages`, `ecs:DescribeServices`, `sts:AssumeRole`,
-    /// `github:GetCommit`, `github:ListCommits`, `slack:Webhook`.
+    /// `github:GetCommit`, `github:ListCommits`, `github:graphql`, `slack:Webhook`.
     pub fn calls(&self) -> BTreeMap<String, u64> {
         self.state.counters.calls()
     }
@@ -152,6 +152,7 @@ fn router(state: Arc<State>) -> Router {
         .route("/_sandbox/throttled", get(throttled))
         .route("/_sandbox/reset_calls", post(reset_calls))
         .route("/rate_limit", get(github::rate_limit))
+        .route("/graphql", post(github::graphql::query))
         .route("/repos/{owner}/{repo}", get(github::get_repo))
         .route("/repos/{owner}/{repo}/commits", get(github::list_commits))
         .route("/repos/{owner}/{repo}/commits/{reference}", get(github::get_commit))

@@ -6,8 +6,10 @@
 //! WHERE repository_full_name = 'acme/web' AND sha IN ('abc1234', 'def5678');
 //! ```
 //!
-//! With `sha` keys, each (repository, SHA) is one `GET .../commits/{sha}`, up
-//! to 8 at once, unless the commit cache already has it. A short SHA matches
+//! With `sha` keys, the commit cache answers first; the rest are looked up
+//! with GitHub's GraphQL API, 100 (repository, SHA) pairs per query, or, without
+//! a token or where GraphQL is unavailable, one `GET .../commits/{sha}` each, up
+//! to 8 at once. A short SHA matches
 //! the commit it names, whose `sha` column holds the full SHA; an unknown SHA
 //! or repository is no row. Without `sha` keys the default branch is listed
 //! newest first, 100 commits per request, and paging stops once `LIMIT` is met.
@@ -20,7 +22,6 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
 use skyglue_core::spec::{text, timestamp};
-use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::cache::default_cache_dir;
@@ -144,26 +145,15 @@ impl ApiTable for GithubCommit {
     }
 }
 
-/// One lookup per (repository, SHA), up to 8 at once; a batch of whatever is ready.
+/// The commits of the (repository, SHA) lookups, a batch per answer.
 fn by_sha(
     ctx: FetchContext,
     commits: Commits,
     lookups: Vec<(String, String)>,
 ) -> BoxStream<'static, Result<RecordBatch>> {
-    let jobs = lookups.into_iter().map({
-        let ctx = ctx.clone();
-        move |(repo, reference)| {
-            let (commits, ctx) = (commits.clone(), ctx.clone());
-            async move { Ok(commits.get(&ctx, &repo, &reference).await?.map(|c| (repo, c))) }
-        }
-    });
-    futures::stream::iter(jobs)
-        .buffer_unordered(DEFAULT_CONCURRENCY)
-        .ready_chunks(100)
-        .map(move |chunk| {
-            let found = chunk.into_iter().filter_map(Result::transpose).collect::<Result<Vec<_>>>()?;
-            to_batch(&ctx, found.iter().map(|(repo, c)| (repo.as_str(), c.as_ref())))
-        })
+    commits
+        .lookup(ctx.clone(), lookups)
+        .map(move |found| to_batch(&ctx, found?.iter().map(|(repo, c)| (repo.as_str(), c.as_ref()))))
         .boxed()
 }
 

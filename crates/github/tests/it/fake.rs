@@ -1,6 +1,7 @@
-//! A scripted GitHub: answers `GET /repos/{owner}/{repo}/commits/{ref}` with
-//! the next answer of a script (the last one repeats), for the failures the
-//! sandbox does not inject (server errors, a bare `retry-after`).
+//! A scripted GitHub: answers `GET /repos/{owner}/{repo}/commits/{ref}` (or,
+//! from [`Fake::start_graphql`], `POST /graphql`) with the next answer of a
+//! script (the last one repeats), for the failures the sandbox does not inject
+//! (server errors, a bare `retry-after`, GraphQL errors other than NOT_FOUND).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,7 +10,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -29,6 +30,11 @@ impl Answer {
         self
     }
 
+    /// A 200 with `body`.
+    pub fn ok(body: serde_json::Value) -> Answer {
+        Answer { status: 200, headers: vec![], body: body.to_string() }
+    }
+
     /// A commit whose SHA is `sha`.
     pub fn commit(sha: &str) -> Answer {
         let body = serde_json::json!({
@@ -45,7 +51,8 @@ impl Answer {
     }
 }
 
-struct Script {
+/// The answers and how many were given.
+pub struct Script {
     answers: Vec<Answer>,
     hits: AtomicUsize,
 }
@@ -58,10 +65,21 @@ pub struct Fake {
 
 impl Fake {
     pub async fn start(answers: Vec<Answer>) -> Fake {
+        Self::serve(answers, |router| router.route("/repos/{owner}/{repo}/commits/{reference}", get(answer)))
+            .await
+    }
+
+    /// A fake whose `POST /graphql` answers the script (and nothing else is served).
+    pub async fn start_graphql(answers: Vec<Answer>) -> Fake {
+        Self::serve(answers, |router| router.route("/graphql", post(answer))).await
+    }
+
+    pub async fn serve(
+        answers: Vec<Answer>,
+        routes: impl FnOnce(Router<Arc<Script>>) -> Router<Arc<Script>>,
+    ) -> Fake {
         let script = Arc::new(Script { answers, hits: AtomicUsize::new(0) });
-        let app = Router::new()
-            .route("/repos/{owner}/{repo}/commits/{reference}", get(answer))
-            .with_state(script.clone());
+        let app = routes(Router::new()).with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move {
@@ -76,7 +94,7 @@ impl Fake {
     }
 }
 
-async fn answer(State(script): State<Arc<Script>>) -> Response {
+pub async fn answer(State(script): State<Arc<Script>>) -> Response {
     let n = script.hits.fetch_add(1, Ordering::SeqCst);
     let Some(a) = script.answers.get(n.min(script.answers.len().saturating_sub(1))) else {
         return StatusCode::NOT_FOUND.into_response();

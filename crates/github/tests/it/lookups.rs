@@ -1,5 +1,6 @@
 //! Lookups by SHA: full and short SHAs, unknown ones, dedup, joins, the
-//! required key, and the commit cache within and across runs.
+//! required key, and the commit cache within and across runs. The engine has
+//! a token, so lookups go to GraphQL (see graphql.rs for REST).
 
 use skyglue_sandbox::demo::demo_sha;
 
@@ -31,7 +32,7 @@ async fn a_full_sha_finds_its_commit() {
             url,
         ]]
     );
-    assert_eq!(env.calls("GetCommit"), 1);
+    assert_eq!((env.calls("graphql"), env.calls("GetCommit")), (1, 0));
 }
 
 #[tokio::test]
@@ -84,7 +85,7 @@ async fn a_left_join_on_short_sha_tags_gives_nulls_for_unknown_commits() {
             vec!["dead000".to_string(), "NULL".into(), "NULL".into()],
         ]
     );
-    assert_eq!(env.calls("GetCommit"), 3);
+    assert_eq!((env.calls("graphql"), env.calls("GetCommit")), (1, 0), "three lookups, one query");
 }
 
 #[tokio::test]
@@ -101,7 +102,7 @@ async fn each_distinct_commit_is_fetched_once() {
     )
     .await;
     assert_eq!(got.len(), 2);
-    assert_eq!(env.calls("GetCommit"), 2);
+    assert_eq!(env.calls("graphql"), 1);
 }
 
 #[tokio::test]
@@ -109,7 +110,7 @@ async fn the_required_key_is_named_when_missing() {
     let env = Env::demo().await;
     let msg = error(&env.engine, "SELECT sha FROM github_commit WHERE sha = 'aaa0001'").await;
     assert!(msg.contains("github_commit") && msg.contains("repository_full_name"), "{msg}");
-    assert_eq!(env.calls("GetCommit") + env.calls("ListCommits"), 0);
+    assert_eq!(env.calls("GetCommit") + env.calls("ListCommits") + env.calls("graphql"), 0);
 }
 
 #[tokio::test]
@@ -120,7 +121,8 @@ async fn the_session_cache_answers_repeats_without_requests() {
     let first = rows(&env.engine, sql).await;
     let second = rows(&env.engine, sql).await;
     assert_eq!(first, second);
-    assert_eq!(env.calls("GetCommit"), 2);
+    // The found commit and the missing one are both remembered: no second query.
+    assert_eq!(env.calls("graphql"), 1);
 }
 
 #[tokio::test]

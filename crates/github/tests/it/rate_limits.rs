@@ -1,5 +1,7 @@
 //! Rate limits, retries and final failures. No timing assertions: a test
 //! checks that a wait happened and the query then succeeded, not how long.
+//! The scripted fake has no `/graphql` (404), so its lookups fall back to REST;
+//! GraphQL's own limits are in graphql.rs.
 
 use std::time::Duration;
 
@@ -21,6 +23,8 @@ async fn a_spent_budget_is_waited_out() {
     let config = SandboxConfig {
         github_budget: Some(3),
         github_reset_after: Duration::from_secs(1),
+        // One REST request per commit, so that six of them spend the budget.
+        github_graphql: false,
         ..SandboxConfig::default()
     };
     let env = Env::start(World::demo(), config).await;
@@ -87,7 +91,8 @@ async fn an_unreachable_api_names_the_repository_and_sha() {
         "SELECT sha FROM github_commit WHERE repository_full_name = 'acme/web' AND sha = 'bbb0012'",
     )
     .await;
-    assert!(msg.contains("GET /repos/acme/web/commits/bbb0012") && msg.contains("could not reach"), "{msg}");
+    // With a token the first request is the GraphQL query, which names the repository.
+    assert!(msg.contains("POST /graphql (1 commit of acme/web)") && msg.contains("could not reach"), "{msg}");
 }
 
 #[tokio::test]
@@ -103,7 +108,8 @@ async fn a_limit_that_resets_too_late_fails_at_once() {
         "SELECT sha FROM github_commit WHERE repository_full_name = 'acme/web' AND sha = 'aaa0009'",
     )
     .await;
-    assert!(msg.contains("GET /repos/acme/web/commits/aaa0009"), "{msg}");
+    // GraphQL's spent budget answers 200 with RATE_LIMITED: treated as a 403.
+    assert!(msg.contains("POST /graphql (1 commit of acme/web)"), "{msg}");
     assert!(msg.contains("rate limit") && msg.contains("60 min"), "{msg}");
-    assert_eq!(env.calls("GetCommit"), 1);
+    assert_eq!((env.calls("graphql"), env.calls("GetCommit")), (1, 0));
 }

@@ -23,10 +23,16 @@ pub fn fast_retries() -> RetryPolicy {
     }
 }
 
-/// An engine whose `github_commit` talks to `api_url` and caches under `cache`.
+/// An engine whose `github_commit` talks to `api_url` with a token (so keyed
+/// lookups use GraphQL) and caches under `cache`.
 pub fn engine(api_url: String, cache: &Path, policy: RetryPolicy) -> Engine {
-    let connections =
-        Connections { github: GithubSettings { api_url, token: Some("t".into()) }, ..Connections::default() };
+    engine_with_token(api_url, Some("t"), cache, policy)
+}
+
+/// [`engine`] with `token` (`None`: no token, so REST only).
+pub fn engine_with_token(api_url: String, token: Option<&str>, cache: &Path, policy: RetryPolicy) -> Engine {
+    let token = token.map(str::to_string);
+    let connections = Connections { github: GithubSettings { api_url, token }, ..Connections::default() };
     let table = GithubCommit::with_cache_dir(cache).with_retry_policy(policy);
     Engine::new(connections, Registry::new().table(table))
 }
@@ -55,7 +61,7 @@ impl Env {
         engine(self.sandbox.github_api_url(), self.cache.path(), fast_retries())
     }
 
-    /// GitHub calls of one operation (`GetCommit`, `ListCommits`) so far.
+    /// GitHub calls of one operation (`GetCommit`, `ListCommits`, `graphql`) so far.
     pub fn calls(&self, op: &str) -> u64 {
         self.sandbox.calls().get(&format!("github:{op}")).copied().unwrap_or(0)
     }

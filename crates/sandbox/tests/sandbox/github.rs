@@ -1,11 +1,12 @@
-//! GitHub REST: commits by SHA or short SHA, listing with Link headers, rate limits.
+//! GitHub REST: commits by SHA or short SHA, listing with Link headers, rate limits;
+//! GitHub GraphQL: aliased object lookups, NOT_FOUND entries, rateLimit, the 404 knob.
 
 use std::time::Duration;
 
 use skyglue_sandbox::demo::demo_sha;
 use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 
-use crate::client::get;
+use crate::client::{Resp, get, request};
 use crate::worlds::start;
 
 #[tokio::test]
@@ -80,4 +81,93 @@ async fn a_spent_budget_answers_403_until_the_window_resets() {
     assert_eq!(limits["resources"]["core"]["remaining"], 0);
     tokio::time::sleep(Duration::from_millis(1700)).await;
     assert_eq!(get(&sb, "/repos/acme/web/commits/aaa0001").await.status, 200);
+}
+
+/// `POST /graphql` with a token, as a GitHub client sends it.
+async fn graphql(sb: &Sandbox, query: &str) -> Resp {
+    let headers = [("Content-Type", "application/json".to_owned()), ("Authorization", "bearer t".to_owned())];
+    let body = serde_json::json!({ "query": query }).to_string();
+    request(sb.local_addr(), "POST", "/graphql", &headers, &body).await
+}
+
+const COMMIT_FIELDS: &str = "... on Commit { oid abbreviatedOid message url authoredDate committedDate \
+                             author { name email date user { login } } committer { name date } }";
+
+#[tokio::test]
+async fn graphql_answers_aliased_lookups_and_not_found_entries() {
+    let sb = start(World::demo()).await;
+    let full = demo_sha("aaa0002");
+    let query = format!(
+        "query {{ rateLimit {{ cost remaining resetAt }} \
+         r0: repository(owner: \"acme\", name: \"web\") {{ \
+           c0: object(oid: \"{full}\") {{ {COMMIT_FIELDS} }} \
+           c1: object(expression: \"bbb0010\") {{ {COMMIT_FIELDS} }} \
+           c2: object(expression: \"dead000\") {{ {COMMIT_FIELDS} }} }} \
+         r1: repository(owner: \"acme\", name: \"gone\") {{ c3: object(expression: \"aaa0001\") {{ oid }} }} }}"
+    );
+    let r = graphql(&sb, &query).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-ratelimit-resource"), Some("graphql"));
+    let answer = r.json();
+    let c0 = &answer["data"]["r0"]["c0"];
+    assert_eq!(c0["oid"], full.as_str());
+    assert_eq!(c0["abbreviatedOid"], "aaa0002");
+    assert_eq!(c0["message"], "Add health check");
+    assert_eq!(c0["author"]["user"]["login"], "octo-dev");
+    assert_eq!(c0["url"], format!("https://github.com/acme/web/commit/{full}").as_str());
+    assert_eq!(answer["data"]["r0"]["c1"]["oid"], demo_sha("bbb0010").as_str());
+    assert!(answer["data"]["r0"]["c2"].is_null() && answer["data"]["r1"].is_null());
+    let errors = answer["errors"].as_array().expect("errors");
+    let paths: Vec<String> = errors.iter().map(|e| e["path"].to_string()).collect();
+    assert_eq!(paths, [r#"["r0","c2"]"#, r#"["r1"]"#]);
+    assert!(errors.iter().all(|e| e["type"] == "NOT_FOUND"));
+    assert_eq!(answer["data"]["rateLimit"]["cost"], 1);
+    assert!(answer["data"]["rateLimit"]["resetAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(sb.calls().get("github:graphql"), Some(&1));
+    assert_eq!(sb.calls().get("github:GetCommit"), None);
+}
+
+#[tokio::test]
+async fn graphql_refuses_what_github_refuses() {
+    let sb = start(World::demo()).await;
+    let empty = graphql(&sb, "query { }").await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.json()["errors"][0]["message"].as_str().unwrap().contains("Parse error"));
+    assert!(empty.json().get("data").is_none());
+    let unknown = graphql(&sb, "{ r0: repository(owner: \"acme\", name: \"web\") { diskUsage } }").await;
+    assert_eq!(
+        unknown.json()["errors"][0]["message"],
+        "Field 'diskUsage' doesn't exist on type 'Repository'"
+    );
+    let anonymous =
+        request(sb.local_addr(), "POST", "/graphql", &[], r#"{"query": "{ rateLimit { cost } }"}"#).await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn graphql_spends_the_budget_one_point_per_query() {
+    let config = SandboxConfig {
+        github_budget: Some(2),
+        github_reset_after: Duration::from_secs(60),
+        ..SandboxConfig::default()
+    };
+    let sb = Sandbox::start(World::demo(), config).await.unwrap();
+    for remaining in [1, 0] {
+        let r = graphql(&sb, "{ rateLimit { cost remaining limit used } }").await;
+        assert_eq!(r.json()["data"]["rateLimit"]["remaining"], remaining);
+        assert_eq!(r.header("x-ratelimit-remaining"), Some(remaining.to_string().as_str()));
+    }
+    let spent = graphql(&sb, "{ rateLimit { remaining } }").await;
+    assert_eq!(spent.status, 200, "GitHub answers a spent GraphQL budget with 200");
+    assert_eq!(spent.json()["errors"][0]["type"], "RATE_LIMITED");
+    assert_eq!(spent.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(sb.throttled_calls().get("github:graphql"), Some(&1));
+}
+
+#[tokio::test]
+async fn graphql_can_be_switched_off() {
+    let config = SandboxConfig { github_graphql: false, ..SandboxConfig::default() };
+    let sb = Sandbox::start(World::demo(), config).await.unwrap();
+    assert_eq!(graphql(&sb, "{ rateLimit { cost } }").await.status, 404);
+    assert_eq!(sb.calls().get("github:graphql"), Some(&1));
 }
