@@ -1,5 +1,6 @@
 //! The scheduler against a fake clock (tokio's paused time: a day passes in
 //! milliseconds) and a fake run that records when it started.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

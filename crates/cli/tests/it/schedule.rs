@@ -45,12 +45,16 @@ async fn once_runs_every_entry_and_exits_with_the_worst_code() {
          [[schedule]]\npolicy = \"q/broken.sql\"\ncron = \"0 4 * * *\"\nnotify = \"none\"\n",
     )
     .unwrap();
-    let out = skyglue(&sandbox, home.path(), home.path(), &config).args(["schedule", "--once"]).output().unwrap();
+    let out =
+        skyglue(&sandbox, home.path(), home.path(), &config).args(["schedule", "--once"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "the broken policy's exit code is the worst: {stderr}");
     let ok = stderr.lines().find(|l| l.contains(" old-web dry_run ok planned=")).expect(&stderr);
     assert!(ok.starts_with("20") && ok.contains("Z old-web") && ok.contains(" done=0 "), "{ok}");
-    assert!(stderr.lines().any(|l| l.contains(" broken dry_run error exit=2: ") && l.contains("nuke")), "{stderr}");
+    assert!(
+        stderr.lines().any(|l| l.contains(" broken dry_run error exit=2: ") && l.contains("nuke")),
+        "{stderr}"
+    );
     assert!(home.path().join("state").join(skyglue_policy::journal::FILE_NAME).exists());
     assert_eq!(sandbox.calls().get("ecr:BatchDeleteImage"), None, "a dry run deletes nothing");
 }
@@ -60,8 +64,13 @@ async fn list_prints_next_fire_times_and_no_entries_is_a_usage_error() {
     let sandbox = Sandbox::start(World::demo(), SandboxConfig::default()).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("skyglue.toml");
-    std::fs::write(&config, "[[schedule]]\npolicy = \"p.sql\"\ncron = \"0 3 * * *\"\ntimezone = \"Asia/Tokyo\"\n").unwrap();
-    let out = skyglue(&sandbox, home.path(), home.path(), &config).args(["schedule", "--list"]).output().unwrap();
+    std::fs::write(
+        &config,
+        "[[schedule]]\npolicy = \"p.sql\"\ncron = \"0 3 * * *\"\ntimezone = \"Asia/Tokyo\"\n",
+    )
+    .unwrap();
+    let out =
+        skyglue(&sandbox, home.path(), home.path(), &config).args(["schedule", "--list"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.lines().filter(|l| l.trim_start().ends_with("T03:00:00+09:00")).count(), 3, "{stdout}");
@@ -91,7 +100,8 @@ async fn the_dockerfile_commands_work_as_the_recipes_run_them() {
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("skyglue.toml");
     let policy = root.join("queries/ecr_cleanup.sql").canonicalize().unwrap();
-    std::fs::write(&config, format!("[[schedule]]\npolicy = {:?}\ncron = \"0 3 * * *\"\n", policy.display())).unwrap();
+    std::fs::write(&config, format!("[[schedule]]\npolicy = {:?}\ncron = \"0 3 * * *\"\n", policy.display()))
+        .unwrap();
 
     // The recipes' one-shot command, from the image's WORKDIR (queries/ beside it).
     let recipe = ["run", "queries/ecr_cleanup.sql", "--format", "json"];

@@ -89,9 +89,12 @@ impl ScheduleEntry {
 
     /// The parsed time zone.
     pub fn time_zone(&self) -> Result<chrono_tz::Tz> {
-        self.timezone
-            .parse()
-            .map_err(|_| Error::Config(format!("unknown time zone {:?} (use an IANA name such as \"Europe/Paris\")", self.timezone)))
+        self.timezone.parse().map_err(|_| {
+            Error::Config(format!(
+                "unknown time zone {:?} (use an IANA name such as \"Europe/Paris\")",
+                self.timezone
+            ))
+        })
     }
 
     /// The parameter overrides as `NAME=VALUE`, in name order.
@@ -115,7 +118,10 @@ impl ScheduleEntry {
         for (key, v) in &self.params {
             if !matches!(
                 v,
-                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::String(_) | toml::Value::Boolean(_)
+                toml::Value::Integer(_)
+                    | toml::Value::Float(_)
+                    | toml::Value::String(_)
+                    | toml::Value::Boolean(_)
             ) {
                 return Err(Error::Config(format!(
                     "{name}: parameter {key:?} must be an integer, a float, a string or a boolean, not a {}",
@@ -189,8 +195,9 @@ mod tests {
 
     #[test]
     fn bad_time_zone_and_param_type_are_named() {
-        let err = parse("[[schedule]]\npolicy = \"a.sql\"\ncron = \"0 3 * * *\"\ntimezone = \"Mars/Olympus\"\n")
-            .expect_err("tz");
+        let err =
+            parse("[[schedule]]\npolicy = \"a.sql\"\ncron = \"0 3 * * *\"\ntimezone = \"Mars/Olympus\"\n")
+                .expect_err("tz");
         assert!(err.to_string().contains("Mars/Olympus"), "{err}");
         let err = parse("[[schedule]]\npolicy = \"a.sql\"\ncron = \"0 3 * * *\"\nparams = { days = [1] }\n")
             .expect_err("array");
@@ -214,8 +221,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("skyglue-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("skyglue.toml");
-        std::fs::write(&file, "[[schedule]]\npolicy = \"q/p.sql\"\ncron = \"0 3 * * *\"\n[state]\ndir = \"st\"\n")
-            .expect("write");
+        std::fs::write(
+            &file,
+            "[[schedule]]\npolicy = \"q/p.sql\"\ncron = \"0 3 * * *\"\n[state]\ndir = \"st\"\n",
+        )
+        .expect("write");
         let c = Config::from_file(&file).expect("loads");
         assert_eq!(c.schedule[0].policy, dir.join("q/p.sql"));
         assert_eq!(c.state.dir, Some(dir.join("st")));
