@@ -111,6 +111,11 @@ pub async fn demo(state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
     if let Some(e) = &outcome.notify_error {
         writeln!(out, "Slack failed: {e}")?;
     }
+    if outcome.exit_code() != 0 {
+        drop(out);
+        let error = outcome.notify_error.as_deref().or(outcome.report.error.as_deref()).unwrap_or("see the report");
+        anyhow::bail!("the demo's run did not succeed ({:?}): {error}", outcome.report.status);
+    }
     writeln!(out, "\nNothing was deleted. Explore the same world with `skyglue demo --serve`.")?;
     Ok(())
 }

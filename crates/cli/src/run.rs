@@ -4,14 +4,25 @@
 //! (nothing runs, no report); otherwise the report is printed, failed runs
 //! included, and the exit code is 0 for `ok`, 1 for `partial` or `failed` or
 //! when the notification could not be sent.
+//!
+//! Every failure reaches Slack: one that happens before the report exists
+//! (the config, the policy's validation, credentials, the engine, the state
+//! directory) sends one message naming the policy file and the error, with
+//! the config's Slack settings, else the environment's (`--notify none` and
+//! `@notify: none` silence it). SIGTERM or SIGINT during a run lets the call
+//! in flight finish, starts no other, and ends the run `interrupted`
+//! (journaled, reported, notified, exit 1); a second signal exits at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use skyglue_core::connection::{SlackSettings, slack_settings};
 use skyglue_core::{Config, Engine};
-use skyglue_policy::{Journal, Notifier, Report, RunOptions, RunOutcome, Runner};
+use skyglue_policy::{
+    Interrupt, Journal, Locks, Mode, Notifier, PolicyFile, Report, RunOptions, RunOutcome, Runner, TeamTable,
+};
 
 use crate::{NotifyFlag, ReportFormat};
 
@@ -27,8 +38,11 @@ pub struct RunArgs {
 /// Runs a policy with the engine `config` describes.
 pub async fn run(config: Option<&Path>, state_dir: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCode> {
     let format = args.format;
-    let outcome = execute(config, state_dir, args).await?;
-    finish(&outcome, format)
+    let interrupt = Interrupt::default();
+    let signals = watch_signals(interrupt.clone());
+    let outcome = execute_interruptible(config, state_dir, args, interrupt).await;
+    signals.abort();
+    finish(&outcome?, format)
 }
 
 /// `skyglue run` without the printing: loads the config, builds the engine,
@@ -39,11 +53,104 @@ pub async fn execute(
     state_dir: Option<&Path>,
     args: RunArgs,
 ) -> anyhow::Result<RunOutcome> {
+    execute_interruptible(config, state_dir, args, Interrupt::default()).await
+}
+
+/// [`execute`], stopped gracefully when `interrupt` is raised. An error (the
+/// run failed before its report existed) has already been sent to Slack.
+pub async fn execute_interruptible(
+    config: Option<&Path>,
+    state_dir: Option<&Path>,
+    args: RunArgs,
+    interrupt: Interrupt,
+) -> anyhow::Result<RunOutcome> {
+    // Until the config parses, the environment's Slack settings.
+    let mut slack = slack_settings(&Config::default());
+    let policy = args.policy.clone();
+    let mode = if args.apply { Mode::Apply } else { Mode::DryRun };
+    let silenced = args.notify == Some(NotifyFlag::None);
+    let result = configure_and_run(config, state_dir, args, interrupt, &mut slack).await;
+    if let Err(e) = &result
+        && !silenced
+        && !silenced_by_header(&policy)
+    {
+        let (_, message) = crate::errors::describe(e);
+        let shown = policy.display().to_string();
+        if let Some(Err(failed)) = skyglue_policy::notify_failure(&slack, &shown, mode, &message).await {
+            eprintln!("error: {failed}");
+        }
+    }
+    result
+}
+
+async fn configure_and_run(
+    config: Option<&Path>,
+    state_dir: Option<&Path>,
+    args: RunArgs,
+    interrupt: Interrupt,
+    slack: &mut SlackSettings,
+) -> anyhow::Result<RunOutcome> {
     let (_, config) = Config::discover(config)?;
+    *slack = slack_settings(&config);
     let dir = self::state_dir(state_dir, &config);
     let engine = skyglue::engine(&config).await?;
+    let team = team_table(&config, &engine)?;
     let notifier = skyglue::notifier(engine.connections());
-    execute_with(engine, notifier, Some(&dir), args).await
+    run_on(engine, notifier, &dir, team, interrupt, args).await
+}
+
+/// The team table `[state] dynamodb_table` names, reached through the first
+/// AWS connection (in `dynamodb_region` when set).
+pub fn team_table(config: &Config, engine: &Engine) -> anyhow::Result<Option<TeamTable>> {
+    let Some(table) = config.state.dynamodb_table.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(connection) = engine.connections().aws.first() else {
+        return Err(crate::errors::usage(format!(
+            "[state] dynamodb_table = {table:?} needs an AWS connection to reach it: add an [[aws]] entry"
+        )));
+    };
+    Ok(Some(TeamTable::new(connection, table, config.state.dynamodb_region.as_deref())))
+}
+
+/// Whether the policy file's header says `@notify: none` (a file that does
+/// not parse says nothing, so its failure is announced).
+fn silenced_by_header(policy: &Path) -> bool {
+    PolicyFile::read(policy).is_ok_and(|p| p.notify == Some(skyglue_policy::NotifyTarget::None))
+}
+
+/// Raises `interrupt` on the first SIGTERM or SIGINT; exits at once on the second.
+fn watch_signals(interrupt: Interrupt) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut seen = false;
+        loop {
+            #[cfg(unix)]
+            let terminate = async {
+                match term.as_mut() {
+                    Some(t) => t.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminate = std::future::pending::<Option<()>>();
+            let name = tokio::select! {
+                _ = terminate => "SIGTERM",
+                r = tokio::signal::ctrl_c() => match r {
+                    Ok(()) => "SIGINT",
+                    Err(_) => return,
+                },
+            };
+            if seen {
+                eprintln!("skyglue: {name} again: stopping now (the journal says what was done)");
+                std::process::exit(1);
+            }
+            seen = true;
+            eprintln!("skyglue: {name}: finishing the call in flight, then stopping (send it again to stop now)");
+            interrupt.raise(name);
+        }
+    })
 }
 
 /// The state directory: `--state-dir`, else `$SKYGLUE_STATE_DIR`, else the
@@ -55,16 +162,25 @@ pub fn state_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
         .unwrap_or_else(Journal::default_dir)
 }
 
-/// Runs a policy on a ready engine, without printing: the outcome.
-pub async fn execute_with(
+/// Runs a policy on a ready engine with its journal and locks in `dir` (and
+/// the team table), stopping when `interrupt` is raised.
+async fn run_on(
     engine: Engine,
     notifier: Option<Arc<dyn Notifier>>,
-    state_dir: Option<&Path>,
+    dir: &Path,
+    team: Option<TeamTable>,
+    interrupt: Interrupt,
     args: RunArgs,
 ) -> anyhow::Result<RunOutcome> {
-    let dir = state_dir.map(Path::to_path_buf).unwrap_or_else(Journal::default_dir);
-    let journal = Arc::new(Journal::open(&dir)?);
-    let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), notifier.clone());
+    let mut journal = Journal::open(dir)?;
+    let mut locks = Locks::new(dir);
+    if let Some(team) = team {
+        journal = journal.with_team(team.clone());
+        locks = locks.with_team(team);
+    }
+    let runner = Runner::new(engine, Arc::new(journal), skyglue_aws::sinks::all(), notifier.clone())
+        .with_locks(locks)
+        .with_interrupt(interrupt.clone());
     let mut overrides = Vec::new();
     for p in &args.params {
         overrides.push(skyglue_policy::params::split_override(p).map_err(crate::errors::usage)?);
@@ -77,6 +193,9 @@ pub async fn execute_with(
     let prepared = runner.prepare(&args.policy, &options).await.map_err(crate::errors::usage)?;
     if !prepared.notifies() && options.notify.is_none() && prepared.policy.notify.is_none() {
         eprintln!("note: no Slack is configured, so this run notifies nobody (set SLACK_WEBHOOK_URL)");
+    }
+    if let Some(signal) = interrupt.reason() {
+        anyhow::bail!("interrupted ({signal}) before the run started: nothing was done");
     }
     let policy_name = prepared.policy.name.clone();
     let mode = prepared.mode;

@@ -104,6 +104,11 @@ pub enum Error {
         #[source]
         source: datafusion::arrow::error::ArrowError,
     },
+
+    /// Another crate's typed error (the policy journal's, an interrupted
+    /// run's), carried unchanged so callers can `downcast_ref` it.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// `message` on one line: whitespace runs (newlines included) become one space.

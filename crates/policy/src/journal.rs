@@ -5,7 +5,14 @@
 //! e.g. `~/.local/state/skyglue`). Each entry is written and synced to disk
 //! before the run goes on: the intent before each API call, the outcome after
 //! it. A run killed mid-way leaves every intent it acted on, so the next reader
-//! can tell what was done; a torn last line is skipped when reading.
+//! can tell what was done. Appends hold an exclusive file lock, so several
+//! processes share one journal; a torn last line (a crash mid-write) is
+//! skipped when reading and cut off by the next writer, and any other line
+//! that does not parse is an error naming the file and line.
+//!
+//! With `[state] dynamodb_table`, every entry is also copied to the team
+//! table ([`dynamodb`]) after it is on disk, and `skyglue_journal` shows the
+//! entries of every host.
 //!
 //! The journal is queryable as the `skyglue_journal` table:
 //!
@@ -14,9 +21,9 @@
 //! ```
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -28,7 +35,14 @@ use datafusion::physical_plan::ExecutionPlan;
 use serde::{Deserialize, Serialize};
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::spec::{ColumnSpec, Scope, TableSpec, text, timestamp};
-use skyglue_core::{Error, Result};
+
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::team::TeamTable;
+
+pub mod dynamodb;
+
+use dynamodb::TeamJournal;
 
 /// One journal line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -39,7 +53,8 @@ pub struct Entry {
     pub run_id: String,
     /// The policy's name.
     pub policy: String,
-    /// `run_started`, `planned`, `intent`, `outcome`, `notified`, `run_finished`.
+    /// `run_started`, `planned`, `intent`, `outcome`, `run_finished`,
+    /// `notified`; or `interrupted`, the last entry of a run that was stopped.
     pub event: String,
     /// `dry_run` or `apply`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,11 +79,12 @@ pub struct Entry {
     pub detail: Option<serde_json::Value>,
 }
 
-/// The journal file.
+/// The journal file, and its copy in the team table when there is one.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
+    team: Option<TeamJournal>,
 }
 
 /// The file name inside the state directory.
@@ -86,17 +102,50 @@ impl Journal {
             .join("skyglue")
     }
 
-    /// Opens (creating) the journal in `dir`.
+    /// Opens (creating) the journal in `dir`, cutting off a torn last line.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Config(format!("failed to create state directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
         let path = dir.join(FILE_NAME);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| Error::Config(format!("failed to open journal {}: {e}", path.display())))?;
-        Ok(Self { path, file: Mutex::new(file) })
+        let io = |verb, source| Error::JournalIo { verb, path: path.clone(), source };
+        let file = OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(|e| io("open", e))?;
+        file.lock().map_err(|e| io("lock", e))?;
+        let repaired = cut_torn_tail(&file).map_err(|e| io("repair", e));
+        file.unlock().map_err(|e| io("unlock", e))?;
+        repaired?;
+        Ok(Self { path, file: Mutex::new(file), team: None })
+    }
+
+    /// Also copies every entry to the team table (starts a background
+    /// writer: needs a Tokio runtime).
+    pub fn with_team(mut self, team: TeamTable) -> Self {
+        self.team = Some(TeamJournal::start(team));
+        self
+    }
+
+    /// The team table, when entries are copied there.
+    pub fn team(&self) -> Option<&TeamTable> {
+        self.team.as_ref().map(TeamJournal::table)
+    }
+
+    /// Waits until every entry so far is in the team table (a no-op without
+    /// one); the error says what could not be copied.
+    pub async fn flush_team(&self) -> Result<()> {
+        match &self.team {
+            Some(team) => team.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    /// This journal's entries of `policy`: the local file's, and the team
+    /// table's when there is one (every host's), oldest first, each once.
+    pub async fn policy_entries(&self, policy: &str) -> Result<Vec<Entry>> {
+        let mut local = Self::read_all(&self.path)?;
+        local.retain(|e| e.policy == policy);
+        let team = match self.team() {
+            Some(team) => dynamodb::read_policy(team, policy).await?,
+            None => vec![],
+        };
+        Ok(merge(local, team))
     }
 
     /// The journal's path.
@@ -104,57 +153,189 @@ impl Journal {
         &self.path
     }
 
-    /// Appends entries and syncs them to disk.
+    /// Appends entries and syncs them to disk, then queues them for the
+    /// team table.
     pub fn append(&self, entries: &[Entry]) -> Result<()> {
         let mut text = String::new();
         for e in entries {
-            let line = serde_json::to_string(e)
-                .map_err(|err| Error::Config(format!("failed to encode a journal entry: {err}")))?;
+            let line = serde_json::to_string(e).map_err(Error::Encode)?;
             text.push_str(&line);
             text.push('\n');
         }
-        let mut file = match self.file.lock() {
+        let file = match self.file.lock() {
             Ok(f) => f,
             Err(poisoned) => poisoned.into_inner(),
         };
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| Error::Config(format!("failed to write journal {}: {e}", self.path.display())))
+        let io = |source| Error::JournalIo { verb: "write", path: self.path.clone(), source };
+        // Other processes append to the same file: one whole write at a time.
+        file.lock().map_err(io)?;
+        let written = (&*file).write_all(text.as_bytes()).and_then(|()| file.sync_data());
+        let unlocked = file.unlock();
+        written.and(unlocked).map_err(io)?;
+        if let Some(team) = &self.team {
+            team.send(entries);
+        }
+        Ok(())
     }
 
-    /// Every readable entry; a torn last line (a crash mid-write) is skipped.
+    /// Every entry of the journal file at `path`. A torn last line (a crash
+    /// mid-write) is skipped; any other line that does not parse is an error
+    /// naming the file and line.
     pub fn read_all(path: &Path) -> Result<Vec<Entry>> {
+        let io = |source| Error::JournalIo { verb: "read", path: path.to_path_buf(), source };
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(e) => return Err(Error::Config(format!("failed to read journal {}: {e}", path.display()))),
+            Err(e) => return Err(io(e)),
         };
         let mut out = Vec::new();
-        for line in BufReader::new(file).lines() {
-            let line =
-                line.map_err(|e| Error::Config(format!("failed to read journal {}: {e}", path.display())))?;
-            if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
-                out.push(entry);
+        let mut lines = BufReader::new(file).split(b'\n').enumerate().peekable();
+        while let Some((index, line)) = lines.next() {
+            let line = line.map_err(io)?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Entry>(&line) {
+                Ok(entry) => out.push(entry),
+                Err(_) if lines.peek().is_none() => {}
+                Err(source) => return Err(Error::JournalLine { path: path.to_path_buf(), line: index + 1, source }),
             }
         }
         Ok(out)
     }
 }
 
+/// Cuts a last line that has no newline (a write torn by a crash). The
+/// caller holds the file lock, so no other writer is mid-line.
+fn cut_torn_tail(file: &File) -> std::io::Result<()> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut reader = file;
+    let mut back = len;
+    let mut buf = [0u8; 4096];
+    loop {
+        let start = back.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(back - start) as usize];
+        reader.seek(SeekFrom::Start(start))?;
+        reader.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            let keep = start + i as u64 + 1;
+            return if keep == len { Ok(()) } else { file.set_len(keep) };
+        }
+        if start == 0 {
+            return file.set_len(0);
+        }
+        back = start;
+    }
+}
+
+/// Local and team entries, each once (the team table holds this host's
+/// too), oldest first.
+fn merge(local: Vec<Entry>, team: Vec<Entry>) -> Vec<Entry> {
+    let mut seen = std::collections::HashSet::new();
+    let mut all: Vec<Entry> = local
+        .into_iter()
+        .chain(team)
+        .filter(|e| seen.insert(serde_json::to_string(e).unwrap_or_default()))
+        .collect();
+    all.sort_by(|a, b| a.ts.cmp(&b.ts));
+    all
+}
+
+/// Earlier runs of a policy that started and never ended (no `run_finished`
+/// or `interrupted`): a crash, a kill, a lost host. Only applying runs
+/// count; a dry run changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The run.
+    pub run_id: String,
+    /// When it started.
+    pub started: String,
+    /// Targets it announced (an intent) without recording what happened.
+    pub unknown: usize,
+}
+
+/// The applying runs among `entries` that started before `before` and never ended.
+pub fn unfinished_runs(entries: &[Entry], before: &str) -> Vec<Unfinished> {
+    let mut runs: Vec<Unfinished> = Vec::new();
+    let mut ended = std::collections::HashSet::new();
+    let mut open: std::collections::HashMap<&str, std::collections::HashSet<String>> = Default::default();
+    for e in entries {
+        match e.event.as_str() {
+            "run_started" if e.mode.as_deref() == Some("apply") && e.ts.as_str() < before => {
+                runs.push(Unfinished { run_id: e.run_id.clone(), started: e.ts.clone(), unknown: 0 });
+            }
+            "run_finished" | "interrupted" => {
+                ended.insert(e.run_id.as_str());
+            }
+            "intent" | "outcome" => {
+                let key = e.target.as_ref().and_then(|t| serde_json::to_string(t).ok()).unwrap_or_default();
+                let targets = open.entry(e.run_id.as_str()).or_default();
+                if e.event == "intent" {
+                    targets.insert(key);
+                } else {
+                    targets.remove(&key);
+                }
+            }
+            _ => {}
+        }
+    }
+    runs.retain(|r| !ended.contains(r.run_id.as_str()));
+    for r in &mut runs {
+        r.unknown = open.get(r.run_id.as_str()).map_or(0, |t| t.len());
+    }
+    runs
+}
+
 /// A run's view of the journal: fills in the run id and policy, and
 /// implements the sinks' [`ActionLog`].
+///
+/// It remembers the first failed write of an intent or outcome
+/// ([`RunLog::write_error`]): a sink cannot act on that failure, the runner
+/// fails the run with it. Once its [`Interrupt`] is raised it refuses every
+/// new intent, so each sink stops before its next call.
 #[derive(Debug, Clone)]
 pub struct RunLog {
     journal: Arc<Journal>,
     run_id: String,
     policy: String,
     action: String,
+    interrupt: Interrupt,
+    write_error: Arc<OnceLock<String>>,
 }
 
 impl RunLog {
     /// A log for one run.
     pub fn new(journal: Arc<Journal>, run_id: &str, policy: &str, action: &str) -> Self {
-        Self { journal, run_id: run_id.into(), policy: policy.into(), action: action.into() }
+        Self {
+            journal,
+            run_id: run_id.into(),
+            policy: policy.into(),
+            action: action.into(),
+            interrupt: Interrupt::default(),
+            write_error: Arc::default(),
+        }
+    }
+
+    /// Refuses new intents once `interrupt` is raised.
+    pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
+    }
+
+    /// The first intent or outcome that could not be written, if any: the
+    /// journal no longer says what happened, so the run must fail with it.
+    pub fn write_error(&self) -> Option<&str> {
+        self.write_error.get().map(String::as_str)
+    }
+
+    /// Writes and remembers the first failure.
+    fn write_remembered(&self, entries: &[Entry]) -> Result<()> {
+        self.write(entries).inspect_err(|e| {
+            let _ = self.write_error.set(e.to_string());
+        })
     }
 
     /// An entry of this run, stamped now.
@@ -176,7 +357,10 @@ impl RunLog {
 }
 
 impl ActionLog for RunLog {
-    fn intent(&self, operation: &str, targets: &[Target]) -> Result<()> {
+    fn intent(&self, operation: &str, targets: &[Target]) -> skyglue_core::Result<()> {
+        if let Some(reason) = self.interrupt.reason() {
+            return Err(Error::Interrupted(reason.into()).into());
+        }
         let entries: Vec<Entry> = targets
             .iter()
             .map(|t| Entry {
@@ -185,10 +369,10 @@ impl ActionLog for RunLog {
                 ..self.entry("intent")
             })
             .collect();
-        self.write(&entries)
+        Ok(self.write_remembered(&entries)?)
     }
 
-    fn outcome(&self, operation: &str, outcomes: &[Outcome]) -> Result<()> {
+    fn outcome(&self, operation: &str, outcomes: &[Outcome]) -> skyglue_core::Result<()> {
         let entries: Vec<Entry> = outcomes
             .iter()
             .map(|o| Entry {
@@ -199,7 +383,7 @@ impl ActionLog for RunLog {
                 ..self.entry("outcome")
             })
             .collect();
-        self.write(&entries)
+        Ok(self.write_remembered(&entries)?)
     }
 }
 
@@ -228,7 +412,7 @@ fn spec() -> TableSpec {
             ColumnSpec::new(
                 "event",
                 text(),
-                "run_started, planned, intent, outcome, notified or run_finished.",
+                "run_started, planned, intent, outcome, run_finished, notified or interrupted.",
             ),
             ColumnSpec::new("mode", text(), "dry_run or apply (run_started)."),
             ColumnSpec::new("action", text(), "The policy's action."),
@@ -257,17 +441,35 @@ struct Row<'a> {
     detail: Option<String>,
 }
 
-/// The `skyglue_journal` table: reads the journal file at each scan.
+/// The `skyglue_journal` table: reads the journal file (and the team table,
+/// when there is one) at each scan.
 #[derive(Debug)]
 pub struct JournalTable {
     path: PathBuf,
+    team: Option<TeamTable>,
     schema: SchemaRef,
 }
 
 impl JournalTable {
     /// The table over the journal in `dir`.
     pub fn new(dir: &Path) -> Self {
-        Self { path: dir.join(FILE_NAME), schema: spec().schema() }
+        Self { path: dir.join(FILE_NAME), team: None, schema: spec().schema() }
+    }
+
+    /// Also every host's entries in the team table.
+    pub fn with_team(mut self, team: TeamTable) -> Self {
+        self.team = Some(team);
+        self
+    }
+
+    /// The entries a scan shows: local and team, each once, oldest first.
+    pub async fn entries(&self) -> Result<Vec<Entry>> {
+        let local = Journal::read_all(&self.path)?;
+        let team = match &self.team {
+            Some(team) => dynamodb::read_all(team).await?,
+            None => vec![],
+        };
+        Ok(merge(local, team))
     }
 }
 
@@ -288,7 +490,7 @@ impl TableProvider for JournalTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let entries = Journal::read_all(&self.path)?;
+        let entries = self.entries().await.map_err(skyglue_core::Error::from)?;
         let rows: Vec<Row> = entries
             .iter()
             .map(|e| Row {

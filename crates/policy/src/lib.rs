@@ -7,17 +7,25 @@
 //! to the action's sink unless it is a dry run, journals every step, and
 //! produces a [`Report`] and a notification.
 
+pub mod error;
 pub mod guard;
 pub mod header;
+pub mod interrupt;
 pub mod journal;
+pub mod lock;
 pub mod notify;
 pub mod params;
 pub mod report;
 pub mod runner;
 pub mod slack;
+pub mod team;
 
+pub use error::Error;
 pub use header::{NotifyTarget, PolicyFile};
+pub use interrupt::Interrupt;
 pub use journal::{Journal, JournalTable};
-pub use notify::Notifier;
+pub use lock::Locks;
+pub use notify::{Notifier, notify_failure};
 pub use report::{Mode, Report, RunStatus};
 pub use runner::{Prepared, RunOptions, RunOutcome, Runner};
+pub use team::TeamTable;

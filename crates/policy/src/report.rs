@@ -75,6 +75,11 @@ pub struct Report {
     pub summary: Summary,
     /// Every target and what happened to it.
     pub actions: Vec<ActionReport>,
+    /// What the run noticed without failing: an earlier run of the policy
+    /// that never finished, a journal copy that could not be written.
+    /// Absent from the JSON when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Accounts and regions the run covered (`account/region`).
     #[serde(skip)]
     pub connections: Vec<String>,
@@ -94,6 +99,7 @@ impl Report {
             error: None,
             summary: Summary::default(),
             actions: vec![],
+            warnings: vec![],
             connections: vec![],
             params: vec![],
         }
@@ -174,6 +180,9 @@ impl Report {
         let _ = writeln!(out, "policy {} · {mode} · run {}", self.policy, self.run_id);
         if let Some(e) = &self.error {
             let _ = writeln!(out, "FAILED: {e}");
+        }
+        for w in &self.warnings {
+            let _ = writeln!(out, "warning: {w}");
         }
         if !self.actions.is_empty() {
             let _ = writeln!(out);

@@ -20,7 +20,9 @@ use skyglue_core::{Engine, Error};
 
 use crate::guard;
 use crate::header::{NotifyTarget, PolicyFile};
+use crate::interrupt::Interrupt;
 use crate::journal::{Journal, RunLog, status_name};
+use crate::lock::{Held, Locks, Owner};
 use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
@@ -99,6 +101,8 @@ pub struct Runner {
     journal: Arc<Journal>,
     sinks: Vec<Arc<dyn Sink>>,
     notifier: Option<Arc<dyn Notifier>>,
+    locks: Option<Locks>,
+    interrupt: Interrupt,
 }
 
 impl Runner {
@@ -109,7 +113,20 @@ impl Runner {
         sinks: Vec<Arc<dyn Sink>>,
         notifier: Option<Arc<dyn Notifier>>,
     ) -> Self {
-        Self { engine, journal, sinks, notifier }
+        Self { engine, journal, sinks, notifier, locks: None, interrupt: Interrupt::default() }
+    }
+
+    /// Applying runs take their policy's lock here first (see [`crate::lock`]).
+    pub fn with_locks(mut self, locks: Locks) -> Self {
+        self.locks = Some(locks);
+        self
+    }
+
+    /// Stops the runs when raised (SIGTERM, a lost lease): no new API call
+    /// starts, the one in flight finishes, the run ends `interrupted`.
+    pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
     }
 
     /// The engine.
@@ -201,21 +218,37 @@ impl Runner {
     pub async fn run(&self, prepared: Prepared) -> RunOutcome {
         let Prepared { policy, params, sink, query, mode, notify } = prepared;
         let run_id = new_run_id();
-        let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action());
+        let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action())
+            .with_interrupt(self.interrupt.clone());
         let mut report = Report::new(&run_id, &policy.name, mode);
         report.params = params.iter().map(|(n, v)| (n.clone(), v.json())).collect();
         report.connections = self.engine.connections().aws.iter().map(|c| c.label()).collect();
 
+        let lock = self.lock(&policy.name, &run_id, mode, &mut report).await;
         let mode_name = if mode == Mode::Apply { "apply" } else { "dry_run" };
         let started = crate::journal::Entry {
             mode: Some(mode_name.into()),
             detail: Some(serde_json::json!({ "params": serde_json::Map::from_iter(report.params.clone()) })),
             ..log.entry("run_started")
         };
+        let since = started.ts.clone();
         if let Err(e) = log.write(&[started]) {
             report.fail(e.to_string());
-        } else if let Err(e) = self.act(&policy, sink.as_ref(), query, &log, &mut report).await {
-            report.fail(e.to_string());
+        } else if report.error.is_none() {
+            self.warn_unfinished(&policy.name, &since, &mut report).await;
+            if let Err(e) = self.act(&policy, sink.as_ref(), query, &log, &mut report).await {
+                report.fail(e.to_string());
+            }
+            if let Some(e) = log.write_error() {
+                report.fail(format!("{e} (the journal no longer says what was done; check the targets)"));
+            }
+        }
+        let interrupted = self.interrupt.reason().map(str::to_string);
+        if let Some(reason) = &interrupted {
+            report.fail(format!(
+                "interrupted ({reason}): the call in flight finished, no other was started; \
+                 run the policy again to finish"
+            ));
         }
 
         let finished = crate::journal::Entry {
@@ -227,9 +260,16 @@ impl Runner {
             ),
             reason: report.error.clone(),
             detail: serde_json::to_value(&report.summary).ok(),
-            ..log.entry("run_finished")
+            ..log.entry(if interrupted.is_some() { "interrupted" } else { "run_finished" })
         };
-        let mut journal_error = log.write(&[finished]).err().map(|e| e.to_string());
+        // An interrupted run's journal ends with `interrupted`, after its message.
+        let (finished, mut journal_error) = match interrupted {
+            Some(_) => (Some(finished), None),
+            None => (None, log.write(&[finished]).err().map(|e| e.to_string())),
+        };
+        if let Err(e) = self.journal.flush_team().await {
+            report.warnings.push(e.to_string());
+        }
 
         let mut notify_error = None;
         if notify && let Some(notifier) = &self.notifier {
@@ -245,10 +285,56 @@ impl Runner {
             }
             notify_error = result.err().map(|e| format!("failed to notify {}: {e}", notifier.name()));
         }
+        if let Some(finished) = finished
+            && let Err(e) = log.write(&[finished])
+        {
+            journal_error.get_or_insert(e.to_string());
+        }
+        if let Err(e) = self.journal.flush_team().await {
+            report.warnings.push(e.to_string());
+        }
+        if let Some(lock) = lock
+            && let Err(e) = lock.release().await
+        {
+            report.warnings.push(format!("failed to release the lock: {e}"));
+        }
         if let Some(e) = journal_error {
             report.fail(e);
         }
         RunOutcome { report, notify_error }
+    }
+
+    /// Takes the policy's lock for an applying run (a dry run takes none);
+    /// when it cannot, fails the report with who holds it.
+    async fn lock(&self, policy: &str, run_id: &str, mode: Mode, report: &mut Report) -> Option<Held> {
+        let locks = self.locks.as_ref().filter(|_| mode == Mode::Apply)?;
+        match locks.acquire(policy, &Owner::current(run_id), &self.interrupt).await {
+            Ok(held) => Some(held),
+            Err(e) => {
+                report.fail(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Says in the report when an earlier applying run of the policy never
+    /// finished (in the local journal, or any host's in the team table).
+    async fn warn_unfinished(&self, policy: &str, since: &str, report: &mut Report) {
+        let entries = match self.journal.policy_entries(policy).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                report.warnings.push(format!("could not check earlier runs: {e}"));
+                return;
+            }
+        };
+        for run in crate::journal::unfinished_runs(&entries, since) {
+            report.warnings.push(format!(
+                "an earlier run of this policy, {} (started {}), never finished: it crashed, was killed, \
+                 or is still running elsewhere; {} target(s) were attempted without a recorded outcome \
+                 (see skyglue_journal WHERE run_id = '{}')",
+                run.run_id, run.started, run.unknown, run.run_id
+            ));
+        }
     }
 
     async fn act(

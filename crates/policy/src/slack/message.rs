@@ -40,6 +40,10 @@ pub fn message(report: &Report) -> Value {
     if let Some(error) = &report.error {
         blocks.push(section(format!("*Error*\n```\n{}\n```", code(&truncate(error, ERROR_CHARS)))));
     }
+    if !report.warnings.is_empty() {
+        let lines: Vec<String> = report.warnings.iter().map(|w| format!("• {}", escape(w))).collect();
+        blocks.push(section(format!("*Warnings*\n{}", truncate(&lines.join("\n"), ERROR_CHARS))));
+    }
     blocks.extend(table::sections(report, &words, TABLE_BUDGET).into_iter().map(section));
     if !report.params.is_empty() {
         let params: Vec<String> =
@@ -169,6 +173,9 @@ fn fallback(report: &Report, words: &Words) -> String {
     text.push_str(&format!(" · run {}", report.run_id));
     if let Some(error) = &report.error {
         text.push_str(&format!("\nError: {error}"));
+    }
+    for warning in &report.warnings {
+        text.push_str(&format!("\nWarning: {warning}"));
     }
     escape(&truncate(&text, MAX_TEXT_CHARS - 100))
 }
