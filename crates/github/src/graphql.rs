@@ -99,11 +99,16 @@ struct GraphqlError {
     path: Vec<Value>,
 }
 
-/// Whether a 200 answer is GitHub refusing the query for a spent budget
-/// (GraphQL's primary limit answers 200, not 403).
+/// Whether a 200 answer is GitHub refusing the query for a rate limit: a
+/// spent budget (`RATE_LIMITED`; GraphQL's primary limit answers 200, not 403)
+/// or a secondary limit (which may answer 200 or 403).
 pub(crate) fn rate_limited(body: &str) -> bool {
-    serde_json::from_str::<Body>(body)
-        .is_ok_and(|b| b.errors.iter().any(|e| e.kind.as_deref() == Some("RATE_LIMITED")))
+    serde_json::from_str::<Body>(body).is_ok_and(|b| {
+        b.errors.iter().any(|e| {
+            e.kind.as_deref() == Some("RATE_LIMITED")
+                || e.message.as_deref().is_some_and(|m| m.contains("secondary rate limit"))
+        })
+    })
 }
 
 /// Reads the answer to [`query`]`(batch)`. `Err` is a one-line reason naming
@@ -267,6 +272,8 @@ mod tests {
         assert!(rate_limited(
             r#"{"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}"#
         ));
+        let secondary = r#"{"errors": [{"message": "You have exceeded a secondary rate limit."}]}"#;
+        assert!(rate_limited(secondary));
         assert!(!rate_limited(r#"{"data": {}, "errors": [{"type": "NOT_FOUND"}]}"#));
     }
 

@@ -177,3 +177,46 @@ async fn graphql_and_rest_give_identical_rows() {
     assert_eq!(by_graphql, by_rest);
     assert!(by_graphql[1].contains(&"NULL".to_string()), "no login: {:?}", by_graphql[1]);
 }
+
+/// Two repositories of 2,500 commits each, as in the benchmark world, and
+/// the SQL that joins all 5,000 (repository, SHA) pairs to `github_commit`.
+fn five_thousand() -> (World, String) {
+    let mut world = big_world(2500);
+    let mut other = world.github[0].clone();
+    other.full_name = "acme/other".into();
+    for c in &mut other.commits {
+        c.sha = c.sha.replacen("00", "ab", 1);
+    }
+    world.github.push(other);
+    let pairs: Vec<String> = world
+        .github
+        .iter()
+        .flat_map(|r| r.commits.iter().map(move |c| format!("('{}', '{}')", r.full_name, c.sha)))
+        .collect();
+    let sql = format!(
+        "SELECT count(*) FROM (VALUES {}) AS t(repo, sha) \
+         JOIN github_commit c ON c.repository_full_name = t.repo AND c.sha = t.sha",
+        pairs.join(", ")
+    );
+    (world, sql)
+}
+
+#[tokio::test]
+async fn five_thousand_commits_through_a_join_are_fifty_queries() {
+    let (world, sql) = five_thousand();
+    let env = Env::start(world, SandboxConfig::default()).await;
+    assert_eq!(rows(&env.engine, &sql).await, vec![vec!["5000".to_string()]]);
+    assert_eq!((env.calls("graphql"), env.calls("GetCommit")), (50, 0), "ceil(5000 / 100)");
+}
+
+/// The same lookups over REST, for comparison (5,000 requests; slow in a debug
+/// build): `cargo test -p skyglue-github --test it -- --ignored five_thousand`.
+#[tokio::test]
+#[ignore = "5,000 REST requests"]
+async fn five_thousand_commits_over_rest_are_five_thousand_requests() {
+    let (world, sql) = five_thousand();
+    let env = Env::start(world, SandboxConfig::default()).await;
+    let rest = engine_with_token(env.sandbox.github_api_url(), None, env.cache.path(), fast_retries());
+    assert_eq!(rows(&rest, &sql).await, vec![vec!["5000".to_string()]]);
+    assert_eq!((env.calls("graphql"), env.calls("GetCommit")), (0, 5000));
+}
