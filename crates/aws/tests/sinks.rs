@@ -2,6 +2,8 @@
 //! failures, failed calls, the intent/outcome journal, and what the world looks
 //! like afterwards.
 
+#[path = "sinks/calls.rs"]
+mod calls;
 #[path = "sinks/ecr.rs"]
 mod ecr;
 #[path = "sinks/ecs.rs"]

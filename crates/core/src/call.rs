@@ -30,6 +30,29 @@ pub const THROTTLE_ATTEMPTS: u32 = 8;
 /// unreachable), the first included: few, so a dead endpoint fails in seconds.
 pub const TRANSIENT_ATTEMPTS: u32 = 3;
 
+/// How [`aws_call`] retries: a field of [`Connections`], so a test can make
+/// the backoff short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts at a throttled call, the first included.
+    pub throttle_attempts: u32,
+    /// Attempts at a call failing transiently, the first included.
+    pub transient_attempts: u32,
+    /// The first backoff; it doubles per attempt, up to 32 times this for throttles.
+    pub backoff_unit: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// [`THROTTLE_ATTEMPTS`], [`TRANSIENT_ATTEMPTS`], backoff from 250 ms.
+    fn default() -> Self {
+        RetryPolicy {
+            throttle_attempts: THROTTLE_ATTEMPTS,
+            transient_attempts: TRANSIENT_ATTEMPTS,
+            backoff_unit: Duration::from_millis(250),
+        }
+    }
+}
+
 /// The SDK retry settings of every client skyglue builds: none, since
 /// [`aws_call`] owns retrying.
 pub fn sdk_retries_off() -> RetryConfig {
@@ -58,7 +81,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let count = Counter { counters: Some(&connections.counters), metrics };
-    attempts(Some(&connections.throttle), &count, connection, operation, not_found, request).await
+    let policy = &connections.retry;
+    attempts(Some(&connections.throttle), policy, &count, connection, operation, not_found, request).await
 }
 
 /// A call made where no [`Connections`] exists yet (the STS account lookup of
@@ -71,7 +95,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let count = Counter { counters: None, metrics: None };
-    match attempts(None, &count, connection, operation, &[], request).await? {
+    match attempts(None, &RetryPolicy::default(), &count, connection, operation, &[], request).await? {
         Some(out) => Ok(out),
         // Unreachable with no not-found codes.
         None => Err(Error::Api {
@@ -85,6 +109,7 @@ where
 /// The attempt loop of [`aws_call`].
 async fn attempts<T, E, F, Fut>(
     throttle: Option<&Throttle>,
+    policy: &RetryPolicy,
     count: &Counter<'_>,
     connection: &str,
     operation: &str,
@@ -115,7 +140,7 @@ where
             Classified::NotFound => return Ok(None),
             Classified::Failed(failed) => failed,
         };
-        let Some(backoff) = retry_after(&failed, server_error, attempt) else {
+        let Some(backoff) = retry_after(policy, &failed, server_error, attempt) else {
             return Err(given_up(failed, attempt));
         };
         tokio::time::sleep(backoff).await;
@@ -126,11 +151,15 @@ where
 
 /// How long to wait before attempt `attempt + 1`, or `None` when the failure
 /// is final (not retryable, or out of attempts).
-fn retry_after(failed: &Error, server_error: bool, attempt: u32) -> Option<Duration> {
+fn retry_after(policy: &RetryPolicy, failed: &Error, server_error: bool, attempt: u32) -> Option<Duration> {
+    let unit = policy.backoff_unit;
+    let transient = attempt < policy.transient_attempts;
     match failed {
-        Error::Throttled { .. } if attempt < THROTTLE_ATTEMPTS => Some(throttle_backoff(attempt)),
-        Error::Unreachable { .. } if attempt < TRANSIENT_ATTEMPTS => Some(transient_backoff(attempt)),
-        Error::Api { .. } if server_error && attempt < TRANSIENT_ATTEMPTS => Some(transient_backoff(attempt)),
+        Error::Throttled { .. } if attempt < policy.throttle_attempts => {
+            Some(throttle_backoff(unit, attempt))
+        }
+        Error::Unreachable { .. } if transient => Some(transient_backoff(unit, attempt)),
+        Error::Api { .. } if server_error && transient => Some(transient_backoff(unit, attempt)),
         _ => None,
     }
 }
@@ -153,23 +182,26 @@ fn given_up(failed: Error, attempts: u32) -> Error {
     }
 }
 
-/// 250 ms doubling per attempt up to 8 s, with jitter so concurrent callers spread out.
-fn throttle_backoff(attempt: u32) -> Duration {
-    jittered(250u64.saturating_mul(1 << attempt.min(5)).min(8_000))
+/// Two units doubling per attempt up to 32 (500 ms to 8 s by default), with
+/// jitter so concurrent callers spread out.
+fn throttle_backoff(unit: Duration, attempt: u32) -> Duration {
+    jittered(unit.saturating_mul(1 << attempt.min(5)))
 }
 
-/// 200 ms, then 400 ms, ...: a server error or a dropped connection is usually brief.
-fn transient_backoff(attempt: u32) -> Duration {
-    jittered(200u64.saturating_mul(1 << attempt.min(4)) / 2)
+/// One unit, then two, ...: a server error or a dropped connection is usually brief.
+fn transient_backoff(unit: Duration, attempt: u32) -> Duration {
+    jittered(unit.saturating_mul(1 << (attempt - 1).min(4)))
 }
 
-/// Between half of `base_ms` and all of it.
-fn jittered(base_ms: u64) -> Duration {
+/// Between half of `base` and all of it.
+fn jittered(base: Duration) -> Duration {
+    let half = base / 2;
+    let span = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX).saturating_add(1);
     let jitter = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::from(d.subsec_nanos()) % (base_ms / 2 + 1))
+        .map(|d| u64::from(d.subsec_nanos()) % span)
         .unwrap_or(0);
-    Duration::from_millis(base_ms / 2 + jitter)
+    half + Duration::from_nanos(jitter)
 }
 
 /// Where a call's numbers go: the scan's metrics (which add to the session's
@@ -225,20 +257,30 @@ mod tests {
 
     #[test]
     fn throttles_and_server_errors_are_retried_a_bounded_number_of_times() {
-        assert!(retry_after(&throttled(), false, 1).is_some());
-        assert!(retry_after(&throttled(), false, THROTTLE_ATTEMPTS).is_none());
-        assert!(retry_after(&api("ServerException"), true, 1).is_some());
-        assert!(retry_after(&api("ServerException"), true, TRANSIENT_ATTEMPTS).is_none());
+        assert!(retry_after(&RetryPolicy::default(), &throttled(), false, 1).is_some());
+        assert!(retry_after(&RetryPolicy::default(), &throttled(), false, THROTTLE_ATTEMPTS).is_none());
+        let once = RetryPolicy { throttle_attempts: 1, ..RetryPolicy::default() };
+        assert!(retry_after(&once, &throttled(), false, 1).is_none());
+        assert!(retry_after(&RetryPolicy::default(), &api("ServerException"), true, 1).is_some());
+        assert!(
+            retry_after(&RetryPolicy::default(), &api("ServerException"), true, TRANSIENT_ATTEMPTS).is_none()
+        );
     }
 
     #[test]
     fn client_errors_are_final() {
         assert!(
-            retry_after(&api("ClientException: Unable to describe task definition."), false, 1).is_none()
+            retry_after(
+                &RetryPolicy::default(),
+                &api("ClientException: Unable to describe task definition."),
+                false,
+                1
+            )
+            .is_none()
         );
         let denied =
             Error::AccessDenied { operation: "ecr:X".into(), connection: "c/r".into(), detail: "no".into() };
-        assert!(retry_after(&denied, false, 1).is_none());
+        assert!(retry_after(&RetryPolicy::default(), &denied, false, 1).is_none());
     }
 
     #[test]
@@ -252,9 +294,11 @@ mod tests {
 
     #[test]
     fn backoffs_grow_and_stay_bounded() {
-        assert!(throttle_backoff(1) <= Duration::from_millis(500));
-        assert!(throttle_backoff(30) <= Duration::from_secs(8));
-        assert!(transient_backoff(1) <= Duration::from_millis(200));
-        assert!(transient_backoff(2) <= Duration::from_millis(400));
+        let unit = RetryPolicy::default().backoff_unit;
+        assert!(throttle_backoff(unit, 1) <= Duration::from_millis(500));
+        assert!(throttle_backoff(unit, 1) >= Duration::from_millis(250));
+        assert!(throttle_backoff(unit, 30) <= Duration::from_secs(8));
+        assert!(transient_backoff(unit, 1) <= Duration::from_millis(250));
+        assert!(transient_backoff(unit, 2) <= Duration::from_millis(500));
     }
 }

@@ -12,7 +12,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
-use crate::call::{sdk_retries_off, uncounted_call};
+use crate::call::{RetryPolicy, sdk_retries_off, uncounted_call};
 use crate::config::{AwsEntry, Config};
 use crate::error::{Error, Result};
 use crate::metrics::ApiCounters;
@@ -85,6 +85,8 @@ pub struct Connections {
     pub counters: Arc<ApiCounters>,
     /// Client-side rate limits per connection and bucket.
     pub throttle: Arc<Throttle>,
+    /// How AWS calls are retried.
+    pub retry: RetryPolicy,
 }
 
 /// Resolved GitHub settings. `Debug` never prints the token.
@@ -161,6 +163,7 @@ impl Connections {
             slack: slack_settings(config),
             counters: Arc::default(),
             throttle: Arc::default(),
+            retry: RetryPolicy::default(),
         })
     }
 

@@ -14,6 +14,7 @@ mod policy_validation;
 mod repl;
 mod sandbox_errors;
 mod sandbox_framework;
+mod sandbox_in_use;
 mod sandbox_joins;
 mod sandbox_pagination;
 mod schedule;
