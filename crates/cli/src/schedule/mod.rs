@@ -95,8 +95,10 @@ pub fn list(entries: &[Arc<Entry>], now: chrono::DateTime<chrono::Utc>) -> Strin
             Some(NotifyChoice::None) => " notify=none",
             None => "",
         };
+        let params =
+            if e.params.is_empty() { String::new() } else { format!(" params={}", e.params.join(",")) };
         out += &format!(
-            "{} ({}) cron=\"{}\" timezone={} {} jitter={}s{notify}\n",
+            "{} ({}) cron=\"{}\" timezone={} {} jitter={}s{params}{notify}\n",
             e.label,
             e.policy.display(),
             e.cron_text,
