@@ -10,8 +10,8 @@
 //! is spent, every request of the session holds off until it refills instead
 //! of each spending a request to be told so.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -139,13 +139,9 @@ impl GithubClient {
         }
     }
 
-    /// Runs `f` on the session's GraphQL point budget.
-    pub fn points<R>(&self, f: impl FnOnce(&mut Points) -> R) -> R {
-        let mut fallback = Points::default();
-        match &self.graphql {
-            Some(g) => f(&mut g.points.lock().unwrap_or_else(|e| e.into_inner())),
-            None => f(&mut fallback),
-        }
+    /// The session's GraphQL point budget (`None` without a token).
+    pub fn points(&self) -> Option<MutexGuard<'_, Points>> {
+        Some(self.graphql.as_ref()?.points.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// `POST` a GraphQL query (`{"query": ...}`), retried as REST requests are.
@@ -185,7 +181,7 @@ impl GithubClient {
             let (headers, answer) = match response {
                 Ok(response) => {
                     let mut status = response.status().as_u16();
-                    let headers = rate_headers(response.headers());
+                    let headers = RateHeaders::read(response.headers());
                     let next = next_link(response.headers());
                     let body = octocrab.body_to_string(response).await;
                     if matches!(request, Request::Graphql(_))
@@ -274,21 +270,8 @@ impl GithubClient {
     }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name)?.to_str().ok().map(str::to_string)
-}
-
-fn rate_headers(headers: &HeaderMap) -> RateHeaders {
-    let number = |name| header(headers, name).and_then(|v| v.trim().parse().ok());
-    RateHeaders {
-        retry_after: number("retry-after"),
-        remaining: number("x-ratelimit-remaining"),
-        reset: header(headers, "x-ratelimit-reset").and_then(|v| v.trim().parse().ok()),
-    }
-}
-
 fn next_link(headers: &HeaderMap) -> Option<String> {
-    parse_next_link(&header(headers, "link")?)
+    parse_next_link(headers.get("link")?.to_str().ok()?)
 }
 
 /// The `rel="next"` URL of a `Link` header.

@@ -85,8 +85,10 @@ impl Commits {
             )));
         }
         let answer = graphql::parse(&reply.body, &batch).map_err(fail)?;
-        if let Some(rate) = answer.rate {
-            self.client.points(|p| p.update(rate));
+        if let Some(rate) = answer.rate
+            && let Some(mut points) = self.client.points()
+        {
+            points.update(rate);
         }
         let mut found = Vec::new();
         for ((repo, reference), commit) in batch.into_iter().zip(answer.commits) {
@@ -105,7 +107,8 @@ impl Commits {
     /// costs, up to the retry policy's longest wait.
     async fn wait_for_points(&self, ctx: &FetchContext, operation: &str) -> Result<()> {
         let max_wait = self.client.policy().max_wait;
-        while let Some(wait) = self.client.points(|p| p.reserve(chrono::Utc::now().timestamp())) {
+        let now = || chrono::Utc::now().timestamp();
+        while let Some(wait) = self.client.points().and_then(|mut p| p.reserve(now())) {
             if wait > max_wait {
                 let detail = format!(
                     "GitHub's GraphQL rate limit has too few points left for the next query and resets in {} s, \
@@ -119,7 +122,9 @@ impl Commits {
             let wait = wait + Duration::from_millis(100);
             tokio::time::sleep(wait).await;
             ctx.metrics.throttle_wait(wait);
-            self.client.points(|p| p.refilled());
+            if let Some(mut points) = self.client.points() {
+                points.refilled();
+            }
         }
         Ok(())
     }

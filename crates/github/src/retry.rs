@@ -48,6 +48,13 @@ pub(crate) struct RateHeaders {
 }
 
 impl RateHeaders {
+    /// The rate-limit headers of an answer (absent or unreadable ones are `None`).
+    pub fn read(headers: &http::HeaderMap) -> Self {
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        let reset = headers.get("x-ratelimit-reset").and_then(|v| v.to_str().ok()?.trim().parse().ok());
+        RateHeaders { retry_after: number("retry-after"), remaining: number("x-ratelimit-remaining"), reset }
+    }
+
     /// How long until the primary limit refills, when this answer spent it.
     pub fn exhausted_for(&self, now_epoch: i64) -> Option<Duration> {
         match (self.remaining, self.reset) {
