@@ -23,8 +23,9 @@ pub async fn query(
     let (_, config) = Config::discover(config)?;
     let engine = skyglue::engine(&config).await?;
     let ctx = engine.session().await?;
-    let dir = state_dir.map(Path::to_path_buf).unwrap_or_else(skyglue_policy::Journal::default_dir);
-    skyglue::register_journal(&ctx, &dir)?;
+    let dir = crate::run::state_dir(state_dir, &config);
+    let team = crate::run::team_table(&config, &engine)?;
+    skyglue::register_team_journal(&ctx, &dir, team)?;
     run_statements(&engine, &ctx, sql, format).await
 }
 
@@ -113,7 +114,8 @@ pub async fn demo(state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
     }
     if outcome.exit_code() != 0 {
         drop(out);
-        let error = outcome.notify_error.as_deref().or(outcome.report.error.as_deref()).unwrap_or("see the report");
+        let error =
+            outcome.notify_error.as_deref().or(outcome.report.error.as_deref()).unwrap_or("see the report");
         anyhow::bail!("the demo's run did not succeed ({:?}): {error}", outcome.report.status);
     }
     writeln!(out, "\nNothing was deleted. Explore the same world with `skyglue demo --serve`.")?;

@@ -52,7 +52,21 @@ pub fn register_journal(
     ctx: &datafusion::prelude::SessionContext,
     state_dir: &std::path::Path,
 ) -> datafusion::error::Result<()> {
-    ctx.register_table("skyglue_journal", std::sync::Arc::new(skyglue_policy::JournalTable::new(state_dir)))?;
+    register_team_journal(ctx, state_dir, None)
+}
+
+/// Registers `skyglue_journal` over the journal in `state_dir` and, when
+/// given, every host's entries in the team table (`[state] dynamodb_table`).
+pub fn register_team_journal(
+    ctx: &datafusion::prelude::SessionContext,
+    state_dir: &std::path::Path,
+    team: Option<skyglue_policy::TeamTable>,
+) -> datafusion::error::Result<()> {
+    let mut table = skyglue_policy::JournalTable::new(state_dir);
+    if let Some(team) = team {
+        table = table.with_team(team);
+    }
+    ctx.register_table("skyglue_journal", std::sync::Arc::new(table))?;
     Ok(())
 }
 

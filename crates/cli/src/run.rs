@@ -147,7 +147,9 @@ fn watch_signals(interrupt: Interrupt) -> tokio::task::JoinHandle<()> {
                 std::process::exit(1);
             }
             seen = true;
-            eprintln!("skyglue: {name}: finishing the call in flight, then stopping (send it again to stop now)");
+            eprintln!(
+                "skyglue: {name}: finishing the call in flight, then stopping (send it again to stop now)"
+            );
             interrupt.raise(name);
         }
     })

@@ -107,7 +107,8 @@ impl Journal {
         std::fs::create_dir_all(dir).map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
         let path = dir.join(FILE_NAME);
         let io = |verb, source| Error::JournalIo { verb, path: path.clone(), source };
-        let file = OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(|e| io("open", e))?;
+        let file =
+            OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(|e| io("open", e))?;
         file.lock().map_err(|e| io("lock", e))?;
         let repaired = cut_torn_tail(&file).map_err(|e| io("repair", e));
         file.unlock().map_err(|e| io("unlock", e))?;
@@ -198,7 +199,9 @@ impl Journal {
             match serde_json::from_slice::<Entry>(&line) {
                 Ok(entry) => out.push(entry),
                 Err(_) if lines.peek().is_none() => {}
-                Err(source) => return Err(Error::JournalLine { path: path.to_path_buf(), line: index + 1, source }),
+                Err(source) => {
+                    return Err(Error::JournalLine { path: path.to_path_buf(), line: index + 1, source });
+                }
             }
         }
         Ok(out)

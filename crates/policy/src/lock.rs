@@ -100,9 +100,9 @@ impl Locks {
     pub async fn acquire(&self, policy: &str, owner: &Owner, interrupt: &Interrupt) -> Result<Held> {
         let file = FileLock::acquire(&self.dir, policy, owner)?;
         let lease = match &self.team {
-            Some(team) => {
-                Some(dynamodb::Lease::acquire(team.clone(), policy, owner, self.lease, interrupt.clone()).await?)
-            }
+            Some(team) => Some(
+                dynamodb::Lease::acquire(team.clone(), policy, owner, self.lease, interrupt.clone()).await?,
+            ),
             None => None,
         };
         Ok(Held { file, lease })
@@ -141,7 +141,8 @@ impl FileLock {
         std::fs::create_dir_all(dir).map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
         let path = dir.join(format!("{}.lock", file_name(policy)));
         let io = |source| Error::LockIo { path: path.clone(), source };
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

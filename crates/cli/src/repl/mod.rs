@@ -72,8 +72,9 @@ pub async fn run(
         engine = engine.with_cache(args.cache_ttl);
     }
     let ctx = engine.session().await?;
-    let state_dir = state_dir.map(Path::to_path_buf).unwrap_or_else(skyglue_policy::Journal::default_dir);
-    skyglue::register_journal(&ctx, &state_dir)?;
+    let state_dir = crate::run::state_dir(state_dir, &config);
+    let team = crate::run::team_table(&config, &engine)?;
+    skyglue::register_team_journal(&ctx, &state_dir, team)?;
     let session = Session::new(engine, ctx, state_dir, interactive);
 
     match script {

@@ -19,3 +19,4 @@ mod sandbox_joins;
 mod sandbox_pagination;
 mod schedule;
 mod support;
+mod unattended;

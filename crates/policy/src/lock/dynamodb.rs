@@ -86,7 +86,9 @@ impl Lease {
         match result {
             Ok(_) => Ok(()),
             // Taken over after it expired: nothing of ours to release.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
             Err(e) => Err(self.team.sdk("DeleteItem", e)),
         }
     }
@@ -115,13 +117,19 @@ async fn heartbeat(team: TeamTable, pk: String, owner: String, lease: Duration, 
             .condition_expression("#owner = :me")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":me", AttributeValue::S(owner.clone()))
-            .expression_attribute_values(":expires", AttributeValue::N((now_ms() + millis(lease)).to_string()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((now_ms() + millis(lease)).to_string()),
+            )
             .send()
             .await;
         match result {
             Ok(_) => renewed = Instant::now(),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                interrupt.raise(format!("lost the lock in DynamoDB table {}: another run took it over", team.name()));
+                interrupt.raise(format!(
+                    "lost the lock in DynamoDB table {}: another run took it over",
+                    team.name()
+                ));
                 return;
             }
             Err(e) => {
@@ -148,7 +156,9 @@ async fn holder(team: &TeamTable, pk: &str) -> String {
         .await;
     match item {
         Ok(out) => match out.item.as_ref().and_then(owner_of) {
-            Some((owner, expires)) => format!("{owner}, lease in DynamoDB table {} until {expires}", team.name()),
+            Some((owner, expires)) => {
+                format!("{owner}, lease in DynamoDB table {} until {expires}", team.name())
+            }
             None => format!("another run (lease in DynamoDB table {})", team.name()),
         },
         Err(e) => format!("another run ({})", team.sdk("GetItem", e)),

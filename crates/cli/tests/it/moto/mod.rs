@@ -21,4 +21,5 @@ mod library;
 mod pruning;
 mod server;
 mod tables;
+mod team;
 mod world;
