@@ -1,7 +1,7 @@
 //! `skyglue-sandbox`: an in-process fake cloud for skyglue's demo, tests and benchmarks.
 //!
 //! One HTTP server on a free loopback port speaks the wire protocols of Amazon ECR and
-//! ECS (AWS JSON 1.1), STS (awsQuery), GitHub REST and Slack webhooks, so the real AWS
+//! ECS (AWS JSON 1.1), STS (awsQuery), GitHub (REST and GraphQL) and Slack webhooks, so the real AWS
 //! SDK, a GitHub client and a Slack notifier can be pointed at it unchanged. Unlike moto
 //! it honours the documented page sizes, batch limits and ECS throttling, adds latency
 //! on request, injects faults and counts every call.
