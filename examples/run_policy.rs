@@ -2,9 +2,10 @@
 //! per image to a file instead of deleting it.
 //!
 //! The runner does what it does for the built-in delete sinks: validates the
-//! policy, runs its query, re-checks what is in use right before acting (an
-//! image a service still runs is skipped, whatever the SQL said), journals
-//! every step, and reports. The example runs on the built-in sandbox cloud:
+//! policy, runs its query, runs the sink's own fresh check right before acting
+//! (this sink reuses the ECR delete sink's: each row resolved to one image, an
+//! image a service still runs skipped, whatever the SQL said), journals every
+//! step, and reports. The example runs on the built-in sandbox cloud:
 //!
 //! ```text
 //! cargo run -p skyglue --example run_policy
@@ -16,8 +17,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use skyglue_core::Connections;
-use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+use skyglue_aws::sinks::DeleteEcrImages;
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::{Connections, Engine};
 use skyglue_policy::{Journal, RunOptions, Runner};
 use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 
@@ -52,6 +54,12 @@ impl Sink for RecordEcrImages {
 
     fn optional_columns(&self) -> &[&str] {
         &["account_id", "region"]
+    }
+
+    /// What may be recorded is what may be deleted: the same images, so the
+    /// same check.
+    async fn check(&self, engine: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {
+        DeleteEcrImages.check(engine, targets).await
     }
 
     async fn apply(&self, _: &Arc<Connections>, targets: Vec<Target>, log: &dyn ActionLog) -> Vec<Outcome> {

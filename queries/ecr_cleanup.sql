@@ -11,9 +11,10 @@
 --     $max_age_days (an image none of whose tags is a known commit is kept);
 --   * an untagged image is old when it was pushed more than
 --     $untagged_max_age_days ago;
---   * an image is in use when any ECS service deployment or unstopped task,
---     in any account or region, references it by digest or by one of its tags:
---     those are never selected (and the runner re-checks, fresh, before acting).
+--   * an image is in use when aws_ecs_image_in_use (any ECS service
+--     deployment, task set or unstopped task, in any account or region)
+--     references it by digest or by one of its tags: those are never selected,
+--     and the sink's own check re-reads the same view, fresh, before acting.
 --
 -- Adapt it: list your ECR repositories and the GitHub repositories they are
 -- built from in repo_map below.
@@ -28,23 +29,13 @@ image_tag AS (
     FROM aws_ecr_image i
     JOIN repo_map m ON m.repository_name = i.repository_name
 ),
-used AS (
-    -- every in-use reference as a key: 'd:<digest>' and 't:<tag>'
-    SELECT DISTINCT registry_id, image_region, repository_name, key, used_by
-    FROM (
-        SELECT registry_id, image_region, repository_name, used_by,
-               unnest(make_array('d:' || digest, 't:' || tag)) AS key
-        FROM aws_ecs_image_in_use
-    )
-    WHERE key IS NOT NULL
-),
 judged AS (
     SELECT t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
            t.image_pushed_at, t.image_size_in_bytes,
            count(t.tag) AS tags,
            max(c.committed_date) AS newest_commit,
            count(c.sha) AS commits,
-           count(u.key) AS uses
+           count(u.used_by) AS uses
     FROM image_tag t
     LEFT JOIN github_commit c
       -- short_sha is an equi-join key (so only these commits are fetched);
@@ -52,11 +43,13 @@ judged AS (
       ON c.repository_full_name = t.github_repo
      AND c.short_sha = left(t.tag, 7)
      AND starts_with(c.sha, t.tag)
-    LEFT JOIN used u
+    LEFT JOIN aws_ecs_image_in_use u
+      -- in use: a reference to this registry, region and repository, by
+      -- this image's digest or by one of its tags
       ON u.registry_id = t.registry_id
      AND u.image_region = t.region
      AND u.repository_name = t.repository_name
-     AND u.key = CASE WHEN t.tag IS NULL THEN 'd:' || t.image_digest ELSE 't:' || t.tag END
+     AND (u.digest = t.image_digest OR u.tag = t.tag)
     GROUP BY t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
              t.image_pushed_at, t.image_size_in_bytes
 )

@@ -1,8 +1,10 @@
 //! skyglue's AWS tables: ECR repositories and images, ECS clusters, services,
-//! tasks and task definitions, and the `aws_ecs_image_in_use` view.
+//! tasks and task definitions, and the `aws_ecs_task_definition_in_use` and
+//! `aws_ecs_image_in_use` views.
 //!
 //! Each table is one file under `tables/`, registered in [`registry`].
 
+pub mod arn;
 mod clients;
 pub mod manifests;
 pub mod sinks;
@@ -12,7 +14,7 @@ mod views;
 
 use skyglue_core::Registry;
 
-pub use views::IMAGE_IN_USE_SQL;
+pub use views::{IMAGE_IN_USE_SQL, TASK_DEFINITION_IN_USE_SQL};
 
 /// Every AWS table and view. Adding a table is one line here.
 pub fn registry() -> Registry {
@@ -23,5 +25,6 @@ pub fn registry() -> Registry {
         .table(tables::ecs_service::EcsService)
         .table(tables::ecs_task::EcsTask)
         .table(tables::ecs_task_definition::EcsTaskDefinition)
+        .view(views::task_definition_in_use())
         .view(views::image_in_use())
 }

@@ -12,6 +12,7 @@
 pub mod aws_error;
 pub mod cache;
 pub mod call;
+pub mod columns;
 pub mod config;
 pub mod connection;
 pub mod engine;

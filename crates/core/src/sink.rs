@@ -1,17 +1,27 @@
-//! Sinks: what a policy's rows are fed to. A sink acts on exactly the targets
-//! it is given, in the largest batches its API allows, and reports an outcome
-//! for every target; it never decides what to delete.
+//! Sinks: what a policy's rows are fed to. A sink owns two things: the
+//! fresh safety check of what it deletes ([`Sink::check`]) and the delete
+//! itself ([`Sink::apply`]). The runner calls the check for every sink before
+//! anything is acted on, and hands `apply` only the targets the check let
+//! through, so a new sink cannot act unchecked: `check` has no default, and a
+//! sink that does not write one does not compile.
+//!
+//! The check resolves each row to exactly one resource (filling in the columns
+//! that locate it, such as `account_id` and `region`), skips rows that match
+//! nothing or more than one resource, and skips resources still in use, with a
+//! reason. `apply` acts on exactly the resolved targets it is given, in the
+//! largest batches its API allows, and reports an outcome for every target.
 //!
 //! Every API call is bracketed by the [`ActionLog`]: intent before, outcome
 //! after, so a run killed mid-way leaves a journal that says what was done.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::Connections;
+use crate::engine::Engine;
 use crate::error::Result;
 
 /// One resource to act on, named by the policy row's key columns
@@ -93,17 +103,39 @@ pub trait ActionLog: Send + Sync {
     fn outcome(&self, operation: &str, outcomes: &[Outcome]) -> Result<()>;
 }
 
+/// What a sink's fresh check decided about the targets it was given.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Targets that may be acted on, each resolved to exactly one resource
+    /// (its locating columns filled in), in the order they should be acted on.
+    pub proceed: Vec<Target>,
+    /// Targets left alone, with the reason (in use, gone, ambiguous).
+    pub skipped: Vec<Outcome>,
+    /// The bytes acting on each `proceed` target frees, where the sink knows.
+    pub bytes: HashMap<Target, i64>,
+}
+
+impl Checked {
+    /// Every target may go, unchanged: for sinks whose resources nothing can
+    /// be "using" (a check that has nothing to check says so explicitly).
+    pub fn all(targets: Vec<Target>) -> Self {
+        Checked { proceed: targets, ..Checked::default() }
+    }
+}
+
 /// An action a policy can take on its rows.
 ///
-/// A sink names its action and the columns it needs, and acts on exactly the
-/// targets it is given, recording an intent before each call and the outcomes
-/// after it. This one only prints:
+/// A sink names its action and the columns it needs, checks its targets fresh
+/// before anything is done ([`Sink::check`]), and acts on exactly the targets
+/// the check let through, recording an intent before each call and the
+/// outcomes after it. This one only prints, and nothing can use what it
+/// "deletes":
 ///
 /// ```
 /// use std::sync::Arc;
 ///
-/// use skyglue_core::Connections;
-/// use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+/// use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+/// use skyglue_core::{Connections, Engine};
 ///
 /// struct PrintImages;
 ///
@@ -115,6 +147,10 @@ pub trait ActionLog: Send + Sync {
 ///
 ///     fn required_columns(&self) -> &[&str] {
 ///         &["repository_name", "image_digest"]
+///     }
+///
+///     async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {
+///         Ok(Checked::all(targets))
 ///     }
 ///
 ///     async fn apply(
@@ -133,6 +169,32 @@ pub trait ActionLog: Send + Sync {
 ///     }
 /// }
 /// ```
+///
+/// A sink without its check is refused by the compiler:
+///
+/// ```compile_fail,E0046
+/// use std::sync::Arc;
+///
+/// use skyglue_core::Connections;
+/// use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+///
+/// struct Unchecked;
+///
+/// #[async_trait::async_trait]
+/// impl Sink for Unchecked {
+///     fn action(&self) -> &str {
+///         "delete_unchecked"
+///     }
+///
+///     fn required_columns(&self) -> &[&str] {
+///         &["id"]
+///     }
+///
+///     async fn apply(&self, _: &Arc<Connections>, t: Vec<Target>, _: &dyn ActionLog) -> Vec<Outcome> {
+///         t.into_iter().map(Outcome::done).collect()
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait Sink: Send + Sync {
     /// The action's name as policies write it (`delete_ecr_images`).
@@ -146,8 +208,18 @@ pub trait Sink: Send + Sync {
         &[]
     }
 
-    /// Acts on `targets`, logging around every call, and returns one outcome
-    /// per target. A failure of one batch does not stop the others.
+    /// The fresh, cache-free safety check, run immediately before acting (and
+    /// in a dry run, so the plan shows what `--apply` would do): resolves each
+    /// target to exactly one resource, and says which may go, which are kept
+    /// and why, and the bytes each frees. It reads the APIs through
+    /// [`Engine::fresh_session`], never the scan cache. An error (an API that
+    /// failed, a source that could not be read) fails the run: when unsure,
+    /// nothing is deleted.
+    async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked>;
+
+    /// Acts on `targets` (only ones [`Sink::check`] let through), logging
+    /// around every call, and returns one outcome per target. A failure of one
+    /// batch does not stop the others.
     async fn apply(
         &self,
         connections: &Arc<Connections>,

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use crate::params::{Param, ParamValue};
+use crate::params::Param;
 
 /// Where notifications go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,11 +157,7 @@ impl PolicyFile {
                     if params.iter().any(|p| p.name == param_name) {
                         return Err(err(line_no, format!("parameter {param_name} is declared twice")));
                     }
-                    params.push(Param {
-                        name: param_name.to_string(),
-                        default: ParamValue::parse_default(value),
-                        line: line_no,
-                    });
+                    params.push(Param::declare(param_name, value, line_no).map_err(|e| err(line_no, e))?);
                 }
                 other => {
                     return Err(err(line_no, format!("unknown header key @{other} (known keys: {KEYS})")));
@@ -197,6 +193,7 @@ fn is_identifier(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::ParamValue;
 
     const GOOD: &str = "-- @name: demo\n-- @description: old images\n-- plain comment\n-- @action: delete_ecr_images\n\
                         -- @notify: none\n-- @max_deletes: 50\n-- @param max_age_days: 30\n-- @param repo: 'web'\n\n\

@@ -3,12 +3,13 @@
 //! A policy is a `.sql` file: a header (`@name`, `@action`, `@max_deletes`,
 //! `@param`, ...) and one query whose rows are the resources to act on. The
 //! [`Runner`] validates and plans it, runs the query, applies the guardrails
-//! (max_deletes, a fresh in-use check, image-index protection), feeds the rest
-//! to the action's sink unless it is a dry run, journals every step, and
-//! produces a [`Report`] and a notification.
+//! (max_deletes, then the sink's own fresh check: each row resolved to one
+//! resource, anything in use kept), feeds the rest to the action's sink unless
+//! it is a dry run, journals every step, and produces a [`Report`] and a
+//! notification. The runner knows no cloud: what "in use" means belongs to
+//! each sink ([`skyglue_core::sink::Sink::check`]).
 
 pub mod error;
-pub mod guard;
 pub mod header;
 pub mod interrupt;
 pub mod journal;

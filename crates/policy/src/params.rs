@@ -1,6 +1,11 @@
 //! Policy parameters: `-- @param NAME: DEFAULT` in the header, `--param
 //! NAME=VALUE` on the command line, bound as DataFusion placeholders
 //! (`$NAME`), never substituted into the SQL text.
+//!
+//! A number may carry its lowest sensible value, `-- @param keep_active: 5
+//! (min 1)`; a number whose default is not negative is never negative (a
+//! negative age or count only ever selects more than meant), so `--param
+//! max_age_days=-1` is refused before anything runs.
 
 use std::collections::HashMap;
 
@@ -14,8 +19,42 @@ pub struct Param {
     pub name: String,
     /// Default value; its type is the parameter's type.
     pub default: ParamValue,
+    /// The lowest value a number may take, if bounded.
+    pub min: Option<f64>,
     /// Header line, for messages.
     pub line: usize,
+}
+
+impl Param {
+    /// A parameter from its header text, `DEFAULT` or `DEFAULT (min N)`.
+    pub fn declare(name: &str, text: &str, line: usize) -> Result<Self, String> {
+        let text = text.trim();
+        let (default, min) = match text.strip_suffix(')').and_then(|t| t.rsplit_once("(min ")) {
+            Some((default, min)) => {
+                let min: f64 = min.trim().parse().map_err(|_| {
+                    format!("@param {name}: `(min N)` needs a number, got {:?}", min.trim())
+                })?;
+                (ParamValue::parse_default(default), Some(min))
+            }
+            None => (ParamValue::parse_default(text), None),
+        };
+        let min = match (&default, min) {
+            (ParamValue::Int(_) | ParamValue::Float(_), Some(min)) => Some(min),
+            (_, Some(_)) => return Err(format!("@param {name}: `(min N)` applies to numbers only")),
+            (d, None) => d.number().filter(|v| *v >= 0.0).map(|_| 0.0),
+        };
+        let param = Param { name: name.to_string(), default, min, line };
+        param.check(&param.default).map_err(|e| format!("@param {name}: the default {e}"))?;
+        Ok(param)
+    }
+
+    /// Whether `value` is within the parameter's bounds.
+    fn check(&self, value: &ParamValue) -> Result<(), String> {
+        match (value.number(), self.min) {
+            (Some(v), Some(min)) if v < min => Err(format!("must be at least {min}")),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A typed parameter value.
@@ -64,6 +103,15 @@ impl ParamValue {
         }
     }
 
+    /// The value as a number, for numbers.
+    fn number(&self) -> Option<f64> {
+        match self {
+            ParamValue::Int(i) => Some(*i as f64),
+            ParamValue::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
     /// As a DataFusion scalar.
     pub fn scalar(&self) -> ScalarValue {
         match self {
@@ -104,7 +152,11 @@ pub fn resolve(
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ));
         };
-        slot.1 = slot.1.parse_like(raw).map_err(|want| format!("--param {name}={raw}: expected {want}"))?;
+        let value = slot.1.parse_like(raw).map_err(|want| format!("--param {name}={raw}: expected {want}"))?;
+        if let Some(param) = declared.iter().find(|p| &p.name == name) {
+            param.check(&value).map_err(|e| format!("--param {name}={raw}: {name} {e}"))?;
+        }
+        slot.1 = value;
     }
     Ok(values)
 }
@@ -128,10 +180,23 @@ mod tests {
     use super::*;
 
     fn declared() -> Vec<Param> {
-        vec![
-            Param { name: "days".into(), default: ParamValue::Int(30), line: 1 },
-            Param { name: "repo".into(), default: ParamValue::Text("web".into()), line: 2 },
-        ]
+        ["30", "'web'", "5 (min 1)", "-3"]
+            .iter()
+            .zip(["days", "repo", "keep", "offset"])
+            .enumerate()
+            .filter_map(|(i, (text, name))| Param::declare(name, text, i + 1).ok())
+            .collect()
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused() {
+        let e = resolve(&declared(), &[("days".into(), "-1".into())]).expect_err("negative age");
+        assert!(e.contains("days") && e.contains("at least 0"), "{e}");
+        let e = resolve(&declared(), &[("keep".into(), "0".into())]).expect_err("keep none");
+        assert!(e.contains("keep") && e.contains("at least 1"), "{e}");
+        assert!(resolve(&declared(), &[("keep".into(), "1".into()), ("offset".into(), "-9".into())]).is_ok());
+        assert!(Param::declare("keep", "0 (min 1)", 1).is_err_and(|e| e.contains("default")));
+        assert!(Param::declare("repo", "'web' (min 1)", 1).is_err_and(|e| e.contains("numbers only")));
     }
 
     #[test]
@@ -145,7 +210,7 @@ mod tests {
     #[test]
     fn unknown_override_is_named() {
         let e = resolve(&declared(), &[("dayz".into(), "7".into())]).expect_err("unknown");
-        assert!(e.contains("dayz") && e.contains("days, repo"), "{e}");
+        assert!(e.contains("dayz") && e.contains("days, repo, keep, offset"), "{e}");
     }
 
     #[test]

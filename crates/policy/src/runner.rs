@@ -14,11 +14,11 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
+use skyglue_core::columns::strings;
 use skyglue_core::error::one_line;
-use skyglue_core::sink::{Outcome, Sink, Status, Target};
+use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
 
-use crate::guard;
 use crate::header::{NotifyTarget, PolicyFile};
 use crate::interrupt::Interrupt;
 use crate::journal::{Journal, RunLog, status_name};
@@ -364,16 +364,10 @@ impl Runner {
             return Ok(());
         }
 
-        // The guardrail follows the resource the sink acts on, not its name, so
-        // a caller's own sink over images or task definitions is checked too.
-        let required = sink.required_columns();
-        let checked = if required.contains(&"image_digest") {
-            guard::check_images(&self.engine, targets).await?
-        } else if required.contains(&"task_definition_arn") {
-            guard::check_task_definitions(&self.engine, targets).await?
-        } else {
-            guard::Checked { proceed: targets, ..guard::Checked::default() }
-        };
+        // Every sink owns its fresh check: the runner cannot act without it,
+        // and acts only on the resolved targets it lets through.
+        let checked = sink.check(&self.engine, targets).await?;
+        let checked = resolved_only(checked, sink);
         let planned: Vec<crate::journal::Entry> = checked
             .proceed
             .iter()
@@ -410,6 +404,20 @@ impl Runner {
     }
 }
 
+/// The check's `proceed` list, minus any target that lost a required column
+/// on the way (a sink's check must hand back whole rows; one that does not is
+/// a bug, and its targets are skipped rather than acted on half-named).
+fn resolved_only(mut checked: Checked, sink: &dyn Sink) -> Checked {
+    let (whole, broken): (Vec<Target>, Vec<Target>) = std::mem::take(&mut checked.proceed)
+        .into_iter()
+        .partition(|t| sink.required_columns().iter().all(|c| t.get(c).is_some()));
+    checked.proceed = whole;
+    checked.skipped.extend(
+        broken.into_iter().map(|t| Outcome::skipped(t, "the check returned the target without its key columns")),
+    );
+    checked
+}
+
 /// Required columns present and text-typed, or a message naming the column.
 fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(), String> {
     let schema = query.schema();
@@ -442,7 +450,7 @@ fn targets(batches: &[RecordBatch], sink: &dyn Sink) -> (Vec<Target>, Vec<Outcom
     let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
     for batch in batches {
         let columns: Vec<(&str, Vec<Option<String>>)> =
-            wanted.iter().map(|name| (*name, guard::strings(batch, name))).collect();
+            wanted.iter().map(|name| (*name, strings(batch, name))).collect();
         for row in 0..batch.num_rows() {
             let mut target = Target::default();
             for (name, values) in &columns {

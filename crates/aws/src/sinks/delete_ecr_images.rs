@@ -6,12 +6,18 @@
 //! FROM aws_ecr_image WHERE repository_name = 'web' AND cardinality(image_tags) = 0;
 //! ```
 //!
-//! Rows are grouped by connection, registry and repository, and each group is
-//! sent in the order the rows came: the runner puts an image index before its
-//! child manifests, so the index is gone by the time ECR is asked for a child
-//! (ECR refuses a child an index still references). Deleting by digest removes
-//! the image with all its tags. Each per-image failure is reported as
-//! `<failureCode>: <failureReason>`; a failed call fails only its own batch.
+//! Its check (`image_check`) resolves every row to exactly one copy of the
+//! image (account, region, registry, repository, digest) and keeps what is in
+//! use; this sink deletes exactly the resolved copies and refuses a row that
+//! does not name its account and region. Rows are grouped by connection,
+//! registry and repository, and each group is sent in the order the check
+//! gave: an image index before its child manifests, so the index is gone by
+//! the time ECR is asked for a child (ECR refuses a child an index still
+//! references). Deleting by digest removes the image with all its tags. Each
+//! per-image failure is reported as `<failureCode>: <failureReason>`; a failed
+//! call fails only its own batch. An image the answer neither lists as deleted
+//! nor as failed is looked up again (BatchGetImage): it is done only when ECR
+//! says it is gone.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -19,8 +25,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_ecr::operation::batch_delete_image::BatchDeleteImageOutput;
 use aws_sdk_ecr::types::{ImageFailure, ImageIdentifier};
-use skyglue_core::Connections;
-use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::{Connections, Engine, Result};
 
 use super::common::{self, Group, Item, Locator, fail_all, required, send, targets_of};
 
@@ -53,6 +59,10 @@ impl Sink for DeleteEcrImages {
         &["account_id", "region", "registry_id"]
     }
 
+    async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+        super::image_check::check(engine, targets).await
+    }
+
     async fn apply(
         &self,
         connections: &Arc<Connections>,
@@ -71,17 +81,18 @@ impl Sink for DeleteEcrImages {
     }
 }
 
-/// The connection is the row's account, else the registry's owner; the region is the row's.
-fn locate(target: &Target) -> Result<Locator<Repository>, String> {
+/// The connection is the resolved row's account and region: never a guess.
+fn locate(target: &Target) -> std::result::Result<Locator<Repository>, String> {
     let name = required(target, "repository_name")?;
     let digest = required(target, "image_digest")?;
+    let account = required(target, "account_id").map_err(unresolved)?;
+    let region = required(target, "region").map_err(unresolved)?;
     let registry_id = target.get("registry_id").map(str::to_string);
-    Ok(Locator {
-        account: target.get("account_id").map(str::to_string).or_else(|| registry_id.clone()),
-        region: target.get("region").map(str::to_string),
-        scope: Repository { registry_id, name },
-        id: digest,
-    })
+    Ok(Locator { account: Some(account), region: Some(region), scope: Repository { registry_id, name }, id: digest })
+}
+
+fn unresolved(missing: String) -> String {
+    format!("not attempted: {missing}, so it does not name one image (the check resolves rows)")
 }
 
 /// One logged `BatchDeleteImage` of up to 100 digests.
@@ -102,14 +113,21 @@ async fn delete_batch(
         .repository_name(&group.scope.name)
         .set_image_ids(Some(ids));
     let outcomes = match send(connections, &group.conn, OPERATION, || request.clone().send()).await {
-        Ok(out) => outcomes(batch, &out),
+        Ok(out) => {
+            let (mut outcomes, unconfirmed) = outcomes(batch, &out);
+            if !unconfirmed.is_empty() {
+                outcomes.extend(confirm(connections, group, &unconfirmed).await);
+            }
+            outcomes
+        }
         Err(e) => fail_all(&targets, &e.to_string()),
     };
     common::outcome(log, OPERATION, outcomes)
 }
 
-/// Deleted digests are done, failed ones carry ECR's code and reason.
-fn outcomes(batch: &[Item], out: &BatchDeleteImageOutput) -> Vec<Outcome> {
+/// Deleted digests are done, failed ones carry ECR's code and reason; the
+/// items the answer does not mention are returned to be looked up again.
+fn outcomes<'a>(batch: &'a [Item], out: &BatchDeleteImageOutput) -> (Vec<Outcome>, Vec<&'a Item>) {
     let deleted: HashSet<&str> = out.image_ids().iter().filter_map(|id| id.image_digest()).collect();
     let failures: HashMap<&str, String> = out
         .failures()
@@ -117,19 +135,57 @@ fn outcomes(batch: &[Item], out: &BatchDeleteImageOutput) -> Vec<Outcome> {
         .filter_map(|f| Some((f.image_id()?.image_digest()?, failure_reason(f))))
         .collect();
     let mut outcomes = Vec::new();
+    let mut unconfirmed = Vec::new();
     for item in batch {
+        if deleted.contains(item.id.as_str()) {
+            outcomes.extend(item.targets.iter().cloned().map(Outcome::done));
+        } else if let Some(reason) = failures.get(item.id.as_str()) {
+            outcomes.extend(item.targets.iter().map(|t| Outcome::failed(t.clone(), reason.clone())));
+        } else {
+            unconfirmed.push(item);
+        }
+    }
+    (outcomes, unconfirmed)
+}
+
+/// Looks up images a delete answer did not mention (moto, for one, leaves
+/// untagged images out of `imageIds`): done when ECR says `ImageNotFound`,
+/// failed when the image is still there or the lookup fails.
+async fn confirm(connections: &Connections, group: &Group<Repository>, items: &[&Item]) -> Vec<Outcome> {
+    const LOOKUP: &str = "ecr:BatchGetImage";
+    let ids: Vec<ImageIdentifier> =
+        items.iter().map(|item| ImageIdentifier::builder().image_digest(&item.id).build()).collect();
+    let request = crate::clients::ecr(&group.conn)
+        .batch_get_image()
+        .set_registry_id(group.scope.registry_id.clone())
+        .repository_name(&group.scope.name)
+        .set_image_ids(Some(ids));
+    let unknown = "BatchDeleteImage reported neither a deletion nor a failure";
+    let answer = match send(connections, &group.conn, LOOKUP, || request.clone().send()).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let targets = targets_of(items.iter().copied());
+            return fail_all(&targets, &format!("{unknown}, and looking it up failed: {e}"));
+        }
+    };
+    let present: HashSet<&str> =
+        answer.images().iter().filter_map(|i| i.image_id()?.image_digest()).collect();
+    let missing: HashMap<&str, bool> = answer
+        .failures()
+        .iter()
+        .filter_map(|f| {
+            let gone = f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound");
+            Some((f.image_id()?.image_digest()?, gone))
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for item in items {
         for target in &item.targets {
-            let outcome = if deleted.contains(item.id.as_str()) {
-                Outcome::done(target.clone())
-            } else if let Some(reason) = failures.get(item.id.as_str()) {
-                Outcome::failed(target.clone(), reason.clone())
-            } else {
-                // The call succeeded and did not list this image as a failure:
-                // ECR reports per-image failures, so it was deleted. (Moto, for
-                // one, leaves untagged images out of `imageIds`.)
-                Outcome::done(target.clone())
-            };
-            outcomes.push(outcome);
+            outcomes.push(match (present.contains(item.id.as_str()), missing.get(item.id.as_str())) {
+                (false, Some(true)) => Outcome::done(target.clone()),
+                (true, _) => Outcome::failed(target.clone(), format!("{unknown}, and the image still exists")),
+                _ => Outcome::failed(target.clone(), format!("{unknown}, and ECR could not say whether it exists")),
+            });
         }
     }
     outcomes
@@ -149,17 +205,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_registry_owner_is_the_account_when_the_row_names_none() {
+    fn a_row_that_does_not_name_its_account_and_region_is_not_guessed() {
         let t = Target::from_pairs([("registry_id", "1"), ("repository_name", "web"), ("image_digest", "d")]);
-        let loc = locate(&t).ok();
-        assert_eq!(loc.as_ref().and_then(|l| l.account.as_deref()), Some("1"));
+        assert!(locate(&t).is_err_and(|e| e.contains("account_id")));
         let t = Target::from_pairs([
             ("account_id", "2"),
+            ("region", "us-east-1"),
             ("registry_id", "1"),
             ("repository_name", "web"),
             ("image_digest", "d"),
         ]);
-        assert_eq!(locate(&t).ok().and_then(|l| l.account), Some("2".into()));
+        let loc = locate(&t).ok();
+        assert_eq!(loc.as_ref().and_then(|l| l.account.as_deref()), Some("2"));
+        assert_eq!(loc.as_ref().and_then(|l| l.region.as_deref()), Some("us-east-1"));
     }
 
     #[test]

@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::operation::delete_task_definitions::DeleteTaskDefinitionsOutput;
-use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
-use skyglue_core::{AwsConnection, Connections};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::{AwsConnection, Connections, Engine, Result};
 
 use skyglue_core::error::one_line;
 
@@ -62,6 +62,10 @@ impl Sink for DeleteEcsTaskDefinitions {
 
     fn optional_columns(&self) -> &[&str] {
         &["account_id", "region"]
+    }
+
+    async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+        super::task_definition_check::check(engine, targets).await
     }
 
     async fn apply(

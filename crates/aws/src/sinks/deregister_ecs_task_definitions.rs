@@ -9,8 +9,9 @@
 //! The API takes one revision per call and shares a 20-burst, 1-per-second
 //! bucket with `RegisterTaskDefinition`, so every call waits for the client-side
 //! limiter: a long run takes about a second per revision past the first twenty,
-//! which keeps it from starving deploys. The connection is the row's
-//! `account_id` and `region`, else the ones in the ARN.
+//! which keeps it from starving deploys. Its check (`task_definition_check`)
+//! resolves every row to one revision, its full ARN, `account_id` and
+//! `region`, and keeps the revisions in use; the sink acts exactly there.
 //!
 //! An already-INACTIVE revision is done: moto and the sandbox answer its
 //! deregistration with success and the INACTIVE revision, and the ECS API
@@ -19,8 +20,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
-use skyglue_core::{AwsConnection, Connections};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::{AwsConnection, Connections, Engine, Result};
 
 use super::common::{self, Item, Locator, outcomes_for, required, send};
 
@@ -42,6 +43,10 @@ impl Sink for DeregisterEcsTaskDefinitions {
 
     fn optional_columns(&self) -> &[&str] {
         &["account_id", "region"]
+    }
+
+    async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+        super::task_definition_check::check(engine, targets).await
     }
 
     async fn apply(
@@ -69,7 +74,7 @@ pub(crate) async fn deregister(
     conn: &AwsConnection,
     item: &Item,
     log: &dyn ActionLog,
-) -> Result<(), String> {
+) -> std::result::Result<(), String> {
     common::intent(log, OPERATION, &item.targets)?;
     let request = crate::clients::ecs(conn).deregister_task_definition().task_definition(&item.id);
     let result = match send(connections, conn, OPERATION, || request.clone().send()).await {
@@ -80,30 +85,16 @@ pub(crate) async fn deregister(
     result
 }
 
-/// A task definition row's connection: its `account_id` and `region` columns,
-/// else the ones its ARN names.
-pub(crate) fn locate(target: &Target) -> Result<Locator<()>, String> {
+/// A resolved task definition row's connection: its `account_id` and
+/// `region`, which the check filled in from the ARN it resolved. A row
+/// without them is not acted on: a guess could pick the wrong account.
+pub(crate) fn locate(target: &Target) -> std::result::Result<Locator<()>, String> {
     let arn = required(target, "task_definition_arn")?;
-    let (region, account) = arn_location(&arn).unzip();
-    Ok(Locator {
-        account: target.get("account_id").map(str::to_string).or(account),
-        region: target.get("region").map(str::to_string).or(region),
-        scope: (),
-        id: arn,
-    })
-}
-
-/// `(region, account)` of `arn:<partition>:ecs:<region>:<account>:task-definition/<family>:<rev>`.
-fn arn_location(arn: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "ecs", region, account, resource]
-            if !region.is_empty() && !account.is_empty() && resource.starts_with("task-definition/") =>
-        {
-            Some((region.to_string(), account.to_string()))
-        }
-        _ => None,
-    }
+    let not_resolved =
+        |missing: String| format!("not attempted: {missing}, so it does not name one revision (the check resolves rows)");
+    let account = required(target, "account_id").map_err(not_resolved)?;
+    let region = required(target, "region").map_err(not_resolved)?;
+    Ok(Locator { account: Some(account), region: Some(region), scope: (), id: arn })
 }
 
 #[cfg(test)]
@@ -111,21 +102,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_arn_names_the_region_and_account() {
-        let arn = "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7";
-        assert_eq!(arn_location(arn), Some(("eu-west-1".into(), "222222222222".into())));
-        assert_eq!(arn_location("web:7"), None);
-        assert_eq!(arn_location("arn:aws:ecs:eu-west-1:2:service/c/web"), None);
-    }
-
-    #[test]
-    fn row_columns_win_over_the_arn() {
+    fn only_resolved_rows_are_located() {
+        let t = Target::from_pairs([("task_definition_arn", "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7")]);
+        assert!(locate(&t).is_err_and(|e| e.contains("account_id")));
         let t = Target::from_pairs([
             ("task_definition_arn", "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7"),
-            ("region", "us-east-1"),
+            ("account_id", "222222222222"),
+            ("region", "eu-west-1"),
         ]);
         let loc = locate(&t).ok();
-        assert_eq!(loc.as_ref().and_then(|l| l.region.as_deref()), Some("us-east-1"));
+        assert_eq!(loc.as_ref().and_then(|l| l.region.as_deref()), Some("eu-west-1"));
         assert_eq!(loc.as_ref().and_then(|l| l.account.as_deref()), Some("222222222222"));
     }
 }

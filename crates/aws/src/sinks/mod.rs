@@ -1,8 +1,10 @@
 //! Delete sinks: what a cleanup policy's rows are fed to once the runner has
 //! planned, checked and journaled them.
 //!
-//! One file per action, all shaped alike: the action's name and columns, how a
-//! row finds its connection, and the batched, logged calls. What they share
+//! One file per action, all shaped alike: the action's name and columns, its
+//! fresh check (in `image_check` and `task_definition_check`: what "in use"
+//! means for what it deletes, and which one resource each row names), how a
+//! resolved row finds its connection, and the batched, logged calls. What they share
 //! (connection lookup, grouping, rate limits, the intent/outcome bracket) is in
 //! `common`. Adding an action means adding one file and one line in [`all`].
 //!
@@ -20,6 +22,8 @@ mod common;
 pub mod delete_ecr_images;
 pub mod delete_ecs_task_definitions;
 pub mod deregister_ecs_task_definitions;
+mod image_check;
+mod task_definition_check;
 
 pub use delete_ecr_images::DeleteEcrImages;
 pub use delete_ecs_task_definitions::DeleteEcsTaskDefinitions;

@@ -1,19 +1,18 @@
 -- aws_ecs_image_in_use: one row per image reference that something in ECS uses.
 --
--- * every deployment of every service (during a rollout both the old and the
---   new task definition are in use; a service scaled to zero still counts);
+-- * the containers of every task definition revision a service uses
+--   (aws_ecs_task_definition_in_use: every deployment, old and new during a
+--   rollout, services scaled to zero, and the task sets of CODE_DEPLOY and
+--   EXTERNAL services);
 -- * every task that is not yet STOPPED, with the digest it actually runs.
 --
 -- account_id and region are those of the user (the service or task); the
 -- image's own registry account and region come from image_ref().
-WITH service_deployment AS (
-    SELECT s.account_id, s.region, s.arn AS used_by, unnest(s.deployments) AS d
-    FROM aws_ecs_service s
-),
-service_container AS (
-    SELECT sd.account_id, sd.region, sd.used_by, unnest(td.container_definitions) AS c
-    FROM service_deployment sd
-    JOIN aws_ecs_task_definition td ON td.task_definition_arn = sd.d['task_definition']
+WITH service_container AS (
+    SELECT u.account_id, u.region, u.used_by, unnest(td.container_definitions) AS c
+    FROM aws_ecs_task_definition_in_use u
+    JOIN aws_ecs_task_definition td ON td.task_definition_arn = u.task_definition_arn
+    WHERE u.kind <> 'task'
 ),
 task_container AS (
     SELECT t.account_id, t.region, t.task_arn AS used_by, unnest(t.containers) AS c

@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
-use skyglue_core::sink::{ActionLog, Outcome, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Status, Target};
 use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, ColumnSpec, Connections, Engine, FetchContext, Registry, Scope, TableSpec};
 use skyglue_policy::{Journal, Mode, RunOptions, RunStatus, Runner};
@@ -199,11 +199,14 @@ async fn a_callers_table_gets_key_values_and_stops_at_limit() {
 
 // ---- a test-only sink -----------------------------------------------------------------------------
 
-/// Records the names it is given; fails the one named `fail`.
+/// Records the names it is given; fails the one named `fail`; its check
+/// keeps the one named `keep`.
 #[derive(Default)]
 struct RecordNames {
     applied: Mutex<Vec<Target>>,
+    checked: Mutex<usize>,
     fail: &'static str,
+    keep: &'static str,
 }
 
 #[async_trait]
@@ -218,6 +221,14 @@ impl Sink for RecordNames {
 
     fn optional_columns(&self) -> &[&str] {
         &["owner"]
+    }
+
+    async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {
+        *self.checked.lock().unwrap() += 1;
+        let (kept, go): (Vec<Target>, Vec<Target>) =
+            targets.into_iter().partition(|t| t.get("name") == Some(self.keep));
+        let skipped = kept.into_iter().map(|t| Outcome::skipped(t, "kept by its check")).collect();
+        Ok(Checked { proceed: go, skipped, ..Checked::default() })
     }
 
     async fn apply(&self, _: &Arc<Connections>, targets: Vec<Target>, log: &dyn ActionLog) -> Vec<Outcome> {
@@ -248,15 +259,17 @@ async fn a_callers_sink_is_driven_and_journaled_by_the_runner() {
     std::fs::write(&policy, NAMES_POLICY).unwrap();
     let journal = Arc::new(Journal::open(dir.path()).unwrap());
     let items = Items::default();
-    let sink = Arc::new(RecordNames { fail: "b-3", ..RecordNames::default() });
+    let sink = Arc::new(RecordNames { fail: "b-3", keep: "b-2", ..RecordNames::default() });
     let runner = Runner::new(items_engine(&items), journal.clone(), vec![sink.clone()], None);
 
     // A dry run plans and journals, and never calls the sink.
     let prepared = runner.prepare(&policy, &RunOptions::default()).await.unwrap();
     let dry = runner.run(prepared).await.report;
     assert_eq!((dry.mode, dry.status, dry.summary.planned), (Mode::DryRun, RunStatus::Ok, 3));
-    assert!(dry.actions.iter().all(|a| a.status == Status::Planned));
-    assert!(sink.applied.lock().unwrap().is_empty(), "a dry run calls no sink");
+    assert_eq!(dry.actions.iter().filter(|a| a.status == Status::Planned).count(), 2);
+    assert_eq!(dry.summary.skipped, 1, "the sink's own check keeps b-2 in a dry run too");
+    assert_eq!(*sink.checked.lock().unwrap(), 1, "a dry run runs the sink's check");
+    assert!(sink.applied.lock().unwrap().is_empty(), "a dry run applies nothing");
     assert_eq!(items.take_requests(), ["owner=b page=1"], "the key and the LIMIT reach the table");
 
     let options = RunOptions { apply: true, ..RunOptions::default() };
@@ -264,8 +277,8 @@ async fn a_callers_sink_is_driven_and_journaled_by_the_runner() {
     let report = &outcome.report;
     let names: Vec<String> =
         sink.applied.lock().unwrap().iter().filter_map(|t| t.get("name").map(str::to_string)).collect();
-    assert_eq!(names, ["b-1", "b-2", "b-3"], "the sink got exactly the policy's rows");
-    assert_eq!((report.summary.done, report.summary.failed), (2, 1));
+    assert_eq!(names, ["b-1", "b-3"], "the sink got exactly the rows its check let through");
+    assert_eq!((report.summary.done, report.summary.failed, report.summary.skipped), (1, 1, 1));
     assert_eq!(report.status, RunStatus::Partial);
     assert_eq!(outcome.exit_code(), 1, "a failed action fails the run");
 
@@ -279,8 +292,8 @@ async fn a_callers_sink_is_driven_and_journaled_by_the_runner() {
     let count = |event: &str, status: Option<&str>| {
         applied.iter().filter(|(e, s)| e == event && (status.is_none() || s.as_deref() == status)).count()
     };
-    assert_eq!(count("intent", None), 3, "an intent before the call, per target: {applied:?}");
-    assert_eq!(count("outcome", Some("done")), 2, "{applied:?}");
+    assert_eq!(count("intent", None), 2, "an intent before the call, per target: {applied:?}");
+    assert_eq!(count("outcome", Some("done")), 1, "{applied:?}");
     assert_eq!(count("outcome", Some("failed")), 1, "{applied:?}");
     let intent = applied.iter().position(|(e, _)| e == "intent");
     let first_outcome = applied.iter().position(|(e, _)| e == "outcome");

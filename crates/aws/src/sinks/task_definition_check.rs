@@ -1,0 +1,228 @@
+//! The fresh check of `deregister_ecs_task_definitions` and
+//! `delete_ecs_task_definitions`, run on a cache-free session immediately
+//! before acting (and in a dry run):
+//!
+//! 1. **Resolve.** A row names a revision by full ARN or as `family:revision`
+//!    with its `account_id` and `region`; a short name without them is looked
+//!    up in every connection and must exist in exactly one, else it is skipped
+//!    as ambiguous (or gone). The resolved target carries the full ARN, its
+//!    `account_id` and `region`, and the sink acts exactly there.
+//! 2. **In use.** A revision is kept when `aws_ecs_task_definition_in_use`
+//!    lists it: any deployment of any service (old and new during a rollout,
+//!    scaled to zero included), any task set of a `CODE_DEPLOY` or `EXTERNAL`
+//!    service, or any task not yet STOPPED. Revisions are compared as
+//!    (account, region, family, revision), so short and full names meet.
+//!
+//! Any failure to read is an error: the run fails and nothing is deleted.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use skyglue_core::columns::strings;
+use skyglue_core::sink::{Checked, Outcome, Target};
+use skyglue_core::{Engine, Result};
+
+use super::image_check::{collect, df_err, sql_list};
+use crate::arn::TaskDefinitionName;
+
+/// A revision: (account, region, family, revision).
+type Revision = (String, String, String, i64);
+
+/// Checks task definition targets; see the module doc.
+pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+    let ctx = engine.fresh_session().await.map_err(df_err)?;
+    let mut checked = Checked::default();
+
+    // Names to resolve: located ones now, short unlocated ones from a listing.
+    let mut named: Vec<(Target, TaskDefinitionName)> = Vec::new();
+    for target in targets {
+        match name_of(&target) {
+            Ok(name) => named.push((target, name)),
+            Err(reason) => checked.skipped.push(Outcome::skipped(target, reason)),
+        }
+    }
+    let families: Vec<String> = {
+        let set: HashSet<&str> = named.iter().filter(|(_, n)| n.location.is_none()).map(|(_, n)| n.family.as_str()).collect();
+        let mut v: Vec<String> = set.into_iter().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    let existing = if families.is_empty() { BTreeMap::new() } else { revisions_of(&ctx, &families).await? };
+
+    let mut resolved: Vec<(Target, Revision)> = Vec::new();
+    for (target, name) in named {
+        match resolve(&target, &name, &existing) {
+            Ok(revision) => resolved.push((target, revision)),
+            Err(reason) => checked.skipped.push(Outcome::skipped(target, reason)),
+        }
+    }
+
+    let users = in_use(&ctx).await?;
+    for (target, revision) in resolved {
+        if let Some(by) = users.get(&revision) {
+            checked.skipped.push(Outcome::skipped(target, format!("in use by {by}")));
+            continue;
+        }
+        checked.proceed.push(located(target, &revision));
+    }
+    Ok(checked)
+}
+
+/// The revision a row names, or why it names none.
+fn name_of(target: &Target) -> std::result::Result<TaskDefinitionName, String> {
+    let Some(raw) = target.get("task_definition_arn") else {
+        return Err("the row has no task_definition_arn".into());
+    };
+    let name = TaskDefinitionName::parse(raw)
+        .ok_or_else(|| format!("{raw:?} is neither a task definition ARN nor family:revision"))?;
+    if let Some((region, account)) = &name.location {
+        for (column, from_arn) in [("region", region), ("account_id", account)] {
+            if let Some(given) = target.get(column).filter(|given| given != from_arn) {
+                return Err(format!("the row's {column} {given} is not the one its ARN names ({from_arn})"));
+            }
+        }
+    }
+    Ok(name)
+}
+
+/// The one revision a row names: its ARN's place, else the row's
+/// `account_id` and `region`, else the one connection where it exists.
+fn resolve(
+    target: &Target,
+    name: &TaskDefinitionName,
+    existing: &BTreeMap<(String, i64), Vec<(String, String)>>,
+) -> std::result::Result<Revision, String> {
+    let revision = |region: &str, account: &str| {
+        (account.to_string(), region.to_string(), name.family.clone(), name.revision)
+    };
+    if let Some((region, account)) = &name.location {
+        return Ok(revision(region, account));
+    }
+    if let (Some(account), Some(region)) = (target.get("account_id"), target.get("region")) {
+        return Ok(revision(region, account));
+    }
+    let places: Vec<&(String, String)> = existing
+        .get(&(name.family.clone(), name.revision))
+        .map(|all| {
+            all.iter()
+                .filter(|(account, region)| {
+                    target.get("account_id").is_none_or(|a| a == account)
+                        && target.get("region").is_none_or(|r| r == region)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match places.as_slice() {
+        [] => Err(format!("task definition {} no longer exists", name.short())),
+        [(account, region)] => Ok(revision(region, account)),
+        many => Err(format!("ambiguous: in {} places; select account_id and region", many.len())),
+    }
+}
+
+/// The row with the full ARN, `account_id` and `region` of its revision.
+fn located(mut target: Target, (account, region, family, revision): &Revision) -> Target {
+    let name = TaskDefinitionName { location: None, family: family.clone(), revision: *revision };
+    target.columns.insert("task_definition_arn".into(), name.arn_in(region, account));
+    target.columns.insert("account_id".into(), account.clone());
+    target.columns.insert("region".into(), region.clone());
+    target
+}
+
+/// Where each revision of `families` exists: (family, revision) to (account, region) pairs.
+async fn revisions_of(
+    ctx: &datafusion::prelude::SessionContext,
+    families: &[String],
+) -> Result<BTreeMap<(String, i64), Vec<(String, String)>>> {
+    let sql = format!(
+        "SELECT account_id, region, task_definition_arn FROM aws_ecs_task_definition WHERE family IN ({})",
+        sql_list(families)
+    );
+    let mut out: BTreeMap<(String, i64), Vec<(String, String)>> = BTreeMap::new();
+    for batch in collect(ctx, &sql).await? {
+        let (account, region, arn) =
+            (strings(&batch, "account_id"), strings(&batch, "region"), strings(&batch, "task_definition_arn"));
+        for i in 0..batch.num_rows() {
+            let (Some(account), Some(region), Some(name)) =
+                (account[i].clone(), region[i].clone(), arn[i].as_deref().and_then(TaskDefinitionName::parse))
+            else {
+                continue;
+            };
+            out.entry((name.family, name.revision)).or_default().push((account, region));
+        }
+    }
+    Ok(out)
+}
+
+/// Every revision in use, with the lowest-sorting user (so reasons are stable).
+async fn in_use(ctx: &datafusion::prelude::SessionContext) -> Result<HashMap<Revision, String>> {
+    let sql = "SELECT account_id, region, used_by, task_definition_arn FROM aws_ecs_task_definition_in_use";
+    let mut users: HashMap<Revision, String> = HashMap::new();
+    for batch in collect(ctx, sql).await? {
+        let (account, region, by, arn) = (
+            strings(&batch, "account_id"),
+            strings(&batch, "region"),
+            strings(&batch, "used_by"),
+            strings(&batch, "task_definition_arn"),
+        );
+        for i in 0..batch.num_rows() {
+            let (Some(arn), Some(by)) = (arn[i].as_deref(), by[i].clone()) else { continue };
+            let Some(name) = TaskDefinitionName::parse(arn) else {
+                return Err(df_err(datafusion::error::DataFusionError::Plan(format!(
+                    "{by} uses task definition {arn:?}, which is not a task definition name: refusing to guess"
+                ))));
+            };
+            // A short name means the user's own account and region.
+            let (region, account) = name
+                .location
+                .clone()
+                .or_else(|| Some((region[i].clone()?, account[i].clone()?)))
+                .unwrap_or_default();
+            let user = users.entry((account, region, name.family, name.revision)).or_insert_with(|| by.clone());
+            if by < *user {
+                *user = by;
+            }
+        }
+    }
+    Ok(users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn existing() -> BTreeMap<(String, i64), Vec<(String, String)>> {
+        BTreeMap::from([(("web".into(), 7), vec![("1".into(), "us-east-1".into()), ("2".into(), "us-east-1".into())])])
+    }
+
+    #[test]
+    fn short_and_full_names_resolve_to_one_revision() -> std::result::Result<(), String> {
+        let full = Target::from_pairs([("task_definition_arn", "arn:aws:ecs:us-east-1:1:task-definition/web:7")]);
+        let name = name_of(&full)?;
+        assert_eq!(resolve(&full, &name, &existing())?, ("1".into(), "us-east-1".into(), "web".into(), 7));
+        let short = Target::from_pairs([("task_definition_arn", "web:7"), ("account_id", "2")]);
+        let name = name_of(&short)?;
+        assert_eq!(resolve(&short, &name, &existing())?, ("2".into(), "us-east-1".into(), "web".into(), 7));
+        let located = located(short, &("2".into(), "us-east-1".into(), "web".into(), 7));
+        assert_eq!(located.get("task_definition_arn"), Some("arn:aws:ecs:us-east-1:2:task-definition/web:7"));
+        Ok(())
+    }
+
+    #[test]
+    fn an_unlocated_short_name_in_two_places_is_ambiguous() -> std::result::Result<(), String> {
+        let t = Target::from_pairs([("task_definition_arn", "web:7")]);
+        let name = name_of(&t)?;
+        assert_eq!(resolve(&t, &name, &existing()).err(), Some("ambiguous: in 2 places; select account_id and region".into()));
+        let gone = Target::from_pairs([("task_definition_arn", "web:8")]);
+        let name = name_of(&gone)?;
+        assert_eq!(resolve(&gone, &name, &existing()).err(), Some("task definition web:8 no longer exists".into()));
+        Ok(())
+    }
+
+    #[test]
+    fn a_row_that_contradicts_its_arn_is_refused() {
+        let t = Target::from_pairs([
+            ("task_definition_arn", "arn:aws:ecs:us-east-1:1:task-definition/web:7"),
+            ("region", "eu-west-1"),
+        ]);
+        assert!(name_of(&t).is_err_and(|e| e.contains("region eu-west-1")));
+    }
+}
