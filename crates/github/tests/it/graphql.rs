@@ -119,6 +119,22 @@ async fn few_points_left_waits_for_the_reset_before_asking() {
 }
 
 #[tokio::test]
+async fn too_few_points_until_a_distant_reset_fail_without_asking() {
+    let config = SandboxConfig {
+        github_budget: Some(1),
+        github_reset_after: Duration::from_secs(3600),
+        ..SandboxConfig::default()
+    };
+    let world = big_world(3);
+    let env = Env::start(world.clone(), config).await;
+    rows(&env.engine, &big_lookup(&world, 0..1)).await;
+    let msg = error(&env.engine, &big_lookup(&world, 1..3)).await;
+    assert!(msg.contains("POST /graphql (2 commits of acme/big)"), "{msg}");
+    assert!(msg.contains("too few points") && msg.contains("longer than skyglue waits"), "{msg}");
+    assert_eq!(env.calls("graphql"), 1, "the refused query was not sent");
+}
+
+#[tokio::test]
 async fn a_rate_limited_answer_is_waited_out() {
     let config = SandboxConfig {
         github_budget: Some(1),
