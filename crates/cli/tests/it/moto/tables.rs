@@ -151,11 +151,24 @@ async fn ecs_service_lists_services_with_their_deployments() {
         "running_count",
         "launch_type",
         "deployments",
+        "deployment_controller",
+        "task_sets",
     ];
     assert_eq!(r.columns(), columns);
     let deployment =
         ["id", "status", "task_definition", "desired_count", "running_count", "rollout_state", "created_at"];
     assert_eq!(r.struct_fields("deployments"), deployment);
+    let task_set = [
+        "id",
+        "task_set_arn",
+        "status",
+        "task_definition",
+        "launch_type",
+        "running_count",
+        "computed_desired_count",
+        "created_at",
+    ];
+    assert_eq!(r.struct_fields("task_sets"), task_set);
     let cols =
         ["account_id", "region", "cluster_arn", "service_name", "arn", "task_definition", "desired_count"];
     let expected = set(moto().world.ecs.iter().flat_map(|p| {
