@@ -19,6 +19,8 @@ use datafusion::datasource::TableType;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::scalar::ScalarValue;
 
 use crate::cache::ScanCache;
 use crate::connection::Connections;
@@ -112,6 +114,15 @@ impl TableProvider for ApiTableProvider {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        // A filter the optimizer folded to false (a view's branch that a
+        // query rules out, `WHERE false`) selects nothing: no API call at all.
+        if filters.iter().any(never_true) {
+            let projected = match projection {
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => self.schema.clone(),
+            };
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
         let mut keys = KeyValues::new();
         for filter in filters {
             if let Some((column, values)) = column_values(filter)
@@ -174,4 +185,12 @@ impl TableProvider for ApiTableProvider {
         };
         Ok(Arc::new(ApiScanExec::new(plan, projected)))
     }
+}
+
+/// Whether `filter` is a constant that no row can pass (false or NULL).
+fn never_true(filter: &Expr) -> bool {
+    matches!(
+        filter,
+        Expr::Literal(ScalarValue::Boolean(Some(false)) | ScalarValue::Boolean(None) | ScalarValue::Null, _)
+    )
 }

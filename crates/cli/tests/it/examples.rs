@@ -35,10 +35,11 @@ fn examples_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let profile_dir =
             Path::new(env!("CARGO_BIN_EXE_skyglue")).parent().expect("the binary has a directory");
-        // Cargo tags the root of every target directory.
+        // Cargo tags the root of every target directory it creates, and
+        // keeps its rustc cache there (also in a directory made beforehand).
         let target_dir = profile_dir
             .ancestors()
-            .find(|dir| dir.join("CACHEDIR.TAG").exists())
+            .find(|dir| dir.join("CACHEDIR.TAG").exists() || dir.join(".rustc_info.json").exists())
             .expect("the binary is inside a cargo target directory");
         let mut cargo = Command::new(env!("CARGO"));
         cargo.args(["build", "--quiet", "-p", "skyglue", "--examples", "--target-dir"]).arg(target_dir);
