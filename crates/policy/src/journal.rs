@@ -534,4 +534,46 @@ mod tests {
         assert_eq!(entries[0].event, "intent");
         assert_eq!(entries[0].target.as_ref().and_then(|t| t.get("image_digest")), Some("sha256:1"));
     }
+
+    #[test]
+    fn an_interrupted_log_refuses_intents_but_records_outcomes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let stop = Interrupt::default();
+        let log = RunLog::new(Arc::new(Journal::open(dir.path()).expect("open")), "r1", "p", "a")
+            .with_interrupt(stop.clone());
+        let target = Target::from_pairs([("image_digest", "sha256:1")]);
+        log.intent("op", std::slice::from_ref(&target)).expect("before the signal");
+        stop.raise("SIGTERM");
+        let refused = log.intent("op", std::slice::from_ref(&target)).expect_err("after the signal");
+        assert!(refused.to_string().contains("interrupted (SIGTERM)"), "{refused}");
+        log.outcome("op", &[Outcome::done(target)]).expect("the call in flight still records its outcome");
+        assert_eq!(log.write_error(), None, "a refusal is not a write error");
+    }
+
+    #[test]
+    fn unfinished_applying_runs_are_found_with_their_open_intents() {
+        let entry = |ts: &str, run: &str, event: &str, mode: Option<&str>, digest: Option<&str>| Entry {
+            ts: ts.into(),
+            run_id: run.into(),
+            policy: "p".into(),
+            event: event.into(),
+            mode: mode.map(str::to_string),
+            target: digest.map(|d| Target::from_pairs([("image_digest", d)])),
+            ..Entry::default()
+        };
+        let entries = vec![
+            entry("1", "crashed", "run_started", Some("apply"), None),
+            entry("2", "crashed", "intent", None, Some("a")),
+            entry("2", "crashed", "intent", None, Some("b")),
+            entry("3", "crashed", "outcome", None, Some("a")),
+            entry("4", "dry", "run_started", Some("dry_run"), None),
+            entry("5", "ok", "run_started", Some("apply"), None),
+            entry("6", "ok", "run_finished", None, None),
+            entry("7", "stopped", "run_started", Some("apply"), None),
+            entry("8", "stopped", "interrupted", None, None),
+            entry("9", "later", "run_started", Some("apply"), None),
+        ];
+        let found = unfinished_runs(&entries, "9");
+        assert_eq!(found, vec![Unfinished { run_id: "crashed".into(), started: "1".into(), unknown: 1 }]);
+    }
 }

@@ -231,3 +231,27 @@ fn a_journal_line_that_does_not_parse_is_an_error_naming_file_and_line() {
     drop(Journal::open(dir.path()).unwrap());
     assert_eq!(std::fs::read_to_string(path).unwrap(), format!("{good}\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_says_when_an_earlier_run_never_finished() {
+    let sandbox = Sandbox::start(small_world(3), SandboxConfig::default()).await.unwrap();
+    let home = Home::new(&sandbox, ALL_IMAGES);
+    let state = home.path("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let crashed = concat!(
+        r#"{"ts":"2026-01-01T00:00:00Z","run_id":"crashed-run","policy":"all-images","event":"run_started","mode":"apply"}"#,
+        "\n",
+        r#"{"ts":"2026-01-01T00:00:01Z","run_id":"crashed-run","policy":"all-images","event":"intent","target":{"image_digest":"sha256:1"}}"#,
+        "\n"
+    );
+    std::fs::write(state.join(FILE_NAME), crashed).unwrap();
+
+    let out = home.run(&["run", home.path("policy.sql").to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warning = report["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("crashed-run") && warning.contains("never finished"), "{report}");
+    assert!(warning.contains("1 target(s)"), "{warning}");
+    let message = text(&sandbox.slack_messages()[0]);
+    assert!(message.contains("crashed-run"), "{message}");
+}
