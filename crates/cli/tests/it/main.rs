@@ -7,6 +7,7 @@
 
 mod examples;
 mod github_joins;
+mod guards;
 mod moto;
 mod policy_crash;
 mod policy_runner;

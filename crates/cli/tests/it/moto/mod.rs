@@ -15,6 +15,7 @@ mod compare;
 mod deletes;
 mod errors;
 mod fidelity;
+mod guards;
 mod in_use;
 mod keys;
 mod library;
