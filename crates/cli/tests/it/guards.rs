@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use skyglue_core::sink::Status;
 use skyglue_policy::{Journal, Report, RunOptions, RunStatus, Runner};
-use skyglue_sandbox::world::{Image, Repository, task_definition_arn};
-use skyglue_sandbox::{Fault, Sandbox, SandboxConfig, World};
+use skyglue_sandbox::world::{Image, Repository, TaskSet, task_definition_arn};
+use skyglue_sandbox::{DescribeFailure, Fault, Sandbox, SandboxConfig, World};
 
 use crate::policy_runner::write_policy;
 use crate::support::*;
@@ -132,14 +132,20 @@ async fn a_row_that_could_mean_several_replicas_is_never_guessed() {
     assert_eq!(env.sandbox.world_snapshot().image_count(), 3);
 }
 
-/// Revisions 1-6 of `web` in 111/us-east-1: 1 run by a service, 2 by a
+/// Revisions 1-7 of `web` in 111/us-east-1: 1 run by a service, 2 by a
 /// running task, 3 by a stopped task only, 4 by the old deployment of a
-/// service mid-rollout to 5, 6 by nothing.
+/// service mid-rollout to 5, 6 by nothing, 7 by the task set of a blue/green
+/// (CODE_DEPLOY) service scaled to zero, which has no deployments.
 fn task_definition_world() -> World {
     let image = format!("{}:v", ecr_uri(ACCOUNT, US, "web"));
     let arn = |rev: i32| task_definition_arn(US, ACCOUNT, "web", rev);
     let mut r = region(US);
-    r.task_definitions = (1..=6).map(|rev| task_definition("web", rev, "ACTIVE", &image)).collect();
+    r.task_definitions = (1..=7).map(|rev| task_definition("web", rev, "ACTIVE", &image)).collect();
+    let mut blue_green = service("blue-green", &arn(7))
+        .with_deployment_controller("CODE_DEPLOY")
+        .with_task_set(TaskSet::new("ecs-svc/blue", &arn(7), "PRIMARY"));
+    blue_green.deployments.clear();
+    blue_green.desired_count = 0;
     let mut rolling = service("rolling", &arn(5));
     let mut old = rolling.deployments[0].clone();
     old.status = "ACTIVE".into();
@@ -147,7 +153,7 @@ fn task_definition_world() -> World {
     rolling.deployments.push(old);
     r.clusters.push(cluster(
         "main",
-        vec![service("steady", &arn(1)), rolling],
+        vec![service("steady", &arn(1)), rolling, blue_green],
         vec![task("t-running", &arn(2), "RUNNING"), task("t-stopped", &arn(3), "STOPPED")],
     ));
     world(vec![account(ACCOUNT, vec![r])])
@@ -177,7 +183,7 @@ async fn task_definitions_in_use_are_kept_whatever_the_sql_selects() {
         let suffix = format!("/web:{rev}");
         status_of(&report, move |t| t.get("task_definition_arn").is_some_and(|a| a.ends_with(&suffix)))
     };
-    for rev in [1, 2, 4, 5] {
+    for rev in [1, 2, 4, 5, 7] {
         let got = of(rev);
         assert_eq!(got.len(), 1, "web:{rev}: {report:?}");
         assert_eq!(got[0].0, Status::Skipped, "web:{rev}");
@@ -185,7 +191,7 @@ async fn task_definitions_in_use_are_kept_whatever_the_sql_selects() {
     }
     assert_eq!(of(3)[0].0, Status::Done, "a stopped task uses nothing");
     assert_eq!(of(6)[0].0, Status::Done);
-    assert_eq!(revisions_left(&env.sandbox.world_snapshot(), "ACTIVE"), vec![1, 2, 4, 5]);
+    assert_eq!(revisions_left(&env.sandbox.world_snapshot(), "ACTIVE"), vec![1, 2, 4, 5, 7]);
 }
 
 #[tokio::test]
@@ -198,7 +204,7 @@ async fn short_names_resolve_to_the_same_revisions() {
         .filter(|a| a.status == Status::Skipped)
         .filter_map(|a| a.target.get("task_definition_arn"))
         .collect();
-    assert_eq!(skipped.len(), 4, "{report:?}");
+    assert_eq!(skipped.len(), 5, "{report:?}");
     assert_eq!(env.calls("ecs:DeregisterTaskDefinition"), 2);
     assert_eq!(revisions_left(&env.sandbox.world_snapshot(), "INACTIVE"), vec![3, 6]);
     assert_eq!(report.status, RunStatus::Ok);
@@ -239,4 +245,19 @@ async fn the_in_use_views_read_each_service_and_task_listing_once() {
     env.query("SELECT * FROM aws_ecs_task_definition_in_use").await;
     assert_eq!(env.calls("ecs:ListServices"), 1);
     assert_eq!(env.calls("ecs:ListTasks"), 2);
+}
+
+#[tokio::test]
+async fn a_describe_services_failure_fails_the_run_and_deletes_nothing() {
+    let failure = DescribeFailure::new("ecs:DescribeServices", "service/main/puller", "AccessDenied");
+    let config = SandboxConfig { describe_failures: vec![failure], ..SandboxConfig::default() };
+    let env = guard_env(replicated_world(), config).await;
+    let report = env.run("every.sql", EVERY_IMAGE, true).await;
+    assert_eq!(report.status, RunStatus::Failed, "{report:?}");
+    assert!(report.error.as_deref().is_some_and(|e| e.contains("DescribeServices")), "{:?}", report.error);
+    assert_eq!(env.calls("ecr:BatchDeleteImage"), 0);
+    assert_eq!(env.sandbox.world_snapshot().image_count(), 3);
+    let messages = env.sandbox.slack_messages();
+    assert_eq!(messages.len(), 1, "Slack is told once");
+    assert!(messages[0].to_string().contains("DescribeServices"), "{}", messages[0]);
 }
