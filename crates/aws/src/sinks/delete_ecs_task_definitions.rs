@@ -19,6 +19,8 @@
 //! ECS words the refusal of an ACTIVE revision as free text, so any per-revision
 //! refusal is retried this way; a revision refused for another reason is refused
 //! again, and its second reason is the one reported. A failed call is not retried.
+//! A revision the answer mentions neither as deleted nor as failed is looked
+//! up (DescribeTaskDefinition): it is done only if ECS says it is being deleted.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -48,6 +50,8 @@ enum Verdict {
     Refused(String),
     /// The call itself failed, or the answer was unusable: final.
     Failed(String),
+    /// The answer did not mention it: to be looked up before anything is said.
+    Unconfirmed,
 }
 
 #[async_trait]
@@ -122,10 +126,15 @@ async fn delete_batch<'a>(
     }
     let arns = batch.iter().map(|item| item.id.clone()).collect();
     let request = crate::clients::ecs(conn).delete_task_definitions().set_task_definitions(Some(arns));
-    let verdicts = match send(connections, conn, OPERATION, || request.clone().send()).await {
+    let mut verdicts = match send(connections, conn, OPERATION, || request.clone().send()).await {
         Ok(out) => judge(batch, &out),
         Err(e) => fail(&one_line(&e.to_string())),
     };
+    for (item, verdict) in &mut verdicts {
+        if matches!(verdict, Verdict::Unconfirmed) {
+            *verdict = confirm(connections, conn, item).await;
+        }
+    }
     let logged = verdicts.iter().flat_map(|(item, verdict)| outcomes_of(item, verdict)).collect();
     common::outcome(log, OPERATION, logged);
     verdicts
@@ -151,13 +160,27 @@ fn judge<'a>(batch: &[&'a Item], out: &DeleteTaskDefinitionsOutput) -> Vec<(&'a 
             let verdict = match (deleted.contains(name), refused.get(name)) {
                 (true, _) => Verdict::Deleted,
                 (false, Some(reason)) => Verdict::Refused(reason.clone()),
-                (false, None) => {
-                    Verdict::Failed("DeleteTaskDefinitions reported neither a deletion nor a failure".into())
-                }
+                (false, None) => Verdict::Unconfirmed,
             };
             (*item, verdict)
         })
         .collect()
+}
+
+const UNMENTIONED: &str = "DeleteTaskDefinitions reported neither a deletion nor a failure";
+
+/// Looks up a revision the answer did not mention: deleted only when ECS says
+/// it is DELETE_IN_PROGRESS, else failed with what ECS says it is.
+async fn confirm(connections: &Connections, conn: &AwsConnection, item: &Item) -> Verdict {
+    let request = crate::clients::ecs(conn).describe_task_definition().task_definition(&item.id);
+    match send(connections, conn, "ecs:DescribeTaskDefinition", || request.clone().send()).await {
+        Ok(out) => match out.task_definition().and_then(|td| td.status()).map(|s| s.as_str()) {
+            Some("DELETE_IN_PROGRESS") => Verdict::Deleted,
+            Some(status) => Verdict::Failed(format!("{UNMENTIONED}, and it is still {status}")),
+            None => Verdict::Failed(format!("{UNMENTIONED}, and ECS did not say what it is")),
+        },
+        Err(e) => Verdict::Failed(format!("{UNMENTIONED}, and looking it up failed: {}", one_line(&e.to_string()))),
+    }
 }
 
 /// The outcome of each target of `item`.
@@ -165,6 +188,7 @@ fn outcomes_of(item: &Item, verdict: &Verdict) -> Vec<Outcome> {
     match verdict {
         Verdict::Deleted => common::outcomes_for(&item.targets, &Ok(())),
         Verdict::Refused(reason) | Verdict::Failed(reason) => common::fail_all(&item.targets, reason),
+        Verdict::Unconfirmed => common::fail_all(&item.targets, UNMENTIONED),
     }
 }
 

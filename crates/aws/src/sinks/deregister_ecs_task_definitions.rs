@@ -15,7 +15,8 @@
 //!
 //! An already-INACTIVE revision is done: moto and the sandbox answer its
 //! deregistration with success and the INACTIVE revision, and the ECS API
-//! reference documents no error for it, so success is all this sink checks.
+//! reference documents no error for it. A revision is done only when the
+//! answer shows it INACTIVE.
 
 use std::sync::Arc;
 
@@ -78,7 +79,12 @@ pub(crate) async fn deregister(
     common::intent(log, OPERATION, &item.targets)?;
     let request = crate::clients::ecs(conn).deregister_task_definition().task_definition(&item.id);
     let result = match send(connections, conn, OPERATION, || request.clone().send()).await {
-        Ok(_) => Ok(()),
+        // Done only when ECS answers with the revision INACTIVE.
+        Ok(out) => match out.task_definition().and_then(|td| td.status()).map(|s| s.as_str()) {
+            Some("INACTIVE") => Ok(()),
+            Some(status) => Err(format!("DeregisterTaskDefinition answered, but the revision is {status}")),
+            None => Err("DeregisterTaskDefinition answered without the revision's status".to_string()),
+        },
         Err(e) => Err(skyglue_core::error::one_line(&e.to_string())),
     };
     common::outcome(log, OPERATION, outcomes_for(&item.targets, &result));

@@ -241,7 +241,8 @@ pub fn image_target(repository: &str, label: &str) -> Target {
 /// A row naming a task definition by ARN only.
 pub fn task_definition_target(region: &str, account: &str, family: &str, revision: i32) -> Target {
     let arn = task_definition_arn(region, account, family, revision);
-    Target::from_pairs([("task_definition_arn", arn.as_str())])
+    // As the sink's check resolves it: the ARN, with its account and region.
+    Target::from_pairs([("task_definition_arn", arn.as_str()), ("account_id", account), ("region", region)])
 }
 
 /// Digests left in prod's repository `name`.
