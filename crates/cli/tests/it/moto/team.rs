@@ -129,3 +129,55 @@ async fn the_journal_in_dynamodb_matches_the_local_one_and_skyglue_journal_reads
     let expected: Vec<&str> = local.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(events, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_heartbeat_keeps_the_lease_and_a_lost_lease_interrupts_the_run() {
+    use skyglue_policy::lock::Owner;
+    use skyglue_policy::{Interrupt, Locks};
+
+    let team = team_table("skyglue-heartbeat-test").await;
+    let dir = tempfile::tempdir().unwrap();
+    // A short lease, so the heartbeat (every third of it) runs several times.
+    let lease = std::time::Duration::from_millis(600);
+    let locks = Locks::new(dir.path()).with_team(team.clone()).with_lease(lease);
+    let other = Locks::new(&dir.path().join("other-host")).with_team(team.clone()).with_lease(lease);
+    let stop = Interrupt::default();
+    let held = locks.acquire("team-nothing-hb", &Owner::current("run-1"), &stop).await.unwrap();
+
+    // Well past the lease: renewed, so another host is still refused.
+    tokio::time::sleep(lease * 3).await;
+    let refused = other.acquire("team-nothing-hb", &Owner::current("run-2"), &Interrupt::default()).await;
+    assert!(refused.unwrap_err().to_string().contains("locked by run run-1"));
+    assert!(!stop.is_raised());
+
+    // Someone takes the lease over: the next heartbeat notices and interrupts.
+    team.client()
+        .update_item()
+        .table_name(team.name())
+        .key("pk", AttributeValue::S("lock#team-nothing-hb".into()))
+        .key("sk", AttributeValue::S("lock".into()))
+        .update_expression("SET #owner = :other")
+        .expression_attribute_names("#owner", "owner")
+        .expression_attribute_values(":other", AttributeValue::S("thief".into()))
+        .send()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !stop.is_raised() {
+        assert!(std::time::Instant::now() < deadline, "the heartbeat never noticed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(stop.reason().unwrap_or_default().contains("lost the lock"), "{:?}", stop.reason());
+    // Releasing a lease that is no longer ours leaves the thief's alone.
+    held.release().await.unwrap();
+    let item = team
+        .client()
+        .get_item()
+        .table_name(team.name())
+        .key("pk", AttributeValue::S("lock#team-nothing-hb".into()))
+        .key("sk", AttributeValue::S("lock".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(item.item.is_some());
+}
