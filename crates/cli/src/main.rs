@@ -10,11 +10,12 @@ mod progress;
 mod repl;
 mod run;
 mod schedule;
+mod shell;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use skyglue::output::Format;
 
 /// How `run` prints its report.
@@ -35,9 +36,12 @@ pub enum NotifyFlag {
     Slack,
 }
 
+/// `--version`: skyglue's version and DataFusion's.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(shell::version);
+
 /// SQL for cloud APIs: query AWS ECS/ECR with SQL, across every account and region.
 #[derive(Debug, Parser)]
-#[command(name = "skyglue", version, about, propagate_version = true)]
+#[command(name = "skyglue", version = VERSION.as_str(), about, propagate_version = true)]
 struct Cli {
     /// Configuration file (default: $SKYGLUE_CONFIG, else ./skyglue.toml, else the standard AWS chain).
     #[arg(long, global = true, value_name = "FILE")]
@@ -99,6 +103,14 @@ enum Command {
         #[arg(long)]
         serve: bool,
     },
+    /// Print a completion script for a shell (see the README for where to put it).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: shell::Shell,
+    },
+    /// Print skyglue's man page (roff), e.g. `skyglue man > /usr/local/share/man/man1/skyglue.1`.
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -132,6 +144,11 @@ fn main() -> ExitCode {
                 schedule::schedule(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
+            Some(Command::Completions { shell }) => {
+                shell::completions(Cli::command(), shell, &mut std::io::stdout());
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(Command::Man) => ok(shell::man(Cli::command(), &mut std::io::stdout()).map_err(Into::into)),
             Some(Command::Repl { cache_ttl }) => {
                 let args =
                     repl::ReplArgs { cache_ttl: std::time::Duration::from_secs(cache_ttl), bare: false };

@@ -19,5 +19,6 @@ mod sandbox_in_use;
 mod sandbox_joins;
 mod sandbox_pagination;
 mod schedule;
+mod shell;
 mod support;
 mod unattended;
