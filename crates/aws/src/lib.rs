@@ -7,6 +7,7 @@
 pub mod arn;
 mod clients;
 pub mod manifests;
+pub mod permissions;
 pub mod sinks;
 pub mod tables;
 mod time;

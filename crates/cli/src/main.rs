@@ -5,6 +5,7 @@
 //! usage, bad SQL or a bad config.
 
 mod commands;
+mod connections;
 mod errors;
 mod progress;
 mod repl;
@@ -103,6 +104,12 @@ enum Command {
         #[arg(long)]
         serve: bool,
     },
+    /// Check the setup: AWS accounts and the calls they allow, GitHub's rate limit, Slack (exit 1 when something is missing).
+    Connections {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Print a completion script for a shell (see the README for where to put it).
     Completions {
         /// The shell.
@@ -144,6 +151,9 @@ fn main() -> ExitCode {
                 schedule::schedule(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
+            Some(Command::Connections { format }) => {
+                connections::command(cli.config.as_deref(), format).await
+            }
             Some(Command::Completions { shell }) => {
                 shell::completions(Cli::command(), shell, &mut std::io::stdout());
                 Ok(ExitCode::SUCCESS)

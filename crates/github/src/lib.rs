@@ -7,6 +7,7 @@
 //! `tables/`, registered in [`registry`].
 
 mod cache;
+pub mod check;
 mod client;
 mod commits;
 mod graphql;

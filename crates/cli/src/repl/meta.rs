@@ -26,7 +26,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("\\cache", "Show the scan cache: entries, rows, time to live"),
     ("\\cache clear", "Empty the scan cache: the next query calls the APIs again"),
     ("\\i FILE [NAME=VALUE]...", "Run a file of statements; a policy file (-- @action:) runs as a dry run"),
-    ("\\connections", "AWS connections (account, whether they answer), GitHub and Slack settings"),
+    ("\\connections", "AWS connections (account, the read calls they may make), GitHub's rate limit, Slack"),
 ];
 
 /// The command names completion offers.

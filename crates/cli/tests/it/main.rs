@@ -5,6 +5,7 @@
 //! against moto's server (the real protocol, two accounts via AssumeRole).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod connections;
 mod examples;
 mod github_joins;
 mod guards;
