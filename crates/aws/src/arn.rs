@@ -75,12 +75,21 @@ mod tests {
         assert_eq!(full.location, Some(("eu-west-1".into(), "222222222222".into())));
         assert_eq!(short.location, None);
         assert_eq!((full.family.as_str(), full.revision), (short.family.as_str(), short.revision));
-        assert_eq!(short.arn_in("eu-west-1", "222222222222"), "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7");
+        assert_eq!(
+            short.arn_in("eu-west-1", "222222222222"),
+            "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7"
+        );
     }
 
     #[test]
     fn other_names_do_not_parse() {
-        for bad in ["web", "web:latest", "web:0", "arn:aws:ecs:eu-west-1:2:service/c/web", "arn:aws:ecs::2:task-definition/web:1"] {
+        for bad in [
+            "web",
+            "web:latest",
+            "web:0",
+            "arn:aws:ecs:eu-west-1:2:service/c/web",
+            "arn:aws:ecs::2:task-definition/web:1",
+        ] {
             assert_eq!(TaskDefinitionName::parse(bad), None, "{bad}");
         }
         assert_eq!(partition("cn-north-1"), "aws-cn");

@@ -31,9 +31,10 @@ impl Param {
         let text = text.trim();
         let (default, min) = match text.strip_suffix(')').and_then(|t| t.rsplit_once("(min ")) {
             Some((default, min)) => {
-                let min: f64 = min.trim().parse().map_err(|_| {
-                    format!("@param {name}: `(min N)` needs a number, got {:?}", min.trim())
-                })?;
+                let min: f64 = min
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("@param {name}: `(min N)` needs a number, got {:?}", min.trim()))?;
                 (ParamValue::parse_default(default), Some(min))
             }
             None => (ParamValue::parse_default(text), None),
@@ -152,7 +153,8 @@ pub fn resolve(
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ));
         };
-        let value = slot.1.parse_like(raw).map_err(|want| format!("--param {name}={raw}: expected {want}"))?;
+        let value =
+            slot.1.parse_like(raw).map_err(|want| format!("--param {name}={raw}: expected {want}"))?;
         if let Some(param) = declared.iter().find(|p| &p.name == name) {
             param.check(&value).map_err(|e| format!("--param {name}={raw}: {name} {e}"))?;
         }

@@ -413,7 +413,9 @@ fn resolved_only(mut checked: Checked, sink: &dyn Sink) -> Checked {
         .partition(|t| sink.required_columns().iter().all(|c| t.get(c).is_some()));
     checked.proceed = whole;
     checked.skipped.extend(
-        broken.into_iter().map(|t| Outcome::skipped(t, "the check returned the target without its key columns")),
+        broken
+            .into_iter()
+            .map(|t| Outcome::skipped(t, "the check returned the target without its key columns")),
     );
     checked
 }

@@ -88,7 +88,12 @@ fn locate(target: &Target) -> std::result::Result<Locator<Repository>, String> {
     let account = required(target, "account_id").map_err(unresolved)?;
     let region = required(target, "region").map_err(unresolved)?;
     let registry_id = target.get("registry_id").map(str::to_string);
-    Ok(Locator { account: Some(account), region: Some(region), scope: Repository { registry_id, name }, id: digest })
+    Ok(Locator {
+        account: Some(account),
+        region: Some(region),
+        scope: Repository { registry_id, name },
+        id: digest,
+    })
 }
 
 fn unresolved(missing: String) -> String {
@@ -150,45 +155,44 @@ fn outcomes<'a>(batch: &'a [Item], out: &BatchDeleteImageOutput) -> (Vec<Outcome
 
 /// Looks up images a delete answer did not mention (moto, for one, leaves
 /// untagged images out of `imageIds`): done when ECR says `ImageNotFound`,
-/// failed when the image is still there or the lookup fails.
+/// failed when the image is still there or the lookup fails. One image per
+/// lookup, so a failure that does not echo the digest (moto's do not) still
+/// says which image it is about; real ECR mentions every image, so this is rare.
 async fn confirm(connections: &Connections, group: &Group<Repository>, items: &[&Item]) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    for item in items {
+        let verdict = look_up(connections, group, &item.id).await;
+        outcomes.extend(item.targets.iter().map(|t| match &verdict {
+            Ok(()) => Outcome::done(t.clone()),
+            Err(reason) => Outcome::failed(t.clone(), reason.clone()),
+        }));
+    }
+    outcomes
+}
+
+/// `Ok` when ECR says the image with `digest` is gone, else why not.
+async fn look_up(
+    connections: &Connections,
+    group: &Group<Repository>,
+    digest: &str,
+) -> std::result::Result<(), String> {
     const LOOKUP: &str = "ecr:BatchGetImage";
-    let ids: Vec<ImageIdentifier> =
-        items.iter().map(|item| ImageIdentifier::builder().image_digest(&item.id).build()).collect();
+    let unknown = "BatchDeleteImage reported neither a deletion nor a failure";
     let request = crate::clients::ecr(&group.conn)
         .batch_get_image()
         .set_registry_id(group.scope.registry_id.clone())
         .repository_name(&group.scope.name)
-        .set_image_ids(Some(ids));
-    let unknown = "BatchDeleteImage reported neither a deletion nor a failure";
-    let answer = match send(connections, &group.conn, LOOKUP, || request.clone().send()).await {
-        Ok(answer) => answer,
-        Err(e) => {
-            let targets = targets_of(items.iter().copied());
-            return fail_all(&targets, &format!("{unknown}, and looking it up failed: {e}"));
-        }
-    };
-    let present: HashSet<&str> =
-        answer.images().iter().filter_map(|i| i.image_id()?.image_digest()).collect();
-    let missing: HashMap<&str, bool> = answer
-        .failures()
-        .iter()
-        .filter_map(|f| {
-            let gone = f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound");
-            Some((f.image_id()?.image_digest()?, gone))
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for item in items {
-        for target in &item.targets {
-            outcomes.push(match (present.contains(item.id.as_str()), missing.get(item.id.as_str())) {
-                (false, Some(true)) => Outcome::done(target.clone()),
-                (true, _) => Outcome::failed(target.clone(), format!("{unknown}, and the image still exists")),
-                _ => Outcome::failed(target.clone(), format!("{unknown}, and ECR could not say whether it exists")),
-            });
-        }
+        .image_ids(ImageIdentifier::builder().image_digest(digest).build());
+    let answer = send(connections, &group.conn, LOOKUP, || request.clone().send())
+        .await
+        .map_err(|e| format!("{unknown}, and looking it up failed: {e}"))?;
+    if !answer.images().is_empty() {
+        return Err(format!("{unknown}, and the image still exists"));
     }
-    outcomes
+    match answer.failures() {
+        [only] if only.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound") => Ok(()),
+        _ => Err(format!("{unknown}, and ECR could not say whether it exists")),
+    }
 }
 
 /// `<failureCode>: <failureReason>`, as ECR gives them.

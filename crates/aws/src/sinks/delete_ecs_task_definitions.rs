@@ -179,7 +179,9 @@ async fn confirm(connections: &Connections, conn: &AwsConnection, item: &Item) -
             Some(status) => Verdict::Failed(format!("{UNMENTIONED}, and it is still {status}")),
             None => Verdict::Failed(format!("{UNMENTIONED}, and ECS did not say what it is")),
         },
-        Err(e) => Verdict::Failed(format!("{UNMENTIONED}, and looking it up failed: {}", one_line(&e.to_string()))),
+        Err(e) => {
+            Verdict::Failed(format!("{UNMENTIONED}, and looking it up failed: {}", one_line(&e.to_string())))
+        }
     }
 }
 

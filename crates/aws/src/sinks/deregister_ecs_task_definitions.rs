@@ -96,8 +96,9 @@ pub(crate) async fn deregister(
 /// without them is not acted on: a guess could pick the wrong account.
 pub(crate) fn locate(target: &Target) -> std::result::Result<Locator<()>, String> {
     let arn = required(target, "task_definition_arn")?;
-    let not_resolved =
-        |missing: String| format!("not attempted: {missing}, so it does not name one revision (the check resolves rows)");
+    let not_resolved = |missing: String| {
+        format!("not attempted: {missing}, so it does not name one revision (the check resolves rows)")
+    };
     let account = required(target, "account_id").map_err(not_resolved)?;
     let region = required(target, "region").map_err(not_resolved)?;
     Ok(Locator { account: Some(account), region: Some(region), scope: (), id: arn })
@@ -109,7 +110,10 @@ mod tests {
 
     #[test]
     fn only_resolved_rows_are_located() {
-        let t = Target::from_pairs([("task_definition_arn", "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7")]);
+        let t = Target::from_pairs([(
+            "task_definition_arn",
+            "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7",
+        )]);
         assert!(locate(&t).is_err_and(|e| e.contains("account_id")));
         let t = Target::from_pairs([
             ("task_definition_arn", "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7"),

@@ -94,18 +94,25 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
                 continue;
             }
         };
+        // From here on the row names one copy: reports say which.
+        let target = located(target, &copy.place);
         if let Some(user) = uses.iter().find(|u| u.names(copy)) {
             checked.skipped.push(Outcome::skipped(target, format!("in use by {}", user.by)));
             continue;
         }
-        going.push((located(target, &copy.place), copy));
+        going.push((target, copy));
     }
 
     let going_places: HashSet<&Place> = going.iter().map(|(_, c)| &c.place).collect();
     let protected = protected_children(engine, &copies, &going_places).await?;
     going.sort_by_key(|(_, copy)| !copy.index);
     for (target, copy) in going {
-        let key = (copy.place.account.clone(), copy.place.region.clone(), copy.place.repository.clone(), copy.place.digest.clone());
+        let key = (
+            copy.place.account.clone(),
+            copy.place.region.clone(),
+            copy.place.repository.clone(),
+            copy.place.digest.clone(),
+        );
         if let Some(index) = protected.get(&key) {
             checked.skipped.push(Outcome::skipped(target, format!("referenced by image index {index}")));
             continue;
@@ -117,7 +124,10 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
 }
 
 /// The one copy a row names, or why it names none.
-fn resolve<'a>(target: &Target, copies: &'a BTreeMap<(String, String), Vec<Copy>>) -> std::result::Result<&'a Copy, String> {
+fn resolve<'a>(
+    target: &Target,
+    copies: &'a BTreeMap<(String, String), Vec<Copy>>,
+) -> std::result::Result<&'a Copy, String> {
     let (Some(repository), Some(digest)) = (target.get("repository_name"), target.get("image_digest")) else {
         return Err("the row has no repository_name or image_digest".into());
     };
@@ -143,7 +153,9 @@ fn resolve<'a>(target: &Target, copies: &'a BTreeMap<(String, String), Vec<Copy>
 
 /// The row with the columns that locate its one copy filled in.
 fn located(mut target: Target, place: &Place) -> Target {
-    for (column, value) in [("account_id", &place.account), ("region", &place.region), ("registry_id", &place.registry)] {
+    for (column, value) in
+        [("account_id", &place.account), ("region", &place.region), ("registry_id", &place.registry)]
+    {
         target.columns.insert(column.to_string(), value.clone());
     }
     target
@@ -241,7 +253,8 @@ async fn protected_children(
     for ((account, region, registry, repository), indexes) in kept {
         let conn = engine.connections().find_aws(Some(&account), Some(&region)).await?;
         let children =
-            manifests::index_children(engine.connections(), &conn, Some(&registry), &repository, &indexes).await?;
+            manifests::index_children(engine.connections(), &conn, Some(&registry), &repository, &indexes)
+                .await?;
         for (index, children) in children {
             for child in children {
                 protected.insert((account.clone(), region.clone(), repository.clone(), child), index.clone());
@@ -291,14 +304,24 @@ mod tests {
     }
 
     fn copies() -> BTreeMap<(String, String), Vec<Copy>> {
-        BTreeMap::from([(("web".into(), "sha256:a".into()), vec![copy("1", "us-east-1"), copy("1", "eu-west-1"), copy("2", "us-east-1")])])
+        BTreeMap::from([(
+            ("web".into(), "sha256:a".into()),
+            vec![copy("1", "us-east-1"), copy("1", "eu-west-1"), copy("2", "us-east-1")],
+        )])
     }
 
     #[test]
     fn a_row_must_name_exactly_one_copy() {
         let bare = Target::from_pairs([("repository_name", "web"), ("image_digest", "sha256:a")]);
-        assert_eq!(resolve(&bare, &copies()).err(), Some("ambiguous: in 3 places; select account_id and region".into()));
-        let region_only = Target::from_pairs([("repository_name", "web"), ("image_digest", "sha256:a"), ("region", "us-east-1")]);
+        assert_eq!(
+            resolve(&bare, &copies()).err(),
+            Some("ambiguous: in 3 places; select account_id and region".into())
+        );
+        let region_only = Target::from_pairs([
+            ("repository_name", "web"),
+            ("image_digest", "sha256:a"),
+            ("region", "us-east-1"),
+        ]);
         assert!(resolve(&region_only, &copies()).is_err());
         let exact = Target::from_pairs([
             ("account_id", "2"),
@@ -307,18 +330,37 @@ mod tests {
             ("image_digest", "sha256:a"),
         ]);
         assert_eq!(resolve(&exact, &copies()).map(|c| c.place.account.clone()), Ok("2".into()));
-        let gone = Target::from_pairs([("account_id", "3"), ("region", "us-east-1"), ("repository_name", "web"), ("image_digest", "sha256:a")]);
+        let gone = Target::from_pairs([
+            ("account_id", "3"),
+            ("region", "us-east-1"),
+            ("repository_name", "web"),
+            ("image_digest", "sha256:a"),
+        ]);
         assert_eq!(resolve(&gone, &copies()).err(), Some("the image no longer exists".into()));
     }
 
     #[test]
     fn a_use_names_a_copy_by_place_and_digest_or_tag() {
         let c = copy("1", "us-east-1");
-        let by_tag = Use { registry: Some("1".into()), region: Some("us-east-1".into()), repository: "web".into(), tag: Some("abc1234".into()), digest: None, by: "s".into() };
+        let by_tag = Use {
+            registry: Some("1".into()),
+            region: Some("us-east-1".into()),
+            repository: "web".into(),
+            tag: Some("abc1234".into()),
+            digest: None,
+            by: "s".into(),
+        };
         assert!(by_tag.names(&c));
         let other_region = Use { region: Some("eu-west-1".into()), ..by_tag };
         assert!(!other_region.names(&c));
-        let by_digest = Use { registry: None, region: None, repository: "web".into(), tag: None, digest: Some("sha256:a".into()), by: "t".into() };
+        let by_digest = Use {
+            registry: None,
+            region: None,
+            repository: "web".into(),
+            tag: None,
+            digest: Some("sha256:a".into()),
+            by: "t".into(),
+        };
         assert!(by_digest.names(&c));
     }
 

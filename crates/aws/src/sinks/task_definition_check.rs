@@ -41,7 +41,8 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
         }
     }
     let families: Vec<String> = {
-        let set: HashSet<&str> = named.iter().filter(|(_, n)| n.location.is_none()).map(|(_, n)| n.family.as_str()).collect();
+        let set: HashSet<&str> =
+            named.iter().filter(|(_, n)| n.location.is_none()).map(|(_, n)| n.family.as_str()).collect();
         let mut v: Vec<String> = set.into_iter().map(str::to_string).collect();
         v.sort();
         v
@@ -58,11 +59,13 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
 
     let users = in_use(&ctx).await?;
     for (target, revision) in resolved {
+        // From here on the row names one revision: reports say which.
+        let target = located(target, &revision);
         if let Some(by) = users.get(&revision) {
             checked.skipped.push(Outcome::skipped(target, format!("in use by {by}")));
             continue;
         }
-        checked.proceed.push(located(target, &revision));
+        checked.proceed.push(target);
     }
     Ok(checked)
 }
@@ -138,12 +141,17 @@ async fn revisions_of(
     );
     let mut out: BTreeMap<(String, i64), Vec<(String, String)>> = BTreeMap::new();
     for batch in collect(ctx, &sql).await? {
-        let (account, region, arn) =
-            (strings(&batch, "account_id"), strings(&batch, "region"), strings(&batch, "task_definition_arn"));
+        let (account, region, arn) = (
+            strings(&batch, "account_id"),
+            strings(&batch, "region"),
+            strings(&batch, "task_definition_arn"),
+        );
         for i in 0..batch.num_rows() {
-            let (Some(account), Some(region), Some(name)) =
-                (account[i].clone(), region[i].clone(), arn[i].as_deref().and_then(TaskDefinitionName::parse))
-            else {
+            let (Some(account), Some(region), Some(name)) = (
+                account[i].clone(),
+                region[i].clone(),
+                arn[i].as_deref().and_then(TaskDefinitionName::parse),
+            ) else {
                 continue;
             };
             out.entry((name.family, name.revision)).or_default().push((account, region));
@@ -176,7 +184,8 @@ async fn in_use(ctx: &datafusion::prelude::SessionContext) -> Result<HashMap<Rev
                 .clone()
                 .or_else(|| Some((region[i].clone()?, account[i].clone()?)))
                 .unwrap_or_default();
-            let user = users.entry((account, region, name.family, name.revision)).or_insert_with(|| by.clone());
+            let user =
+                users.entry((account, region, name.family, name.revision)).or_insert_with(|| by.clone());
             if by < *user {
                 *user = by;
             }
@@ -190,12 +199,16 @@ mod tests {
     use super::*;
 
     fn existing() -> BTreeMap<(String, i64), Vec<(String, String)>> {
-        BTreeMap::from([(("web".into(), 7), vec![("1".into(), "us-east-1".into()), ("2".into(), "us-east-1".into())])])
+        BTreeMap::from([(
+            ("web".into(), 7),
+            vec![("1".into(), "us-east-1".into()), ("2".into(), "us-east-1".into())],
+        )])
     }
 
     #[test]
     fn short_and_full_names_resolve_to_one_revision() -> std::result::Result<(), String> {
-        let full = Target::from_pairs([("task_definition_arn", "arn:aws:ecs:us-east-1:1:task-definition/web:7")]);
+        let full =
+            Target::from_pairs([("task_definition_arn", "arn:aws:ecs:us-east-1:1:task-definition/web:7")]);
         let name = name_of(&full)?;
         assert_eq!(resolve(&full, &name, &existing())?, ("1".into(), "us-east-1".into(), "web".into(), 7));
         let short = Target::from_pairs([("task_definition_arn", "web:7"), ("account_id", "2")]);
@@ -210,10 +223,16 @@ mod tests {
     fn an_unlocated_short_name_in_two_places_is_ambiguous() -> std::result::Result<(), String> {
         let t = Target::from_pairs([("task_definition_arn", "web:7")]);
         let name = name_of(&t)?;
-        assert_eq!(resolve(&t, &name, &existing()).err(), Some("ambiguous: in 2 places; select account_id and region".into()));
+        assert_eq!(
+            resolve(&t, &name, &existing()).err(),
+            Some("ambiguous: in 2 places; select account_id and region".into())
+        );
         let gone = Target::from_pairs([("task_definition_arn", "web:8")]);
         let name = name_of(&gone)?;
-        assert_eq!(resolve(&gone, &name, &existing()).err(), Some("task definition web:8 no longer exists".into()));
+        assert_eq!(
+            resolve(&gone, &name, &existing()).err(),
+            Some("task definition web:8 no longer exists".into())
+        );
         Ok(())
     }
 

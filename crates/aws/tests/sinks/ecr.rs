@@ -144,7 +144,10 @@ async fn every_call_is_bracketed_and_every_target_has_one_outcome() {
     assert_eq!([0, 1, 3].map(status), [Status::Done; 3]);
     let unresolved = outcome_of(&outcomes, &targets[2]);
     assert_eq!(unresolved.status, Status::Failed);
-    assert!(unresolved.reason.as_deref().is_some_and(|r| r.contains("does not name one image")), "{unresolved:?}");
+    assert!(
+        unresolved.reason.as_deref().is_some_and(|r| r.contains("does not name one image")),
+        "{unresolved:?}"
+    );
     assert_eq!(status(4), Status::Failed);
     let missing = outcome_of(&outcomes, &targets[5]);
     assert_eq!(missing.reason.as_deref(), Some("ImageNotFound: Requested image not found"));

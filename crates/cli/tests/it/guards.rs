@@ -45,10 +45,10 @@ impl GuardEnv {
     }
 }
 
-fn status_of<'a>(
-    report: &'a Report,
+fn status_of(
+    report: &Report,
     pred: impl Fn(&skyglue_core::sink::Target) -> bool,
-) -> Vec<(Status, Option<&'a str>)> {
+) -> Vec<(Status, Option<&str>)> {
     report.actions.iter().filter(|a| pred(&a.target)).map(|a| (a.status, a.reason.as_deref())).collect()
 }
 

@@ -45,10 +45,7 @@ fn run_policy(sk: &Skyglue, name: &str, text: &str) -> serde_json::Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr))
 }
 
-fn action<'a>(
-    report: &'a serde_json::Value,
-    pred: impl Fn(&serde_json::Value) -> bool,
-) -> Vec<&'a serde_json::Value> {
+fn action(report: &serde_json::Value, pred: impl Fn(&serde_json::Value) -> bool) -> Vec<&serde_json::Value> {
     report["actions"]
         .as_array()
         .map(|a| a.iter().filter(|x| pred(&x["target"])).collect())
