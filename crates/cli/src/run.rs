@@ -46,18 +46,10 @@ pub async fn run(config: Option<&Path>, state_dir: Option<&Path>, args: RunArgs)
 }
 
 /// `skyglue run` without the printing: loads the config, builds the engine,
-/// runs the policy and returns its outcome (`skyglue schedule` runs this).
-/// An error is what `run` would have exited 1 or 2 with before any report.
-pub async fn execute(
-    config: Option<&Path>,
-    state_dir: Option<&Path>,
-    args: RunArgs,
-) -> anyhow::Result<RunOutcome> {
-    execute_interruptible(config, state_dir, args, Interrupt::default()).await
-}
-
-/// [`execute`], stopped gracefully when `interrupt` is raised. An error (the
-/// run failed before its report existed) has already been sent to Slack.
+/// runs the policy and returns its outcome (`skyglue schedule` runs this),
+/// stopped gracefully when `interrupt` is raised. An error is what `run`
+/// would have exited 1 or 2 with before any report, and has already been sent
+/// to Slack.
 pub async fn execute_interruptible(
     config: Option<&Path>,
     state_dir: Option<&Path>,

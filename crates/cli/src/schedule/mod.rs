@@ -1,7 +1,8 @@
 //! `skyglue schedule [--once] [--list]`: runs the `[[schedule]]` entries of
 //! `skyglue.toml` on their crons, in one long-running process.
 //!
-//! Each run goes through the same code as `skyglue run` ([`crate::run::execute`]):
+//! Each run goes through the same code as `skyglue run`
+//! ([`crate::run::execute_interruptible`]):
 //! the config is read again, the policy validated, journaled and notified
 //! exactly as by hand. The loop itself ([`scheduler`]) is generic over a
 //! [`clock::Clock`] and a run function, so its tests need no cloud and no
@@ -24,7 +25,7 @@ use std::sync::Arc;
 
 use skyglue_core::Config;
 use skyglue_core::config::NotifyChoice;
-use skyglue_policy::RunOutcome;
+use skyglue_policy::{Interrupt, RunOutcome};
 
 use self::clock::{Clock, SystemClock};
 use self::entry::Entry;
@@ -40,8 +41,38 @@ pub struct ScheduleArgs {
     pub list: bool,
 }
 
-/// Runs `skyglue schedule`.
+/// Runs `skyglue schedule`. A scheduler that cannot start (a config that does
+/// not parse, no entries, an unreadable state file) says so on Slack too, with
+/// whatever Slack settings the environment has: it would otherwise fail
+/// silently on a host nobody watches.
 pub async fn schedule(
+    config: Option<&Path>,
+    state_dir: Option<&Path>,
+    args: ScheduleArgs,
+) -> anyhow::Result<ExitCode> {
+    let result = start(config, state_dir, args).await;
+    if let Err(e) = &result
+        && !args.list
+    {
+        let slack = match Config::discover(config) {
+            Ok((_, loaded)) => skyglue_core::connection::slack_settings(&loaded),
+            Err(_) => skyglue_core::connection::slack_settings(&Config::default()),
+        };
+        let (_, message) = crate::errors::describe(e);
+        let what = format!(
+            "skyglue schedule ({})",
+            config.map_or("skyglue.toml".into(), |c| c.display().to_string())
+        );
+        if let Some(Err(failed)) =
+            skyglue_policy::notify_failure(&slack, &what, skyglue_policy::Mode::DryRun, &message).await
+        {
+            eprintln!("error: {failed}");
+        }
+    }
+    result
+}
+
+async fn start(
     config: Option<&Path>,
     state_dir: Option<&Path>,
     args: ScheduleArgs,
@@ -65,7 +96,10 @@ pub async fn schedule(
         return Ok(ExitCode::SUCCESS);
     }
     // Every run reads the same file again, so an edit to [[aws]] applies at the next run.
-    let run = run_fn(file.clone(), state_dir.map(Path::to_path_buf));
+    // A stop interrupts the run in flight as SIGTERM does `skyglue run`: its
+    // batch finishes, no new one starts, the journal says `interrupted`.
+    let interrupt = Interrupt::default();
+    let run = run_fn(file.clone(), state_dir.map(Path::to_path_buf), interrupt.clone());
     let log: LogFn = Arc::new(|line| eprintln!("{line}"));
     if args.once {
         return Ok(ExitCode::from(once(&SystemClock, &run, &log, &entries).await));
@@ -74,7 +108,10 @@ pub async fn schedule(
     let state = Arc::new(state::StateFile::load(&dir)?);
     let seed = u64::from(std::process::id()) ^ SystemClock.now().timestamp_subsec_nanos() as u64;
     let scheduler = Scheduler::new(Arc::new(SystemClock), run, state, log.clone(), seed);
-    let stop = stop_signal();
+    let stop = async move {
+        stop_signal().await;
+        interrupt.raise("the scheduler was stopped (SIGTERM or SIGINT)");
+    };
     log(format!(
         "{} schedule: {} entries from {origin}; state in {}",
         stamp(SystemClock.now()),
@@ -125,9 +162,9 @@ pub async fn once(clock: &impl Clock, run: &RunFn, log: &LogFn, entries: &[Arc<E
 }
 
 /// Runs an entry as `skyglue run` would, without printing the report.
-fn run_fn(config: Option<PathBuf>, state_dir: Option<PathBuf>) -> RunFn {
+fn run_fn(config: Option<PathBuf>, state_dir: Option<PathBuf>, interrupt: Interrupt) -> RunFn {
     Arc::new(move |entry: Arc<Entry>| {
-        let (config, state_dir) = (config.clone(), state_dir.clone());
+        let (config, state_dir, interrupt) = (config.clone(), state_dir.clone(), interrupt.clone());
         Box::pin(async move {
             let args = crate::run::RunArgs {
                 policy: entry.policy.clone(),
@@ -139,7 +176,9 @@ fn run_fn(config: Option<PathBuf>, state_dir: Option<PathBuf>) -> RunFn {
                     NotifyChoice::None => NotifyFlag::None,
                 }),
             };
-            match crate::run::execute(config.as_deref(), state_dir.as_deref(), args).await {
+            match crate::run::execute_interruptible(config.as_deref(), state_dir.as_deref(), args, interrupt)
+                .await
+            {
                 Ok(outcome) => Finished { exit_code: outcome.exit_code(), summary: summary(&outcome) },
                 Err(e) => {
                     let (code, message) = crate::errors::describe(&e);

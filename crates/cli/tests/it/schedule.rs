@@ -129,3 +129,18 @@ async fn the_dockerfile_commands_work_as_the_recipes_run_them() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{:?}", lines.map_while(Result::ok).collect::<Vec<_>>());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_that_cannot_start_tells_slack() {
+    let sandbox = Sandbox::start(World::demo(), SandboxConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("skyglue.toml");
+    std::fs::write(&config, "[[schedule]]\npolicy = \"q/x.sql\"\ncron = \"0 3 * *\"\n").unwrap();
+    let out = skyglue(&sandbox, home.path(), home.path(), &config).args(["schedule"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a bad cron is a config error: {stderr}");
+    let messages = sandbox.slack_messages();
+    assert_eq!(messages.len(), 1, "one message: {messages:?}");
+    let text = messages[0].to_string();
+    assert!(text.contains("skyglue schedule") && text.contains("cron"), "{text}");
+}
