@@ -39,7 +39,13 @@ impl TeamTable {
     /// The table `table`, reached with `connection`'s credentials and
     /// endpoint, in `region` when given (else the connection's region).
     pub fn new(connection: &AwsConnection, table: &str, region: Option<&str>) -> Self {
-        let mut config = aws_sdk_dynamodb::config::Builder::from(&connection.sdk_config);
+        // skyglue's connections turn SDK retries off because the framework
+        // retries cloud reads and deletes through its rate limiter; the state
+        // table is no such API (a few calls per run, no client-side bucket), so
+        // its client keeps the SDK's standard retries for transient errors and
+        // throttling rather than failing a lock or a journal write on the first.
+        let retry = aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(4);
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&connection.sdk_config).retry_config(retry);
         if let Some(region) = region.filter(|r| !r.is_empty()) {
             config = config.region(aws_sdk_dynamodb::config::Region::new(region.to_string()));
         }
