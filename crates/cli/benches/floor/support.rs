@@ -200,9 +200,9 @@ fn is_sha(tag: &str) -> bool {
     (tag.len() == 7 || tag.len() == 40) && tag.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The cleanup policy: images of every repository, the in-use view, one
-/// GetCommit per distinct commit (REST), and the guardrails' fresh in-use
-/// check plus a fresh listing of the repositories with targets.
+/// The cleanup policy: images of every repository, the in-use view, the
+/// distinct commits by GraphQL (100 per query), and the sink's fresh check:
+/// the in-use view again plus a fresh listing of the repositories with targets.
 fn cleanup(world: &World) -> Floor {
     let imgs = images(world);
     let use1 = in_use(world);
@@ -214,7 +214,8 @@ fn cleanup(world: &World) -> Floor {
         .flat_map(|c| c.repositories.iter().flat_map(|r| r.images.iter()))
         .flat_map(|i| i.tags.iter().filter(|t| is_sha(t)).map(|t| t[..7].to_string()))
         .collect();
-    f.add("github:GetCommit", commits.len() as u64);
+    let github_queries = batches(commits.len(), 100);
+    f.add("github:graphql", github_queries);
     // The guardrail reads the manifests of the image indexes it keeps, 100 per call.
     let index_calls: u64 = connections(world)
         .iter()
@@ -222,7 +223,7 @@ fn cleanup(world: &World) -> Floor {
         .map(|r| batches(r.images.iter().filter(|i| !i.child_digests.is_empty()).count(), 100))
         .sum();
     f.add("ecr:BatchGetImage", index_calls);
-    let github_secs = commits.len() as f64 / CONCURRENCY * LATENCY;
+    let github_secs = (github_queries as f64 / CONCURRENCY).ceil() * LATENCY;
     let query = (imgs.wall.as_secs_f64() + github_secs).max(use1.wall.as_secs_f64());
     f.wall = seconds(query + use1.wall.as_secs_f64() + imgs.wall.as_secs_f64());
     f
