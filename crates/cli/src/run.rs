@@ -66,13 +66,24 @@ pub async fn execute_interruptible(
         && !silenced
         && !silenced_by_header(&policy)
     {
-        let (_, message) = crate::errors::describe(e);
-        let shown = policy.display().to_string();
-        if let Some(Err(failed)) = skyglue_policy::notify_failure(&slack, &shown, mode, &message).await {
-            eprintln!("error: {failed}");
-        }
+        notify_early_failure(&slack, &policy.display().to_string(), mode, e).await;
     }
     result
+}
+
+/// Sends the one Slack message for a failure before any report exists
+/// (`what` names the policy file, or the scheduler); a message that cannot be
+/// sent is said on stderr.
+pub(crate) async fn notify_early_failure(
+    slack: &SlackSettings,
+    what: &str,
+    mode: Mode,
+    error: &anyhow::Error,
+) {
+    let (_, message) = crate::errors::describe(error);
+    if let Some(Err(failed)) = skyglue_policy::notify_failure(slack, what, mode, &message).await {
+        eprintln!("error: {failed}");
+    }
 }
 
 async fn configure_and_run(

@@ -58,16 +58,11 @@ pub async fn schedule(
             Ok((_, loaded)) => skyglue_core::connection::slack_settings(&loaded),
             Err(_) => skyglue_core::connection::slack_settings(&Config::default()),
         };
-        let (_, message) = crate::errors::describe(e);
         let what = format!(
             "skyglue schedule ({})",
             config.map_or("skyglue.toml".into(), |c| c.display().to_string())
         );
-        if let Some(Err(failed)) =
-            skyglue_policy::notify_failure(&slack, &what, skyglue_policy::Mode::DryRun, &message).await
-        {
-            eprintln!("error: {failed}");
-        }
+        crate::run::notify_early_failure(&slack, &what, skyglue_policy::Mode::DryRun, e).await;
     }
     result
 }
@@ -108,8 +103,10 @@ async fn start(
     let state = Arc::new(state::StateFile::load(&dir)?);
     let seed = u64::from(std::process::id()) ^ SystemClock.now().timestamp_subsec_nanos() as u64;
     let scheduler = Scheduler::new(Arc::new(SystemClock), run, state, log.clone(), seed);
+    // The handlers are installed here, before the start line below is logged.
+    let signal = stop_signal();
     let stop = async move {
-        stop_signal().await;
+        signal.await;
         interrupt.raise("the scheduler was stopped (SIGTERM or SIGINT)");
     };
     log(format!(
