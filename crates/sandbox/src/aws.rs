@@ -1,5 +1,6 @@
-//! What ECR, ECS and STS share: the caller (account and region from the SigV4
-//! `Authorization` header), AWS errors, opaque pagination tokens and timestamps.
+//! What the AWS services share: the caller (account and region from the SigV4
+//! `Authorization` header), AWS errors in the JSON 1.0, JSON 1.1 and REST-JSON
+//! forms, opaque pagination tokens and timestamps.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -71,20 +72,60 @@ impl AwsError {
 
     /// The AWS JSON 1.1 form: `{"__type": ..., "message": ...}` plus `x-amzn-errortype`.
     pub(crate) fn into_json_response(self) -> Response {
+        self.into_awsjson_response(JSON_11)
+    }
+
+    /// The AWS JSON 1.0 form (App Runner): as 1.1, another content type.
+    pub(crate) fn into_json10_response(self) -> Response {
+        self.into_awsjson_response(JSON_10)
+    }
+
+    fn into_awsjson_response(self, content_type: &'static str) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
         let body = json!({"__type": self.code, "message": self.message});
-        (
+        (status, [("content-type", content_type), ("x-amzn-errortype", self.code.as_str())], body.to_string())
+            .into_response()
+    }
+
+    /// The REST-JSON form (Lambda, Batch): the code in `x-amzn-ErrorType` (and, for
+    /// clients that read the body, `__type`), `{"Type": "User"|"Service", "message": ...}`.
+    /// A 429 carries `Retry-After: 1`, and Lambda's `Reason` for a throttle.
+    pub(crate) fn into_rest_json_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let kind = if status.is_server_error() { "Service" } else { "User" };
+        let mut body = json!({"Type": kind, "message": self.message, "__type": self.code});
+        if self.code == "TooManyRequestsException" {
+            body["Reason"] = json!("CallerRateLimitExceeded");
+        }
+        let mut response = (
             status,
-            [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", self.code.as_str())],
+            [("content-type", "application/json"), ("x-amzn-ErrorType", self.code.as_str())],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
+const JSON_11: &str = "application/x-amz-json-1.1";
+const JSON_10: &str = "application/x-amz-json-1.0";
+
 /// A successful AWS JSON 1.1 response.
 pub(crate) fn json_response(body: &Value) -> Response {
-    ([("content-type", "application/x-amz-json-1.1")], body.to_string()).into_response()
+    ([("content-type", JSON_11)], body.to_string()).into_response()
+}
+
+/// A successful AWS JSON 1.0 response.
+pub(crate) fn json10_response(body: &Value) -> Response {
+    ([("content-type", JSON_10)], body.to_string()).into_response()
+}
+
+/// A successful REST-JSON response.
+pub(crate) fn rest_json_response(body: &Value) -> Response {
+    ([("content-type", "application/json")], body.to_string()).into_response()
 }
 
 /// Parses a request body into an operation's input shape.
@@ -150,11 +191,11 @@ pub(crate) fn page(
     Ok(Page { start, end, next_token })
 }
 
-fn encode_token(offset: usize) -> String {
+pub(crate) fn encode_token(offset: usize) -> String {
     format!("{TOKEN_PREFIX}{offset:x}")
 }
 
-fn decode_token(token: &str) -> Option<usize> {
+pub(crate) fn decode_token(token: &str) -> Option<usize> {
     let hex = token.strip_prefix(TOKEN_PREFIX)?;
     usize::from_str_radix(hex, 16).ok()
 }

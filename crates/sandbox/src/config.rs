@@ -16,6 +16,11 @@ pub struct SandboxConfig {
     /// ECR calls per second (burst equal to the rate), per account and region; `None`
     /// means unlimited (AWS publishes no rate for the metadata APIs).
     pub ecr_rate_per_sec: Option<f64>,
+    /// Lambda control-plane calls per second (burst equal to the rate), per account
+    /// and region; `None` means unlimited. Over it, Lambda answers 429
+    /// `TooManyRequestsException` with `Retry-After`. (AWS's quota is 15 per second
+    /// for ListFunctions, ListAliases and ListVersionsByFunction, 100 for GetFunction.)
+    pub lambda_rate_per_sec: Option<f64>,
     /// GitHub requests allowed per rate-limit window; `None` means unlimited.
     pub github_budget: Option<u64>,
     /// How long after the budget is spent it refills.
@@ -40,6 +45,7 @@ impl Default for SandboxConfig {
             ecs_throttling: true,
             ecs_buckets: EcsBuckets::default(),
             ecr_rate_per_sec: None,
+            lambda_rate_per_sec: None,
             github_budget: None,
             github_reset_after: Duration::from_secs(2),
             github_graphql: true,
@@ -119,7 +125,11 @@ impl EcsBuckets {
 /// The default is a single `500 ServerException`, which a client that retries
 /// server errors (skyglue does, a few times) gets past; use [`Fault::times`] or a
 /// 4xx error type to make the failure reach the caller. A throttle is
-/// `.error(400, "ThrottlingException")`.
+/// `.error(400, "ThrottlingException")` (Lambda's is `.error(429, "TooManyRequestsException")`).
+///
+/// Each protocol shapes the error its own way: AWS JSON (ECR, ECS, App Runner), REST-JSON
+/// (Lambda, Batch: `x-amzn-ErrorType`, and `Retry-After` on a 429), STS XML, and a
+/// Kubernetes `Status` whose `reason` is `error_type` (`kubernetes:ListPods`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// Operation key, as in [`Sandbox::calls`](crate::Sandbox::calls), e.g. `ecr:DescribeImages`.

@@ -118,6 +118,7 @@ impl World {
                 default_branch: "main".to_owned(),
                 commits,
             }],
+            kubernetes: Vec::new(),
         }
     }
 }
@@ -317,6 +318,7 @@ fn prod_us_east_1(now: DateTime<Utc>) -> RegionWorld {
             ],
         }],
         task_definitions: tds,
+        ..RegionWorld::default()
     }
 }
 
@@ -360,6 +362,7 @@ fn prod_eu_west_1(now: DateTime<Utc>) -> RegionWorld {
             td("web", 3, &tag("bbb0011"), ago(9), true),
             td("web-migrate", 1, &tag("aaa0005"), ago(99), true),
         ],
+        ..RegionWorld::default()
     }
 }
 
@@ -390,6 +393,7 @@ fn staging_us_east_1(now: DateTime<Utc>) -> RegionWorld {
             td("web", 5, &tag("bbb0011"), ago(10), true),
             td("web-pinned", 1, &pinned, ago(89), true),
         ],
+        ..RegionWorld::default()
     }
 }
 
@@ -413,5 +417,6 @@ fn staging_eu_west_1(now: DateTime<Utc>) -> RegionWorld {
             )],
         }],
         task_definitions: vec![td("web-legacy", 1, &tag("aaa0003"), ago(149), true)],
+        ..RegionWorld::default()
     }
 }

@@ -90,6 +90,9 @@ pub(crate) fn region<'w>(world: &'w World, caller: &Caller) -> &'w RegionWorld {
         repositories: Vec::new(),
         clusters: Vec::new(),
         task_definitions: Vec::new(),
+        lambda_functions: Vec::new(),
+        batch_job_definitions: Vec::new(),
+        apprunner_services: Vec::new(),
     };
     world.region(&caller.account, &caller.region).unwrap_or(&EMPTY)
 }

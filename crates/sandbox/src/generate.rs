@@ -162,7 +162,7 @@ impl World {
                 now,
             );
         }
-        World { accounts, github }
+        World { accounts, github, kubernetes: Vec::new() }
     }
 }
 

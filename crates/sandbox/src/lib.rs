@@ -1,10 +1,12 @@
 //! `skyglue-sandbox`: an in-process fake cloud for skyglue's demo, tests and benchmarks.
 //!
 //! One HTTP server on a free loopback port speaks the wire protocols of Amazon ECR and
-//! ECS (AWS JSON 1.1), STS (awsQuery), GitHub (REST and GraphQL) and Slack webhooks, so the real AWS
-//! SDK, a GitHub client and a Slack notifier can be pointed at it unchanged. Unlike moto
-//! it honours the documented page sizes, batch limits and ECS throttling, adds latency
-//! on request, injects faults and counts every call.
+//! ECS (AWS JSON 1.1), App Runner (AWS JSON 1.0), Lambda and Batch (REST-JSON), STS
+//! (awsQuery), the Kubernetes API (pods, one path prefix per kubeconfig context; see
+//! [`Sandbox::kubeconfig`]), GitHub (REST and GraphQL) and Slack webhooks, so the real
+//! AWS SDK, a Kubernetes client, a GitHub client and a Slack notifier can be pointed at
+//! it unchanged. Unlike moto it honours the documented page sizes, batch limits and ECS
+//! throttling, adds latency on request, injects faults and counts every call.
 //!
 //! Accounts and regions come from the SigV4 `Authorization` header: the access key id
 //! picks the account (`SANDBOX<account id>` by convention; an unknown key acts as the
@@ -24,7 +26,9 @@
 //! # }
 //! ```
 
+mod apprunner;
 mod aws;
+mod batch;
 mod config;
 mod counters;
 pub mod demo;
@@ -33,6 +37,8 @@ mod ecs;
 mod ecs_taskdef;
 mod generate;
 mod github;
+mod kubernetes;
+mod lambda;
 mod server;
 mod slack;
 mod state;

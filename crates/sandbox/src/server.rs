@@ -1,9 +1,12 @@
 //! The HTTP server: one loopback port answers AWS (`POST /`, routed by `X-Amz-Target`
-//! for ECR and ECS, by the form's `Action` for STS), GitHub (`/repos/...`), Slack and the
-//! sandbox's own `/_sandbox/...` endpoints.
+//! for ECR, ECS and App Runner, by the form's `Action` for STS; Lambda's REST paths
+//! `/2015-03-31/functions...` and Batch's `/v1/describejobdefinitions`), Kubernetes
+//! (`/k8s/<context>/api/v1/...`), GitHub (`/repos/...`), Slack and the sandbox's own
+//! `/_sandbox/...` endpoints.
 //!
-//! Every AWS call is counted, delayed by the configured latency, throttled and checked
-//! for an injected fault, in that order, before it reaches its handler.
+//! Every AWS and Kubernetes call is counted, delayed by the configured latency,
+//! throttled and checked for an injected fault, in that order, before it reaches its
+//! handler.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,7 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State as AxState;
+use axum::extract::{Path, Query, State as AxState};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,11 +23,12 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::aws::{AwsError, Caller, caller, json_response};
+use crate::aws::{AwsError, Caller, caller, json_response, json10_response, rest_json_response};
 use crate::config::{BucketSpec, SandboxConfig};
+use crate::kubernetes::KubeError;
 use crate::state::State;
 use crate::world::World;
-use crate::{Error, ecr, ecs, github, slack, sts};
+use crate::{Error, apprunner, batch, ecr, ecs, github, kubernetes, lambda, slack, sts};
 
 /// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.
 #[derive(Debug)]
@@ -58,7 +62,7 @@ impl Sandbox {
         self.addr
     }
 
-    /// `http://127.0.0.1:<port>`: the AWS endpoint URL for ECR, ECS and STS.
+    /// `http://127.0.0.1:<port>`: the AWS endpoint URL for every AWS service.
     pub fn endpoint_url(&self) -> String {
         self.state.base_url.clone()
     }
@@ -75,6 +79,9 @@ impl Sandbox {
 
     /// Calls per operation since start or the last reset (throttled calls included),
     /// keyed like `ecr:DescribeImages`, `ecs:DescribeServices`, `sts:AssumeRole`,
+    /// `lambda:ListFunctions`, `lambda:GetFunction`, `lambda:ListAliases`,
+    /// `lambda:ListVersionsByFunction`, `batch:DescribeJobDefinitions`,
+    /// `apprunner:ListServices`, `apprunner:DescribeService`, `kubernetes:ListPods`,
     /// `github:GetCommit`, `github:ListCommits`, `github:graphql`, `slack:Webhook`.
     pub fn calls(&self) -> BTreeMap<String, u64> {
         self.state.counters.calls()
@@ -123,6 +130,14 @@ impl Sandbox {
         .collect()
     }
 
+    /// A kubeconfig (YAML) for the world's Kubernetes clusters: one cluster, context
+    /// and user per cluster, the server `http://127.0.0.1:<port>/k8s/<context>` (the
+    /// context percent-encoded), the token `sandbox`, and the first cluster's context
+    /// current.
+    pub fn kubeconfig(&self) -> String {
+        kubernetes::kubeconfig(&self.state.world(), &self.state.base_url)
+    }
+
     /// Stops the server and waits (briefly) for open connections to finish.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -148,6 +163,14 @@ impl Drop for Sandbox {
 fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/", post(aws))
+        .route("/2015-03-31/functions", get(lambda_list_functions))
+        .route("/2015-03-31/functions/", get(lambda_list_functions))
+        .route("/2015-03-31/functions/{name}", get(lambda_get_function))
+        .route("/2015-03-31/functions/{name}/aliases", get(lambda_list_aliases))
+        .route("/2015-03-31/functions/{name}/versions", get(lambda_list_versions))
+        .route("/v1/describejobdefinitions", post(batch_describe_job_definitions))
+        .route("/k8s/{context}/api/v1/pods", get(kube_list_all_pods))
+        .route("/k8s/{context}/api/v1/namespaces/{namespace}/pods", get(kube_list_pods))
         .route("/_sandbox/calls", get(calls))
         .route("/_sandbox/throttled", get(throttled))
         .route("/_sandbox/reset_calls", post(reset_calls))
@@ -180,6 +203,35 @@ enum Service {
     Ecr,
     Ecs,
     Sts,
+    Lambda,
+    Batch,
+    AppRunner,
+    Kubernetes,
+}
+
+impl Service {
+    /// The prefix of its operations' counter keys.
+    fn prefix(self) -> &'static str {
+        match self {
+            Service::Ecr => "ecr",
+            Service::Ecs => "ecs",
+            Service::Sts => "sts",
+            Service::Lambda => "lambda",
+            Service::Batch => "batch",
+            Service::AppRunner => "apprunner",
+            Service::Kubernetes => "kubernetes",
+        }
+    }
+
+    /// The error a throttled call gets.
+    fn throttled(self) -> AwsError {
+        match self {
+            Service::Lambda => {
+                AwsError { status: 429, ..AwsError::new("TooManyRequestsException", "Rate exceeded") }
+            }
+            _ => AwsError::throttled(),
+        }
+    }
 }
 
 async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -192,37 +244,174 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
     let service = match prefix {
         "AmazonEC2ContainerRegistry_V20150921" => Service::Ecr,
         "AmazonEC2ContainerServiceV20141113" => Service::Ecs,
+        "AppRunner" => Service::AppRunner,
         _ => {
             let e = AwsError::new("UnknownOperationException", format!("unknown target {target}"));
             return e.into_json_response();
         }
     };
+    let error = |e: AwsError| match service {
+        Service::AppRunner => e.into_json10_response(),
+        _ => e.into_json_response(),
+    };
     if let Err(e) = admit(&state, &who, service, op).await {
-        return e.into_json_response();
+        return error(e);
     }
-    let input: Value = if body.is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(e) => {
-                return AwsError::new("SerializationException", e.to_string()).into_json_response();
-            }
-        }
+    let input = match json_body(&body) {
+        Ok(v) => v,
+        Err(e) => return error(e),
     };
     let result = {
         let mut world = state.world();
         match service {
             Service::Ecr => ecr::handle(&mut world, &who, op, &input),
+            Service::AppRunner => apprunner::handle(&world, &who, op, &input),
             _ => ecs::handle(&mut world, &who, op, &input).map(|mut out| {
                 ecs::inject_failures(&state.config.describe_failures, op, &mut out);
                 out
             }),
         }
     };
+    match (result, service) {
+        (Ok(out), Service::AppRunner) => json10_response(&out),
+        (Ok(out), _) => json_response(&out),
+        (Err(e), _) => error(e),
+    }
+}
+
+/// A JSON request body; an empty one is `{}`.
+fn json_body(body: &[u8]) -> Result<Value, AwsError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| AwsError::new("SerializationException", e.to_string()))
+}
+
+/// Admits a REST-JSON call of `service` (`op` names it in the counters), runs `handler`
+/// on the world as the caller, and answers in REST-JSON.
+async fn rest_json(
+    state: &State,
+    headers: &HeaderMap,
+    service: Service,
+    op: &str,
+    handler: impl FnOnce(&World, &Caller) -> Result<Value, AwsError>,
+) -> Response {
+    let who = caller(&state.world(), headers);
+    if let Err(e) = admit(state, &who, service, op).await {
+        return e.into_rest_json_response();
+    }
+    let result = handler(&state.world(), &who);
     match result {
-        Ok(out) => json_response(&out),
-        Err(e) => e.into_json_response(),
+        Ok(out) => rest_json_response(&out),
+        Err(e) => e.into_rest_json_response(),
+    }
+}
+
+type QueryMap = Query<lambda::Query>;
+
+async fn lambda_list_functions(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    rest_json(&state, &headers, Service::Lambda, "ListFunctions", |w, who| {
+        lambda::list_functions(w, who, &query)
+    })
+    .await
+}
+
+async fn lambda_get_function(
+    AxState(state): AxState<Arc<State>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    rest_json(&state, &headers, Service::Lambda, "GetFunction", |w, who| {
+        lambda::get_function(w, who, &name, &query)
+    })
+    .await
+}
+
+async fn lambda_list_aliases(
+    AxState(state): AxState<Arc<State>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    rest_json(&state, &headers, Service::Lambda, "ListAliases", |w, who| {
+        lambda::list_aliases(w, who, &name, &query)
+    })
+    .await
+}
+
+async fn lambda_list_versions(
+    AxState(state): AxState<Arc<State>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    rest_json(&state, &headers, Service::Lambda, "ListVersionsByFunction", |w, who| {
+        lambda::list_versions(w, who, &name, &query)
+    })
+    .await
+}
+
+async fn batch_describe_job_definitions(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    rest_json(&state, &headers, Service::Batch, "DescribeJobDefinitions", |w, who| {
+        let input = json_body(&body).map_err(|e| AwsError::new("ClientException", e.message))?;
+        batch::describe_job_definitions(w, who, &input)
+    })
+    .await
+}
+
+async fn kube_list_all_pods(
+    AxState(state): AxState<Arc<State>>,
+    Path(context): Path<String>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    kube_list(&state, &headers, &context, None, &query).await
+}
+
+async fn kube_list_pods(
+    AxState(state): AxState<Arc<State>>,
+    Path((context, namespace)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    kube_list(&state, &headers, &context, Some(&namespace), &query).await
+}
+
+/// Lists pods: counted as `kubernetes:ListPods` (and open to faults) before the token
+/// is checked, so every request counts.
+async fn kube_list(
+    state: &State,
+    headers: &HeaderMap,
+    context: &str,
+    namespace: Option<&str>,
+    query: &lambda::Query,
+) -> Response {
+    let who = Caller { account: String::new(), region: String::new() };
+    if let Err(e) = admit(state, &who, Service::Kubernetes, "ListPods").await {
+        return KubeError { code: e.status, reason: e.code, message: e.message }.into_response();
+    }
+    if !kubernetes::authorized(headers) {
+        return KubeError::unauthorized().into_response();
+    }
+    let result = kubernetes::list_pods(
+        &state.world(),
+        context,
+        namespace,
+        query.get("limit").map(String::as_str),
+        query.get("continue").map(String::as_str),
+    );
+    match result {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -241,12 +430,7 @@ async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
 
 /// Counts the call, waits the configured latency, then applies throttling and faults.
 async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<(), AwsError> {
-    let prefix = match service {
-        Service::Ecr => "ecr",
-        Service::Ecs => "ecs",
-        Service::Sts => "sts",
-    };
-    let key = format!("{prefix}:{op}");
+    let key = format!("{}:{op}", service.prefix());
     let n = state.counters.count(&key);
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
@@ -256,13 +440,16 @@ async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Resul
         Service::Ecr => {
             state.config.ecr_rate_per_sec.map(|rate| ("ecr", BucketSpec::new(rate.max(1.0), rate)))
         }
+        Service::Lambda => {
+            state.config.lambda_rate_per_sec.map(|rate| ("lambda", BucketSpec::new(rate.max(1.0), rate)))
+        }
         _ => None,
     };
     if let Some((name, spec)) = bucket
         && !state.throttle.take(&who.account, &who.region, name, spec)
     {
         state.counters.throttled(&key);
-        return Err(AwsError::throttled());
+        return Err(service.throttled());
     }
     if let Some(fault) = state.fault(&key, n) {
         return Err(AwsError {

@@ -1,5 +1,7 @@
 //! The sandbox's data model: accounts, regions, ECR repositories and images, ECS
-//! clusters, services, tasks and task definitions, and GitHub repositories with commits.
+//! clusters, services, tasks and task definitions, Lambda functions, Batch job
+//! definitions, App Runner services, Kubernetes clusters with pods, and GitHub
+//! repositories with commits.
 //!
 //! A [`World`] is plain data that (de)serialises to JSON, so a test or a demo can load
 //! one from a file ([`World::from_json_file`]), build the bundled one
@@ -7,6 +9,7 @@
 //! ([`World::generate`](crate::World::generate)). ARNs and URIs are derived, never stored.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +32,9 @@ pub struct World {
     /// GitHub repositories.
     #[serde(default)]
     pub github: Vec<GithubRepo>,
+    /// Kubernetes clusters, one per kubeconfig context.
+    #[serde(default)]
+    pub kubernetes: Vec<KubeCluster>,
 }
 
 /// One AWS account.
@@ -59,6 +65,40 @@ pub struct RegionWorld {
     /// ECS task definitions, any status, in any order.
     #[serde(default)]
     pub task_definitions: Vec<TaskDefinition>,
+    /// Lambda functions.
+    #[serde(default)]
+    pub lambda_functions: Vec<LambdaFunction>,
+    /// AWS Batch job definitions, any status, in any order.
+    #[serde(default)]
+    pub batch_job_definitions: Vec<BatchJobDefinition>,
+    /// App Runner services.
+    #[serde(default)]
+    pub apprunner_services: Vec<AppRunnerService>,
+}
+
+impl RegionWorld {
+    /// An empty region named `region`.
+    pub fn new(region: &str) -> Self {
+        RegionWorld { region: region.to_owned(), ..RegionWorld::default() }
+    }
+
+    /// The same region with one more Lambda function.
+    pub fn with_lambda(mut self, function: LambdaFunction) -> Self {
+        self.lambda_functions.push(function);
+        self
+    }
+
+    /// The same region with one more Batch job definition revision.
+    pub fn with_batch_job_definition(mut self, definition: BatchJobDefinition) -> Self {
+        self.batch_job_definitions.push(definition);
+        self
+    }
+
+    /// The same region with one more App Runner service.
+    pub fn with_apprunner_service(mut self, service: AppRunnerService) -> Self {
+        self.apprunner_services.push(service);
+        self
+    }
 }
 
 /// An ECR repository.
@@ -331,6 +371,367 @@ pub struct Commit {
     pub message: String,
 }
 
+/// A Lambda function: its `$LATEST` configuration, published versions and aliases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaFunction {
+    /// Function name.
+    pub name: String,
+    /// Runtime such as `python3.12`; `None` for container-image functions.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// `Image` or `Zip`.
+    pub package_type: String,
+    /// When `$LATEST` was last changed.
+    pub last_modified: DateTime<Utc>,
+    /// `$LATEST`'s image as configured (a tag or digest reference); Image functions only.
+    #[serde(default)]
+    pub image_uri: Option<String>,
+    /// `$LATEST`'s image pinned by digest, `<registry>/<repo>@sha256:...`; Image functions only.
+    #[serde(default)]
+    pub resolved_image_uri: Option<String>,
+    /// Published versions, oldest first.
+    #[serde(default)]
+    pub versions: Vec<LambdaVersion>,
+    /// Aliases.
+    #[serde(default)]
+    pub aliases: Vec<LambdaAlias>,
+}
+
+/// A published (immutable) version of a Lambda function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaVersion {
+    /// Version number: `"1"`, `"2"`, ...
+    pub version: String,
+    /// The image as configured when the version was published.
+    #[serde(default)]
+    pub image_uri: Option<String>,
+    /// The image pinned by digest.
+    #[serde(default)]
+    pub resolved_image_uri: Option<String>,
+    /// When the version was published.
+    pub last_modified: DateTime<Utc>,
+}
+
+/// A Lambda alias: a name for a version, optionally splitting traffic with others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaAlias {
+    /// Alias name, e.g. `live`.
+    pub name: String,
+    /// The version it points to (`"3"`, or `"$LATEST"`).
+    pub function_version: String,
+    /// Weighted routing: other version -> share of traffic (0.0..1.0).
+    #[serde(default)]
+    pub additional_version_weights: BTreeMap<String, f64>,
+}
+
+impl LambdaFunction {
+    /// A container-image function whose `$LATEST` runs `image_uri` (as configured)
+    /// resolved to `resolved_image_uri` (`<registry>/<repo>@sha256:...`), changed now.
+    pub fn image(name: &str, image_uri: &str, resolved_image_uri: &str) -> Self {
+        LambdaFunction {
+            name: name.to_owned(),
+            runtime: None,
+            package_type: "Image".to_owned(),
+            last_modified: Utc::now(),
+            image_uri: Some(image_uri.to_owned()),
+            resolved_image_uri: Some(resolved_image_uri.to_owned()),
+            versions: Vec::new(),
+            aliases: Vec::new(),
+        }
+    }
+
+    /// A `.zip` function on `runtime` (e.g. `python3.12`), changed now.
+    pub fn zip(name: &str, runtime: &str) -> Self {
+        LambdaFunction {
+            name: name.to_owned(),
+            runtime: Some(runtime.to_owned()),
+            package_type: "Zip".to_owned(),
+            last_modified: Utc::now(),
+            image_uri: None,
+            resolved_image_uri: None,
+            versions: Vec::new(),
+            aliases: Vec::new(),
+        }
+    }
+
+    /// The same function with the next version published, running `image_uri`
+    /// resolved to `resolved_image_uri` (pass empty strings for a Zip function).
+    pub fn with_version(mut self, image_uri: &str, resolved_image_uri: &str) -> Self {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        self.versions.push(LambdaVersion {
+            version: (self.versions.len() + 1).to_string(),
+            image_uri: some(image_uri),
+            resolved_image_uri: some(resolved_image_uri),
+            last_modified: self.last_modified,
+        });
+        self
+    }
+
+    /// The same function with alias `name` pointing at `version`.
+    pub fn with_alias(mut self, name: &str, version: &str) -> Self {
+        self.aliases.push(LambdaAlias {
+            name: name.to_owned(),
+            function_version: version.to_owned(),
+            additional_version_weights: BTreeMap::new(),
+        });
+        self
+    }
+
+    /// The same function with alias `name` sending `1 - weight` of the traffic to
+    /// `version` and `weight` to `other_version` (a canary).
+    pub fn with_weighted_alias(
+        mut self,
+        name: &str,
+        version: &str,
+        other_version: &str,
+        weight: f64,
+    ) -> Self {
+        self.aliases.push(LambdaAlias {
+            name: name.to_owned(),
+            function_version: version.to_owned(),
+            additional_version_weights: BTreeMap::from([(other_version.to_owned(), weight)]),
+        });
+        self
+    }
+}
+
+/// An AWS Batch job definition revision. Its image is in `container_image`
+/// (`containerProperties.image`), or in `ecs_containers` (`ecsProperties`), or in
+/// `eks_containers` (`eksProperties.podProperties`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchJobDefinition {
+    /// Job definition name.
+    pub name: String,
+    /// Revision, from 1.
+    pub revision: i32,
+    /// `ACTIVE` or `INACTIVE`.
+    #[serde(default = "active")]
+    pub status: String,
+    /// `container` or `multinode`.
+    #[serde(default = "container_type")]
+    pub job_type: String,
+    /// `containerProperties.image`.
+    #[serde(default)]
+    pub container_image: Option<String>,
+    /// The containers of `ecsProperties.taskProperties[0]`.
+    #[serde(default)]
+    pub ecs_containers: Vec<BatchContainer>,
+    /// The containers of `eksProperties.podProperties`.
+    #[serde(default)]
+    pub eks_containers: Vec<BatchContainer>,
+}
+
+fn active() -> String {
+    "ACTIVE".to_owned()
+}
+
+fn container_type() -> String {
+    "container".to_owned()
+}
+
+/// A named container of a Batch job definition (ECS or EKS properties).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchContainer {
+    /// Container name.
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+}
+
+impl BatchJobDefinition {
+    fn new(name: &str, revision: i32) -> Self {
+        BatchJobDefinition {
+            name: name.to_owned(),
+            revision,
+            status: active(),
+            job_type: container_type(),
+            container_image: None,
+            ecs_containers: Vec::new(),
+            eks_containers: Vec::new(),
+        }
+    }
+
+    /// An ACTIVE revision running `image` in `containerProperties`.
+    pub fn container(name: &str, revision: i32, image: &str) -> Self {
+        BatchJobDefinition { container_image: Some(image.to_owned()), ..Self::new(name, revision) }
+    }
+
+    /// An ACTIVE revision with `ecsProperties`: one task of these (name, image) containers.
+    pub fn ecs(name: &str, revision: i32, containers: &[(&str, &str)]) -> Self {
+        BatchJobDefinition { ecs_containers: batch_containers(containers), ..Self::new(name, revision) }
+    }
+
+    /// An ACTIVE revision with `eksProperties`: a pod of these (name, image) containers.
+    pub fn eks(name: &str, revision: i32, containers: &[(&str, &str)]) -> Self {
+        BatchJobDefinition { eks_containers: batch_containers(containers), ..Self::new(name, revision) }
+    }
+
+    /// The same revision, deregistered (INACTIVE).
+    pub fn inactive(mut self) -> Self {
+        self.status = "INACTIVE".to_owned();
+        self
+    }
+}
+
+fn batch_containers(containers: &[(&str, &str)]) -> Vec<BatchContainer> {
+    containers
+        .iter()
+        .map(|(name, image)| BatchContainer { name: (*name).to_owned(), image: (*image).to_owned() })
+        .collect()
+}
+
+/// An App Runner service deployed from a container image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppRunnerService {
+    /// Service name.
+    pub name: String,
+    /// The 32-hex service id App Runner generated (the last part of its ARN).
+    pub id: String,
+    /// `RUNNING`, `PAUSED`, `OPERATION_IN_PROGRESS`, `CREATE_FAILED`, `DELETED`, ...
+    pub status: String,
+    /// The image, e.g. `<acct>.dkr.ecr.<region>.amazonaws.com/web:latest`.
+    pub image_identifier: String,
+    /// `ECR` or `ECR_PUBLIC`.
+    #[serde(default = "ecr")]
+    pub image_repository_type: String,
+    /// When the service was created.
+    pub created_at: DateTime<Utc>,
+    /// When the service was last updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn ecr() -> String {
+    "ECR".to_owned()
+}
+
+impl AppRunnerService {
+    /// A RUNNING service `name` on private-ECR image `image_identifier`, created
+    /// now, with an id derived from its name.
+    pub fn image(name: &str, image_identifier: &str) -> Self {
+        let now = Utc::now();
+        AppRunnerService {
+            name: name.to_owned(),
+            id: crate::demo::hex_id(&format!("apprunner:{name}"), 32),
+            status: "RUNNING".to_owned(),
+            image_identifier: image_identifier.to_owned(),
+            image_repository_type: ecr(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The same service in another status (`PAUSED`, ...).
+    pub fn with_status(mut self, status: &str) -> Self {
+        self.status = status.to_owned();
+        self
+    }
+
+    /// The same service pulling from ECR Public.
+    pub fn public_ecr(mut self) -> Self {
+        self.image_repository_type = "ECR_PUBLIC".to_owned();
+        self
+    }
+}
+
+/// A Kubernetes cluster, reached through kubeconfig context `context`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubeCluster {
+    /// The kubeconfig context (and cluster) name, e.g. `prod-eks`.
+    pub context: String,
+    /// Pods, any namespace, any order (served ordered by namespace and name).
+    #[serde(default)]
+    pub pods: Vec<KubePod>,
+}
+
+impl KubeCluster {
+    /// An empty cluster named `context`.
+    pub fn new(context: &str) -> Self {
+        KubeCluster { context: context.to_owned(), pods: Vec::new() }
+    }
+
+    /// The same cluster with one more pod.
+    pub fn with_pod(mut self, pod: KubePod) -> Self {
+        self.pods.push(pod);
+        self
+    }
+}
+
+/// A Kubernetes pod.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubePod {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub name: String,
+    /// `Running`, `Pending`, `Succeeded` or `Failed`.
+    pub phase: String,
+    /// The node it is scheduled on; `None` for an unscheduled pod (which has no
+    /// container statuses yet).
+    #[serde(default)]
+    pub node_name: Option<String>,
+    /// App containers.
+    #[serde(default)]
+    pub containers: Vec<KubeContainer>,
+    /// Init containers.
+    #[serde(default)]
+    pub init_containers: Vec<KubeContainer>,
+}
+
+/// A container of a pod: its spec and what its status reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubeContainer {
+    /// Container name.
+    pub name: String,
+    /// Image as in the pod spec.
+    pub image: String,
+    /// The status's `imageID`, e.g.
+    /// `docker-pullable://<acct>.dkr.ecr.<region>.amazonaws.com/web@sha256:...` or the
+    /// bare `<repo>@sha256:...`; `None` before the image is pulled (reported as `""`).
+    #[serde(default)]
+    pub image_id: Option<String>,
+}
+
+impl KubePod {
+    /// A pod of `namespace` in `phase` scheduled on `node`, without containers yet.
+    pub fn new(namespace: &str, name: &str, phase: &str, node: &str) -> Self {
+        KubePod {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            phase: phase.to_owned(),
+            node_name: (!node.is_empty()).then(|| node.to_owned()),
+            containers: Vec::new(),
+            init_containers: Vec::new(),
+        }
+    }
+
+    /// A Running pod of `namespace` on `node`, without containers yet.
+    pub fn running(namespace: &str, name: &str, node: &str) -> Self {
+        Self::new(namespace, name, "Running", node)
+    }
+
+    /// The same pod with one more app container (`image_id` `None`: not pulled yet).
+    pub fn with_container(mut self, name: &str, image: &str, image_id: Option<&str>) -> Self {
+        self.containers.push(KubeContainer::new(name, image, image_id));
+        self
+    }
+
+    /// The same pod with one more init container.
+    pub fn with_init_container(mut self, name: &str, image: &str, image_id: Option<&str>) -> Self {
+        self.init_containers.push(KubeContainer::new(name, image, image_id));
+        self
+    }
+}
+
+impl KubeContainer {
+    fn new(name: &str, image: &str, image_id: Option<&str>) -> Self {
+        KubeContainer {
+            name: name.to_owned(),
+            image: image.to_owned(),
+            image_id: image_id.map(str::to_owned),
+        }
+    }
+}
+
 impl World {
     /// Loads a world from a JSON file.
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<World, Error> {
@@ -377,6 +778,17 @@ impl World {
         self.accounts.iter().flat_map(|a| &a.regions)
     }
 
+    /// The same world with one more Kubernetes cluster.
+    pub fn with_kubernetes(mut self, cluster: KubeCluster) -> Self {
+        self.kubernetes.push(cluster);
+        self
+    }
+
+    /// The Kubernetes cluster of kubeconfig context `context`.
+    pub fn kube_cluster(&self, context: &str) -> Option<&KubeCluster> {
+        self.kubernetes.iter().find(|c| c.context == context)
+    }
+
     /// The GitHub repository `owner/name`.
     pub fn github_repo(&self, full_name: &str) -> Option<&GithubRepo> {
         self.github.iter().find(|r| r.full_name.eq_ignore_ascii_case(full_name))
@@ -421,4 +833,23 @@ pub fn task_arn(region: &str, account: &str, cluster: &str, id: &str) -> String 
 /// `arn:aws:ecs:<region>:<acct>:task-definition/<family>:<revision>`.
 pub fn task_definition_arn(region: &str, account: &str, family: &str, revision: i32) -> String {
     format!("arn:aws:ecs:{region}:{account}:task-definition/{family}:{revision}")
+}
+
+/// `arn:aws:lambda:<region>:<acct>:function:<name>`; with a qualifier (a version or
+/// an alias) `...:function:<name>:<qualifier>`.
+pub fn lambda_function_arn(region: &str, account: &str, name: &str, qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(q) => format!("arn:aws:lambda:{region}:{account}:function:{name}:{q}"),
+        None => format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+    }
+}
+
+/// `arn:aws:batch:<region>:<acct>:job-definition/<name>:<revision>`.
+pub fn batch_job_definition_arn(region: &str, account: &str, name: &str, revision: i32) -> String {
+    format!("arn:aws:batch:{region}:{account}:job-definition/{name}:{revision}")
+}
+
+/// `arn:aws:apprunner:<region>:<acct>:service/<name>/<id>`.
+pub fn apprunner_service_arn(region: &str, account: &str, name: &str, id: &str) -> String {
+    format!("arn:aws:apprunner:{region}:{account}:service/{name}/{id}")
 }

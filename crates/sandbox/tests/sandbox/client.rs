@@ -86,20 +86,41 @@ pub fn auth(key: &str, region: &str, service: &str) -> String {
     )
 }
 
-/// Calls an ECR or ECS operation as `key` in `region`.
+/// Calls an ECR, ECS or App Runner operation as `key` in `region`.
 pub async fn aws_as(sb: &Sandbox, key: &str, region: &str, op: &str, body: Value) -> Resp {
     let (service, op) = op.split_once(':').unwrap();
-    let target = match service {
-        "ecr" => "AmazonEC2ContainerRegistry_V20150921",
-        "ecs" => "AmazonEC2ContainerServiceV20141113",
+    let (target, content_type) = match service {
+        "ecr" => ("AmazonEC2ContainerRegistry_V20150921", "application/x-amz-json-1.1"),
+        "ecs" => ("AmazonEC2ContainerServiceV20141113", "application/x-amz-json-1.1"),
+        "apprunner" => ("AppRunner", "application/x-amz-json-1.0"),
         other => panic!("unknown service {other}"),
     };
     let headers = [
         ("X-Amz-Target", format!("{target}.{op}")),
-        ("Content-Type", "application/x-amz-json-1.1".to_owned()),
+        ("Content-Type", content_type.to_owned()),
         ("Authorization", auth(key, region, service)),
     ];
     request(sb.local_addr(), "POST", "/", &headers, &body.to_string()).await
+}
+
+/// Sends a REST-JSON request (Lambda, Batch) signed for `service` as `key` in `region`.
+pub async fn rest_as(
+    sb: &Sandbox,
+    key: &str,
+    region: &str,
+    service: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Resp {
+    let headers =
+        [("Content-Type", "application/json".to_owned()), ("Authorization", auth(key, region, service))];
+    request(sb.local_addr(), method, path, &headers, body).await
+}
+
+/// A signed Lambda GET as prod in us-east-1.
+pub async fn lambda(sb: &Sandbox, path: &str) -> Resp {
+    rest_as(sb, PROD_KEY, "us-east-1", "lambda", "GET", path, "").await
 }
 
 /// Calls an ECR or ECS operation (`"ecr:DescribeImages"`) as prod in us-east-1.

@@ -1,13 +1,18 @@
 //! Integration tests of the sandbox over plain HTTP: wire shapes, pagination, limits,
-//! throttling, accounts and regions, deletions, GitHub, Slack and the generator.
+//! throttling, accounts and regions, deletions, Lambda, Batch, App Runner, Kubernetes,
+//! GitHub, Slack and the generator.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod apprunner;
+mod batch;
 mod client;
 mod ecr;
 mod ecs;
 mod github;
 mod knobs;
+mod kubernetes;
+mod lambda;
 mod slack;
 mod sts;
 mod worlds;

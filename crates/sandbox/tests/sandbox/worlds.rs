@@ -88,9 +88,23 @@ pub fn sized_world(n: usize) -> World {
                 repositories,
                 clusters,
                 task_definitions,
+                ..RegionWorld::default()
             }],
         }],
-        github: Vec::new(),
+        ..World::default()
+    }
+}
+
+/// The prod account (`111111111111`) with just this region's resources.
+pub fn prod_world(region: RegionWorld) -> World {
+    World {
+        accounts: vec![Account {
+            id: "111111111111".into(),
+            name: "prod".into(),
+            access_key_id: access_key_for("111111111111"),
+            regions: vec![region],
+        }],
+        ..World::default()
     }
 }
 
