@@ -307,7 +307,8 @@ async fn rest_json(
     }
 }
 
-type QueryMap = Query<lambda::Query>;
+/// A request's query parameters.
+type QueryMap = Query<BTreeMap<String, String>>;
 
 async fn lambda_list_functions(
     AxState(state): AxState<Arc<State>>,
@@ -393,7 +394,7 @@ async fn kube_list(
     headers: &HeaderMap,
     context: &str,
     namespace: Option<&str>,
-    query: &lambda::Query,
+    query: &BTreeMap<String, String>,
 ) -> Response {
     let who = Caller { account: String::new(), region: String::new() };
     if let Err(e) = admit(state, &who, Service::Kubernetes, "ListPods").await {
