@@ -22,3 +22,30 @@ pub fn ecs(conn: &AwsConnection) -> aws_sdk_ecs::Client {
         .build();
     aws_sdk_ecs::Client::from_conf(conf)
 }
+
+/// A Lambda client for `conn`.
+pub fn lambda(conn: &AwsConnection) -> aws_sdk_lambda::Client {
+    let conf = aws_sdk_lambda::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
+    aws_sdk_lambda::Client::from_conf(conf)
+}
+
+/// A Batch client for `conn`.
+pub fn batch(conn: &AwsConnection) -> aws_sdk_batch::Client {
+    let conf = aws_sdk_batch::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
+    aws_sdk_batch::Client::from_conf(conf)
+}
+
+/// An App Runner client for `conn`.
+pub fn apprunner(conn: &AwsConnection) -> aws_sdk_apprunner::Client {
+    let conf = aws_sdk_apprunner::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
+    aws_sdk_apprunner::Client::from_conf(conf)
+}

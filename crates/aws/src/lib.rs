@@ -1,6 +1,7 @@
 //! skyglue's AWS tables: ECR repositories and images, ECS clusters, services,
-//! tasks and task definitions, and the `aws_ecs_task_definition_in_use` and
-//! `aws_ecs_image_in_use` views.
+//! tasks and task definitions, Lambda functions and aliases, Batch job
+//! definitions and App Runner services; and the views that define "in use":
+//! `aws_ecs_task_definition_in_use`, `aws_ecs_image_in_use` and `image_in_use`.
 //!
 //! Each table is one file under `tables/`, registered in [`registry`].
 
@@ -15,7 +16,7 @@ mod views;
 
 use skyglue_core::Registry;
 
-pub use views::{IMAGE_IN_USE_SQL, TASK_DEFINITION_IN_USE_SQL};
+pub use views::{IMAGE_IN_USE_SQL, TASK_DEFINITION_IN_USE_SQL, image_in_use_sql};
 
 /// Every AWS table and view. Adding a table is one line here.
 pub fn registry() -> Registry {
@@ -26,6 +27,11 @@ pub fn registry() -> Registry {
         .table(tables::ecs_service::EcsService)
         .table(tables::ecs_task::EcsTask)
         .table(tables::ecs_task_definition::EcsTaskDefinition)
+        .table(tables::lambda_function::LambdaFunction)
+        .table(tables::lambda_alias::LambdaAlias)
+        .table(tables::batch_job_definition::BatchJobDefinition)
+        .table(tables::apprunner_service::AppRunnerService)
         .view(views::task_definition_in_use())
+        .view(views::ecs_image_in_use())
         .view(views::image_in_use())
 }

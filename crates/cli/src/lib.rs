@@ -37,7 +37,7 @@ pub use skyglue_core::{
 
 /// Every table and view skyglue ships.
 pub fn registry() -> Registry {
-    skyglue_aws::registry().merge(skyglue_github::registry())
+    skyglue_aws::registry().merge(skyglue_github::registry()).merge(skyglue_kubernetes::registry())
 }
 
 /// The notifier the connections configure (Slack), if any.

@@ -72,4 +72,5 @@ pub async fn engine(sandbox: &Sandbox, world: &World) -> skyglue_core::Result<En
 pub fn registry() -> skyglue_core::Registry {
     skyglue_aws::registry()
         .merge(skyglue_core::Registry::new().table(skyglue_github::GithubCommit::without_disk_cache()))
+        .merge(skyglue_kubernetes::registry())
 }

@@ -124,7 +124,7 @@ where
     let mut attempt: u32 = 1;
     loop {
         if let Some(throttle) = throttle {
-            count.wait(throttle.acquire(connection, operation).await);
+            count.wait(throttle.acquire(connection, operation).await?);
         }
         if attempt == 1 {
             count.call();

@@ -11,8 +11,10 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result, one_line};
 
+mod in_use;
 mod schedule;
 
+pub use in_use::{InUseSection, InUseSource, InUseSources, KubernetesEntry};
 pub use schedule::{NotifyChoice, ScheduleEntry, StateSection};
 
 /// The whole configuration.
@@ -34,6 +36,19 @@ pub struct Config {
     /// Where runs keep their journal, schedule state and locks.
     #[serde(default)]
     pub state: StateSection,
+    /// Kubernetes clusters (kubeconfig contexts) whose pods use images.
+    #[serde(default)]
+    pub kubernetes: Vec<KubernetesEntry>,
+    /// Which sources count when deciding whether an image is in use.
+    #[serde(default)]
+    pub in_use: InUseSection,
+}
+
+impl Config {
+    /// The sources the "in use" check reads, with this config's defaults.
+    pub fn in_use_sources(&self) -> InUseSources {
+        InUseSources::from_config(&self.in_use, !self.kubernetes.is_empty())
+    }
 }
 
 /// One `[[aws]]` entry.
@@ -90,6 +105,7 @@ impl Config {
         let mut config = Self::parse(&text, &path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.schedule.iter_mut().for_each(|e| e.resolve(base));
+        config.kubernetes.iter_mut().for_each(|e| e.resolve(base));
         if let Some(dir) = config.state.dir.as_mut().filter(|d| d.is_relative()) {
             *dir = base.join(&*dir);
         }
@@ -137,7 +153,7 @@ impl Config {
         for (i, entry) in self.schedule.iter().enumerate() {
             entry.validate(origin, i)?;
         }
-        Ok(())
+        in_use::validate(&self.in_use, &self.kubernetes, origin)
     }
 }
 

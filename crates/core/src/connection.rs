@@ -5,7 +5,8 @@
 //! config and each table makes the client it needs. The account id is asked of
 //! STS once per connection and remembered.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -13,7 +14,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
 use crate::call::{RetryPolicy, sdk_retries_off, uncounted_call};
-use crate::config::{AwsEntry, Config};
+use crate::config::{AwsEntry, Config, InUseSources};
 use crate::error::{Error, Result};
 use crate::metrics::ApiCounters;
 use crate::throttle::Throttle;
@@ -72,6 +73,40 @@ impl AwsConnection {
     }
 }
 
+/// One Kubernetes context of a `[[kubernetes]]` entry. The kubeconfig is read
+/// by the table that uses it (`skyglue-kubernetes`), which also resolves the
+/// "current context" default to its name ([`KubeContext::resolved`]).
+#[derive(Debug)]
+pub struct KubeContext {
+    /// The kubeconfig file; `None` for `$KUBECONFIG`, else `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// The context; `None` for the kubeconfig's current context.
+    pub context: Option<String>,
+    resolved: OnceLock<String>,
+}
+
+impl KubeContext {
+    /// A context of a kubeconfig (`None`s: the defaults).
+    pub fn new(kubeconfig: Option<PathBuf>, context: Option<String>) -> Self {
+        Self { kubeconfig, context, resolved: OnceLock::new() }
+    }
+
+    /// Records the name the "current context" default resolved to.
+    pub fn resolved(&self, name: &str) {
+        let _ = self.resolved.set(name.to_string());
+    }
+
+    /// The context's name (`current` until the default is resolved).
+    pub fn name(&self) -> String {
+        self.context.clone().or_else(|| self.resolved.get().cloned()).unwrap_or_else(|| "current".into())
+    }
+
+    /// `kubernetes/<context>`, as error messages show it.
+    pub fn label(&self) -> String {
+        format!("kubernetes/{}", self.name())
+    }
+}
+
 /// Everything skyglue can talk to.
 #[derive(Debug, Default)]
 pub struct Connections {
@@ -87,6 +122,10 @@ pub struct Connections {
     pub throttle: Arc<Throttle>,
     /// How AWS calls are retried.
     pub retry: RetryPolicy,
+    /// Kubernetes contexts, one per context of every `[[kubernetes]]` entry.
+    pub kubernetes: Vec<Arc<KubeContext>>,
+    /// The sources the "in use" check reads (`[in_use]`).
+    pub in_use: InUseSources,
 }
 
 /// Resolved GitHub settings. `Debug` never prints the token.
@@ -164,6 +203,8 @@ impl Connections {
             counters: Arc::default(),
             throttle: Arc::default(),
             retry: RetryPolicy::default(),
+            kubernetes: kube_contexts(config),
+            in_use: config.in_use_sources(),
         })
     }
 
@@ -233,6 +274,21 @@ async fn connections_for(entry: &AwsEntry) -> Result<Vec<AwsConnection>> {
         out.push(AwsConnection::new(entry.name.clone(), sdk)?);
     }
     Ok(out)
+}
+
+fn kube_contexts(config: &Config) -> Vec<Arc<KubeContext>> {
+    let mut out = Vec::new();
+    for entry in &config.kubernetes {
+        match &entry.contexts {
+            Some(contexts) => out.extend(
+                contexts
+                    .iter()
+                    .map(|c| Arc::new(KubeContext::new(entry.kubeconfig.clone(), Some(c.clone())))),
+            ),
+            None => out.push(Arc::new(KubeContext::new(entry.kubeconfig.clone(), None))),
+        }
+    }
+    out
 }
 
 fn env_nonempty(name: &str) -> Option<String> {

@@ -30,6 +30,11 @@ pub struct Engine {
 impl Engine {
     /// An engine over ready connections.
     pub fn new(connections: Connections, registry: Registry) -> Self {
+        for table in registry.tables() {
+            for limits in &table.spec().rate_limits {
+                connections.throttle.register(limits);
+            }
+        }
         Self { connections: Arc::new(connections), registry, cache: None }
     }
 
@@ -89,7 +94,8 @@ impl Engine {
             ctx.register_table(table.spec().name, Arc::new(provider))?;
         }
         for view in self.registry.views() {
-            ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {}", view.name, view.sql)).await?;
+            let sql = view.sql_for(&self.connections);
+            ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {}", view.name, sql)).await?;
         }
         Ok(())
     }

@@ -36,7 +36,7 @@ use datafusion::physical_plan::{
 use futures::stream::{BoxStream, Stream, StreamExt};
 
 use crate::cache::{CacheKey, ScanCache};
-use crate::connection::{AwsConnection, Connections};
+use crate::connection::{AwsConnection, Connections, KubeContext};
 use crate::error::{Error, Result};
 use crate::join_keys;
 use crate::keys::KeyValues;
@@ -127,8 +127,10 @@ impl ApiScanExec {
 impl DisplayAs for ApiScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "ApiScan: table={}", self.plan.spec.name)?;
-        if self.plan.spec.scope == Scope::Aws {
-            write!(f, ", connections={}", self.plan.targets.len())?;
+        match self.plan.spec.scope {
+            Scope::Aws | Scope::AwsAccount => write!(f, ", connections={}", self.plan.targets.len())?,
+            Scope::Kubernetes => write!(f, ", contexts={}", self.plan.connections.kubernetes.len())?,
+            Scope::Global => {}
         }
         if !self.plan.keys.is_empty() {
             write!(f, ", keys=[{}]", self.plan.keys)?;
@@ -297,7 +299,9 @@ fn with_join_keys(
             }
         }
     }
-    if let Some(regions) = plan.keys.get("region").map(<[String]>::to_vec) {
+    if let Some(regions) =
+        plan.keys.get("region").filter(|_| plan.spec.scope == Scope::Aws).map(<[String]>::to_vec)
+    {
         plan.targets.retain(|c| regions.contains(&c.region));
     }
     if let Some(column) = &plan.missing_required
@@ -310,15 +314,16 @@ fn with_join_keys(
 
 /// Whether `column` can be handed to the table's fetch as a key.
 pub fn is_key(spec: &TableSpec, column: &str) -> bool {
-    let connection_column = spec.scope == Scope::Aws && matches!(column, "account_id" | "region");
-    connection_column || spec.column(column).is_some_and(|c| c.key != crate::spec::Key::No)
+    spec.scope.is_connection_column(column)
+        || spec.column(column).is_some_and(|c| c.key != crate::spec::Key::No)
 }
 
 /// Full-width pages from every target, merged as they arrive.
 fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Result<RecordBatch>> {
-    let context = |aws: Option<Arc<AwsConnection>>| FetchContext {
+    let context = |aws: Option<Arc<AwsConnection>>, kube: Option<Arc<KubeContext>>| FetchContext {
         spec: plan.spec.clone(),
         aws,
+        kube,
         connections: plan.connections.clone(),
         keys: plan.keys.clone(),
         columns: plan.columns.clone(),
@@ -330,9 +335,10 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
         columns.sort();
         CacheKey { table: plan.spec.name.to_string(), connection, keys: format!("{:?}", ctx.keys), columns }
     };
+    let schema = plan.spec.schema();
     match plan.spec.scope {
         Scope::Global => {
-            let ctx = context(None);
+            let ctx = context(None, None);
             let table = plan.table.clone();
             match &plan.cache {
                 Some(cache) => {
@@ -343,9 +349,49 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
         }
         Scope::Aws => {
             let streams = plan.targets.iter().map(|conn| {
-                let ctx = context(Some(conn.clone()));
+                let ctx = context(Some(conn.clone()), None);
                 let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(conn.label(), &ctx)));
-                connection_pages(plan.table.clone(), plan.spec.schema(), plan.keys.clone(), ctx, key)
+                connection_pages(plan.table.clone(), schema.clone(), plan.keys.clone(), ctx, key)
+            });
+            futures::stream::select_all(streams).boxed()
+        }
+        Scope::AwsAccount => {
+            // One connection per account: the first configured one.
+            let contexts: Vec<(FetchContext, Option<(Arc<ScanCache>, CacheKey)>)> = plan
+                .targets
+                .iter()
+                .map(|conn| {
+                    let ctx = context(Some(conn.clone()), None);
+                    let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(conn.name.clone(), &ctx)));
+                    (ctx, key)
+                })
+                .collect();
+            let (table, keys) = (plan.table.clone(), plan.keys.clone());
+            futures::stream::once(async move {
+                let mut seen = HashSet::new();
+                let mut streams = Vec::new();
+                for (ctx, key) in contexts {
+                    if seen.insert(ctx.aws().account_id().await?) {
+                        streams.push(connection_pages(table.clone(), schema.clone(), keys.clone(), ctx, key));
+                    }
+                }
+                Ok::<_, Error>(futures::stream::select_all(streams).boxed())
+            })
+            .map(|r| r.unwrap_or_else(|e| futures::stream::once(async { Err(e) }).boxed()))
+            .flatten()
+            .boxed()
+        }
+        Scope::Kubernetes => {
+            let streams = plan.connections.kubernetes.iter().map(|kube| {
+                let ctx = context(None, Some(kube.clone()));
+                let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(kube.label(), &ctx)));
+                let table = plan.table.clone();
+                let fetched = match key {
+                    Some((cache, key)) => cache.through(key, move || fetch_counted(&table, ctx)),
+                    None => fetch_counted(&table, ctx),
+                };
+                let (schema, kube) = (schema.clone(), kube.clone());
+                fetched.map(move |page| with_columns(&schema, &[&kube.name()], page?)).boxed()
             });
             futures::stream::select_all(streams).boxed()
         }
@@ -366,7 +412,18 @@ fn fetch_counted(table: &Arc<dyn ApiTable>, ctx: FetchContext) -> BoxStream<'sta
         .boxed()
 }
 
-/// One connection's pages, with `account_id` and `region` in front.
+/// `page` with the connection columns' `values` in front, in `schema`.
+fn with_columns(schema: &SchemaRef, values: &[&str], page: RecordBatch) -> Result<RecordBatch> {
+    let n = page.num_rows();
+    let mut columns: Vec<ArrayRef> =
+        values.iter().map(|v| Arc::new(StringViewArray::from(vec![*v; n])) as ArrayRef).collect();
+    columns.extend(page.columns().iter().cloned());
+    RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|source| Error::Convert { table: "connection columns".into(), source })
+}
+
+/// One AWS connection's pages, with `account_id` (and `region`, for
+/// per-region tables) in front.
 fn connection_pages(
     table: Arc<dyn ApiTable>,
     schema: SchemaRef,
@@ -375,6 +432,7 @@ fn connection_pages(
     cache: Option<(Arc<ScanCache>, CacheKey)>,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let conn = ctx.aws().clone();
+    let per_region = ctx.spec.scope == Scope::Aws;
     let accounts = keys.get("account_id").map(<[String]>::to_vec);
     let stream = futures::stream::once(async move {
         let account = conn.account_id().await?;
@@ -382,6 +440,7 @@ fn connection_pages(
             return Ok(futures::stream::empty().boxed());
         }
         // ARN keys name their account and region: route each to its connection.
+        let region = per_region.then(|| conn.region.clone());
         let mut ctx = ctx;
         let arn_keys: Vec<String> = ctx
             .keys
@@ -390,26 +449,18 @@ fn connection_pages(
             .map(|(column, _)| column.clone())
             .collect();
         for column in &arn_keys {
-            ctx.keys.retain(column, |arn| arn_matches(arn, &account, &conn.region));
+            ctx.keys.retain(column, |arn| arn_matches(arn, &account, region.as_deref()));
             if ctx.keys.get(column).is_some_and(<[String]>::is_empty) {
                 return Ok(futures::stream::empty().boxed());
             }
         }
-        let region = conn.region.clone();
         let fetched = match cache {
             Some((cache, key)) => cache.through(key, move || fetch_counted(&table, ctx)),
             None => fetch_counted(&table, ctx),
         };
         let pages = fetched.map(move |page| {
-            let page = page?;
-            let n = page.num_rows();
-            let mut columns: Vec<ArrayRef> = vec![
-                Arc::new(StringViewArray::from(vec![account.as_str(); n])),
-                Arc::new(StringViewArray::from(vec![region.as_str(); n])),
-            ];
-            columns.extend(page.columns().iter().cloned());
-            RecordBatch::try_new(schema.clone(), columns)
-                .map_err(|source| Error::Convert { table: "connection columns".into(), source })
+            let values: Vec<&str> = std::iter::once(account.as_str()).chain(region.as_deref()).collect();
+            with_columns(&schema, &values, page?)
         });
         Ok::<_, Error>(pages.boxed())
     });
@@ -423,11 +474,14 @@ fn connection_pages(
 }
 
 /// Whether `arn` (`arn:partition:service:region:account:...`) belongs to
-/// `account` in `region`; an ARN without them matches everywhere.
-fn arn_matches(arn: &str, account: &str, region: &str) -> bool {
+/// `account` (in `region`, for per-region tables); an ARN without them
+/// matches everywhere.
+fn arn_matches(arn: &str, account: &str, region: Option<&str>) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
-        [_, _, _, r, a, _] => (r.is_empty() || *r == region) && (a.is_empty() || *a == account),
+        [_, _, _, r, a, _] => {
+            (r.is_empty() || region.is_none_or(|region| *r == region)) && (a.is_empty() || *a == account)
+        }
         _ => true,
     }
 }

@@ -234,6 +234,7 @@ mod tests {
                 ColumnSpec::new("repo", text(), ""),
             ],
             not_found_codes: &[],
+            rate_limits: vec![],
         };
         let short = col("sha").in_list(vec![lit("abc1234"), lit("def5678")], false);
         assert_eq!(

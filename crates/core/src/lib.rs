@@ -22,6 +22,7 @@ pub mod functions;
 pub mod join_keys;
 pub mod keys;
 pub mod metrics;
+pub mod paging;
 pub mod probe_side;
 pub mod provider;
 pub mod registry;

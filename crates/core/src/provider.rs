@@ -141,12 +141,14 @@ impl TableProvider for ApiTableProvider {
             .map(|c| c.name.to_string());
 
         let targets = match self.spec.scope {
-            Scope::Global => vec![],
-            Scope::Aws => self
+            Scope::Global | Scope::Kubernetes => vec![],
+            Scope::Aws | Scope::AwsAccount => self
                 .connections
                 .aws
                 .iter()
-                .filter(|c| keys.get("region").is_none_or(|r| r.contains(&c.region)))
+                .filter(|c| {
+                    self.spec.scope != Scope::Aws || keys.get("region").is_none_or(|r| r.contains(&c.region))
+                })
                 .cloned()
                 .collect(),
         };

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::connection::Connections;
 use crate::table::ApiTable;
 
 /// A SQL view shipped with skyglue, defined in readable SQL.
@@ -16,6 +17,25 @@ pub struct View {
     pub description: &'static str,
     /// The `SELECT` that defines it.
     pub sql: &'static str,
+    /// For a view whose definition depends on the configuration (which
+    /// sources `image_in_use` unions, say): builds the `SELECT` from the
+    /// connections; `sql` is then what an unconfigured engine uses.
+    pub build: Option<fn(&Connections) -> String>,
+}
+
+impl View {
+    /// A view defined by `sql`.
+    pub const fn new(name: &'static str, description: &'static str, sql: &'static str) -> Self {
+        Self { name, description, sql, build: None }
+    }
+
+    /// The `SELECT` this view has with `connections`.
+    pub fn sql_for(&self, connections: &Connections) -> String {
+        match self.build {
+            Some(build) => build(connections),
+            None => self.sql.to_string(),
+        }
+    }
 }
 
 /// Tables and views to register.

@@ -57,6 +57,7 @@ mod tests {
                 ColumnSpec::new("items", struct_list(vec![field("image", text())]), ""),
             ],
             not_found_codes: &[],
+            rate_limits: vec![],
         };
         let rows = [
             Row {

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
+use crate::throttle::RateLimits;
+
 /// Whether a column can be pushed into the API call, and whether it must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -67,14 +69,49 @@ impl ColumnSpec {
     }
 }
 
-/// Where a table's rows come from.
+/// Where a table's rows come from, and so which columns the framework fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Every AWS connection (account x region): the framework fans out and fills
     /// the `account_id` and `region` columns.
     Aws,
+    /// Once per AWS account, through the account's first connection: for
+    /// global services (S3 bucket listing, IAM-like APIs). The framework fills
+    /// `account_id`.
+    AwsAccount,
+    /// Every configured Kubernetes context: the framework fans out and fills
+    /// the `context` column.
+    Kubernetes,
     /// One global source (GitHub, say): fetched once.
     Global,
+}
+
+impl Scope {
+    /// The columns the framework puts in front of the table's own.
+    pub fn connection_columns(self) -> Vec<ColumnSpec> {
+        let account =
+            || ColumnSpec::new("account_id", DataType::Utf8View, "The AWS account the row came from.");
+        match self {
+            Scope::Aws => vec![
+                account(),
+                ColumnSpec::new("region", DataType::Utf8View, "The AWS region the row came from."),
+            ],
+            Scope::AwsAccount => vec![account()],
+            Scope::Kubernetes => {
+                vec![ColumnSpec::new(
+                    "context",
+                    DataType::Utf8View,
+                    "The kubeconfig context the row came from.",
+                )]
+            }
+            Scope::Global => vec![],
+        }
+    }
+
+    /// Whether `column` is one the framework fills (and can prune on).
+    pub fn is_connection_column(self, column: &str) -> bool {
+        self.connection_columns().iter().any(|c| c.name == column)
+    }
 }
 
 /// A table, declared.
@@ -95,6 +132,11 @@ pub struct TableSpec {
     /// that operation belong here: a catch-all such as ECS's `ClientException`
     /// must fail the query, or a failed describe silently drops rows.
     pub not_found_codes: &'static [NotFound],
+    /// The client-side rate limits of every service the table calls, declared
+    /// next to the table ([`RateLimits`]); a call to a service not declared
+    /// anywhere fails instead of running unthrottled. Empty for tables that
+    /// call no rate-limited AWS-style API.
+    pub rate_limits: Vec<&'static RateLimits>,
 }
 
 /// An `(operation, error code)` pair: the code means "no rows" for calls of
@@ -102,24 +144,11 @@ pub struct TableSpec {
 pub type NotFound = (&'static str, &'static str);
 
 impl TableSpec {
-    /// The columns the framework adds to every AWS table.
-    pub fn connection_columns() -> Vec<ColumnSpec> {
-        vec![
-            ColumnSpec::new("account_id", DataType::Utf8View, "The AWS account the row came from."),
-            ColumnSpec::new("region", DataType::Utf8View, "The AWS region the row came from."),
-        ]
-    }
-
-    /// Every column the user sees, in order.
+    /// Every column the user sees, in order: the scope's, then the table's own.
     pub fn all_columns(&self) -> Vec<ColumnSpec> {
-        match self.scope {
-            Scope::Aws => {
-                let mut cols = Self::connection_columns();
-                cols.extend(self.columns.iter().cloned());
-                cols
-            }
-            Scope::Global => self.columns.clone(),
-        }
+        let mut cols = self.scope.connection_columns();
+        cols.extend(self.columns.iter().cloned());
+        cols
     }
 
     /// The schema of the table as SQL sees it.
@@ -188,6 +217,7 @@ mod tests {
                 ("ecr:DescribeImages", "RepositoryNotFoundException"),
                 ("ecr:DescribeImages", "ImageNotFoundException"),
             ],
+            rate_limits: vec![],
         };
         assert_eq!(spec.not_found_codes_of("ecs:ListServices"), vec!["ClusterNotFoundException"]);
         assert_eq!(

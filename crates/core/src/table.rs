@@ -18,7 +18,7 @@ use futures::stream::BoxStream;
 use serde::Serialize;
 
 use crate::call::aws_call;
-use crate::connection::{AwsConnection, Connections};
+use crate::connection::{AwsConnection, Connections, KubeContext};
 use crate::error::{Error, Result};
 use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
@@ -53,6 +53,7 @@ use crate::spec::TableSpec;
 ///     // (operation, error code) pairs that mean "no rows", e.g.
 ///     // ("ecr:DescribeImages", "RepositoryNotFoundException"); this table calls no API.
 ///     not_found_codes: &[],
+///     rate_limits: vec![],
 /// });
 ///
 /// #[derive(serde::Serialize)]
@@ -121,8 +122,10 @@ pub trait ApiTable: Debug + Send + Sync + 'static {
 pub struct FetchContext {
     /// The table's spec.
     pub spec: Arc<TableSpec>,
-    /// The AWS connection; `None` for global tables.
+    /// The AWS connection; `None` for global and Kubernetes tables.
     pub aws: Option<Arc<AwsConnection>>,
+    /// The Kubernetes context of a [`crate::Scope::Kubernetes`] table.
+    pub kube: Option<Arc<KubeContext>>,
     /// Every connection (GitHub settings, for instance).
     pub connections: Arc<Connections>,
     /// Key-column values from the query.
@@ -139,11 +142,19 @@ pub struct FetchContext {
 impl FetchContext {
     /// The AWS connection of an AWS-scoped table.
     pub fn aws(&self) -> &Arc<AwsConnection> {
-        // The framework always sets it for Scope::Aws tables; a global table
+        // The framework always sets it for AWS-scoped tables; another table
         // calling this is a programming error caught by the first test.
         match &self.aws {
             Some(c) => c,
             None => panic!("table {} is not AWS-scoped", self.spec.name),
+        }
+    }
+
+    /// The Kubernetes context of a Kubernetes-scoped table.
+    pub fn kube(&self) -> &Arc<KubeContext> {
+        match &self.kube {
+            Some(c) => c,
+            None => panic!("table {} is not Kubernetes-scoped", self.spec.name),
         }
     }
 

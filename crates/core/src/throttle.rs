@@ -1,23 +1,31 @@
 //! Client-side rate limits, so skyglue stays under the APIs' throttles instead
 //! of bouncing off them.
 //!
-//! ECS publishes token buckets per account and region, shared by groups of
-//! operations (../shared/research/api-limits.md, A2); ECR publishes none for
-//! the read APIs, so it gets a configurable rate. Each (connection, bucket)
-//! pair has one limiter; [`Throttle::acquire`] waits for a token and says how
-//! long it waited, which the scan metrics record.
+//! Each service declares its limits next to its tables, as a [`RateLimits`]
+//! named in their specs ([`crate::TableSpec::rate_limits`]); the [`Engine`]
+//! registers every declaration of its tables here. ECS publishes token buckets
+//! per account and region shared by groups of operations
+//! (../shared/research/api-limits.md, A2); a service that publishes none gets a
+//! conservative bucket. A call to a service nobody declared limits for fails
+//! (naming the service) rather than running unthrottled. Each (connection,
+//! bucket) pair has one limiter; [`Throttle::acquire`] waits for a token and
+//! says how long it waited, which the scan metrics record.
+//!
+//! [`Engine`]: crate::Engine
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use crate::error::{Error, Result};
+
 /// A bucket: capacity (burst) and refill per second.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
-    /// Name, for display.
+    /// Name, for display; operations with the same name share a limiter.
     pub name: &'static str,
     /// Burst capacity.
     pub burst: u32,
@@ -25,81 +33,112 @@ pub struct Bucket {
     pub per_second: u32,
 }
 
-const fn bucket(name: &'static str, burst: u32, per_second: u32) -> Bucket {
+/// A bucket named `name` holding `burst` requests and refilling `per_second`.
+pub const fn bucket(name: &'static str, burst: u32, per_second: u32) -> Bucket {
     Bucket { name, burst, per_second }
 }
 
-/// The published ECS buckets, by operation.
-pub fn ecs_bucket(operation: &str) -> Option<Bucket> {
-    Some(match operation {
-        "ListClusters" | "DescribeClusters" => bucket("ecs cluster read", 50, 20),
-        "ListServices" | "DescribeServices" => bucket("ecs service read", 100, 20),
-        "ListTasks" | "DescribeTasks" => bucket("ecs cluster resource read", 100, 20),
-        "ListTaskDefinitions" | "ListTaskDefinitionFamilies" | "DescribeTaskDefinition" => {
-            bucket("ecs task definition read", 50, 20)
-        }
-        "DeregisterTaskDefinition" | "RegisterTaskDefinition" => bucket("ecs task definition modify", 20, 1),
-        "DeleteTaskDefinitions" => bucket("ecs task definition deletion", 5, 1),
-        _ => return None,
-    })
+/// One service's client-side limits, declared next to its tables:
+///
+/// ```
+/// use skyglue_core::throttle::{Bucket, RateLimits, bucket};
+///
+/// fn lambda_bucket(operation: &str) -> Option<Bucket> {
+///     Some(match operation {
+///         "GetFunction" => bucket("lambda get", 100, 100),
+///         _ => bucket("lambda list", 15, 15),
+///     })
+/// }
+///
+/// pub static LAMBDA: RateLimits = RateLimits { service: "lambda", bucket: lambda_bucket };
+/// assert_eq!(LAMBDA.bucket("ListFunctions").map(|b| b.per_second), Some(15));
+/// ```
+#[derive(Debug)]
+pub struct RateLimits {
+    /// The service prefix of its operations (`ecs` in `ecs:ListServices`).
+    pub service: &'static str,
+    /// The bucket of an operation (without the prefix); `None` only where the
+    /// service is deliberately unlimited (an opt-out the user configured).
+    pub bucket: fn(&str) -> Option<Bucket>,
+}
+
+impl RateLimits {
+    /// The bucket of `operation` (without the service prefix).
+    pub fn bucket(&self, operation: &str) -> Option<Bucket> {
+        (self.bucket)(operation)
+    }
 }
 
 /// Rate limiters for every connection.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Throttle {
-    ecr: Option<Bucket>,
+    unlimited: bool,
+    services: RwLock<HashMap<&'static str, fn(&str) -> Option<Bucket>>>,
+    overrides: HashMap<&'static str, Bucket>,
     limiters: Mutex<HashMap<(String, &'static str), Arc<DefaultDirectRateLimiter>>>,
 }
 
-/// The environment variable that sets the ECR rate (requests per second per
-/// connection; `0` turns the ECR limit off). Default 20.
-pub const ECR_RATE_ENV: &str = "SKYGLUE_ECR_RPS";
-
-impl Default for Throttle {
-    /// ECS at its published buckets; ECR at `$SKYGLUE_ECR_RPS` (default 20/s).
-    fn default() -> Self {
-        let rate = std::env::var(ECR_RATE_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(20);
-        Self::new((rate > 0).then(|| bucket("ecr", rate, rate)))
-    }
-}
-
 impl Throttle {
-    /// Limits with this ECR bucket (`None`: ECR unlimited).
-    pub fn new(ecr: Option<Bucket>) -> Self {
-        Self { ecr, limiters: Mutex::default() }
-    }
-
     /// No client-side limits at all (tests of the retry path).
     pub fn unlimited() -> Self {
-        Self { ecr: None, limiters: Mutex::default() }
+        Self { unlimited: true, ..Self::default() }
     }
 
-    fn bucket(&self, operation: &str) -> Option<Bucket> {
-        match operation.split_once(':') {
-            Some(("ecs", op)) => ecs_bucket(op),
-            Some(("ecr", _)) => self.ecr,
-            _ => None,
+    /// Every operation of `service` shares `bucket`, whatever the service
+    /// declares (a test that wants a slow API, say).
+    pub fn with_override(mut self, service: &'static str, bucket: Bucket) -> Self {
+        self.overrides.insert(service, bucket);
+        self
+    }
+
+    /// Registers a service's declared limits (the engine does this for each
+    /// table's [`crate::TableSpec::rate_limits`]).
+    pub fn register(&self, limits: &'static RateLimits) {
+        let mut services = self.services.write().unwrap_or_else(|e| e.into_inner());
+        services.insert(limits.service, limits.bucket);
+    }
+
+    /// Whether limits are declared for `service`.
+    pub fn knows(&self, service: &str) -> bool {
+        self.unlimited
+            || self.overrides.contains_key(service)
+            || self.services.read().unwrap_or_else(|e| e.into_inner()).contains_key(service)
+    }
+
+    fn bucket(&self, operation: &str) -> Result<Option<Bucket>> {
+        let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
+        if self.unlimited {
+            return Ok(None);
+        }
+        if let Some(b) = self.overrides.get(service) {
+            return Ok(Some(*b));
+        }
+        let services = self.services.read().unwrap_or_else(|e| e.into_inner());
+        match services.get(service) {
+            Some(bucket) => Ok(bucket(op)),
+            None => Err(Error::Config(format!(
+                "no client-side rate limit is declared for {service} (operation {operation}): \
+                 declare a RateLimits next to its tables and name it in their specs' rate_limits"
+            ))),
         }
     }
 
-    /// Waits until `operation` (`service:Operation`) may be sent on `connection`.
-    pub async fn acquire(&self, connection: &str, operation: &str) -> Duration {
-        let Some(bucket) = self.bucket(operation) else { return Duration::ZERO };
+    /// Waits until `operation` (`service:Operation`) may be sent on
+    /// `connection`; an error when nobody declared limits for the service.
+    pub async fn acquire(&self, connection: &str, operation: &str) -> Result<Duration> {
+        let Some(bucket) = self.bucket(operation)? else { return Ok(Duration::ZERO) };
         let limiter = {
-            let mut map = match self.limiters.lock() {
-                Ok(m) => m,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let mut map = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
             map.entry((connection.to_string(), bucket.name))
                 .or_insert_with(|| Arc::new(RateLimiter::direct(quota(bucket))))
                 .clone()
         };
         if limiter.check().is_ok() {
-            return Duration::ZERO;
+            return Ok(Duration::ZERO);
         }
         let start = Instant::now();
         limiter.until_ready().await;
-        start.elapsed()
+        Ok(start.elapsed())
     }
 }
 
@@ -122,24 +161,33 @@ fn quota(b: Bucket) -> Quota {
 mod tests {
     use super::*;
 
-    #[test]
-    fn operations_share_their_published_buckets() {
-        assert_eq!(ecs_bucket("DescribeServices"), ecs_bucket("ListServices"));
-        assert_eq!(ecs_bucket("DescribeTaskDefinition").map(|b| (b.burst, b.per_second)), Some((50, 20)));
-        assert_eq!(ecs_bucket("DeleteTaskDefinitions").map(|b| (b.burst, b.per_second)), Some((5, 1)));
-        assert_eq!(ecs_bucket("TagResource"), None);
+    fn slow(_: &str) -> Option<Bucket> {
+        Some(bucket("slow", 5, 1))
     }
+
+    static SLOW: RateLimits = RateLimits { service: "slow", bucket: slow };
 
     #[tokio::test]
     async fn the_burst_is_free_then_requests_wait() {
         let t = Throttle::default();
-        // 90% of the published burst of 5 is free...
+        t.register(&SLOW);
+        // 90% of the burst of 5 is free...
         for _ in 0..4 {
-            assert_eq!(t.acquire("c", "ecs:DeleteTaskDefinitions").await, Duration::ZERO);
+            assert_eq!(t.acquire("c", "slow:Delete").await.ok(), Some(Duration::ZERO));
         }
         // ...the next waits for a refill; assert only that it waited, not how long.
-        assert!(t.acquire("c", "ecs:DeleteTaskDefinitions").await > Duration::ZERO);
+        assert!(t.acquire("c", "slow:Delete").await.ok() > Some(Duration::ZERO));
         // Another connection has its own bucket.
-        assert_eq!(t.acquire("d", "ecs:DeleteTaskDefinitions").await, Duration::ZERO);
+        assert_eq!(t.acquire("d", "slow:Delete").await.ok(), Some(Duration::ZERO));
+    }
+
+    #[tokio::test]
+    async fn a_service_without_declared_limits_is_refused_not_run_unthrottled() {
+        let t = Throttle::default();
+        let err = t.acquire("c", "lambda:ListFunctions").await.expect_err("undeclared");
+        assert!(err.to_string().contains("no client-side rate limit is declared for lambda"), "{err}");
+        assert!(Throttle::unlimited().acquire("c", "lambda:ListFunctions").await.is_ok());
+        let t = Throttle::default().with_override("lambda", bucket("x", 1, 1));
+        assert!(t.acquire("c", "lambda:ListFunctions").await.is_ok());
     }
 }

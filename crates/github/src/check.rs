@@ -72,6 +72,7 @@ pub async fn check(connections: Arc<Connections>) -> GithubCheck {
     let ctx = FetchContext {
         spec: Arc::new(GithubCommit::new().spec().clone()),
         aws: None,
+        kube: None,
         metrics: ScanMetrics::new(&ExecutionPlanMetricsSet::new(), connections.counters.clone()),
         connections,
         keys: KeyValues::default(),

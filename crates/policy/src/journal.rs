@@ -426,6 +426,7 @@ fn spec() -> TableSpec {
             ColumnSpec::new("detail", text(), "Parameters, summary or error, as JSON."),
         ],
         not_found_codes: &[],
+        rate_limits: vec![],
     }
 }
 

@@ -13,14 +13,15 @@ use std::sync::LazyLock;
 use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{text, text_list, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecr_repository;
+use crate::tables::ecr_repository::{self, ECR};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -51,6 +52,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ("ecr:DescribeImages", "RepositoryNotFoundException"),
         ("ecr:DescribeImages", "ImageNotFoundException"),
     ],
+    rate_limits: vec![&ECR],
 });
 
 #[derive(Serialize)]
@@ -87,26 +89,15 @@ impl ApiTable for EcrImage {
         let repos: BoxStream<'static, Result<String>> = match ctx.keys.get("repository_name") {
             Some([name]) => futures::stream::iter(vec![Ok(name.clone())]).boxed(),
             _ => ecr_repository::list(&ctx)
-                .map(|page| {
-                    let names = match page {
-                        Ok(repos) => repos
-                            .iter()
-                            .filter_map(|r| r.repository_name().map(|n| Ok(n.to_string())))
-                            .collect(),
-                        Err(e) => vec![Err(e)],
-                    };
-                    futures::stream::iter(names)
+                .map_ok(|repos| {
+                    let names: Vec<String> =
+                        repos.iter().filter_map(|r| r.repository_name().map(str::to_string)).collect();
+                    futures::stream::iter(names).map(Ok)
                 })
-                .flatten()
+                .try_flatten()
                 .boxed(),
         };
-        repos
-            .map(move |repo| match repo {
-                Ok(repo) => repository_pages(ctx.clone(), repo),
-                Err(e) => futures::stream::once(async { Err(e) }).boxed(),
-            })
-            .flatten_unordered(DEFAULT_CONCURRENCY)
-            .boxed()
+        fan_out(repos, DEFAULT_CONCURRENCY, move |repo| repository_pages(ctx.clone(), repo))
     }
 }
 
@@ -132,15 +123,14 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
                 }
             }
         } else {
-            let mut token = None;
-            loop {
-                let req = ecr.describe_images().repository_name(&repo).max_results(1000).set_next_token(token.take());
-                let Some(out) = ctx.call("ecr:DescribeImages", || req.clone().send()).await? else { break };
-                yield to_batch(&ctx, out.image_details())?;
-                token = out.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
+            let pages = ctx.paginate(
+                "ecr:DescribeImages",
+                move |token| ecr.describe_images().repository_name(&repo).max_results(1000).set_next_token(token).send(),
+                |out| out.next_token().map(str::to_string),
+            );
+            futures::pin_mut!(pages);
+            while let Some(out) = pages.next().await {
+                yield to_batch(&ctx, out?.image_details())?;
             }
         }
     }

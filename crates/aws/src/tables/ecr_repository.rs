@@ -6,11 +6,13 @@
 
 use std::sync::LazyLock;
 
+use aws_sdk_ecr::types::Repository;
 use datafusion::arrow::array::RecordBatch;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use skyglue_core::spec::{text, timestamp};
+use skyglue_core::throttle::{Bucket, RateLimits, bucket};
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::{clients, time};
@@ -28,6 +30,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("image_tag_mutability", text(), "MUTABLE or IMMUTABLE tags."),
     ],
     not_found_codes: &[("ecr:DescribeRepositories", "RepositoryNotFoundException")],
+    rate_limits: vec![&ECR],
 });
 
 #[derive(Serialize)]
@@ -78,37 +81,48 @@ impl ApiTable for EcrRepository {
 /// per page). Several names are listed rather than described: one unknown
 /// name fails a DescribeRepositories call for all of them, and a join can
 /// hand us names from every connection. `aws_ecr_image` walks the same list.
-pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<aws_sdk_ecr::types::Repository>>> {
-    let ctx = ctx.clone();
-    async_stream::try_stream! {
-        let ecr = clients::ecr(ctx.aws());
-        match ctx.keys.get("repository_name") {
-            Some([name]) => {
-                let req = ecr.describe_repositories().repository_names(name);
-                if let Some(out) = ctx.call("ecr:DescribeRepositories", || req.clone().send()).await? {
-                    yield out.repositories().to_vec();
-                }
-            }
-            names => {
-                let wanted = names.map(<[String]>::to_vec);
-                let mut token = None;
-                loop {
-                    let req = ecr.describe_repositories().max_results(1000).set_next_token(token.take());
-                    let Some(out) = ctx.call("ecr:DescribeRepositories", || req.clone().send()).await? else { break };
-                    let repos: Vec<_> = out
-                        .repositories()
-                        .iter()
-                        .filter(|r| wanted.as_ref().is_none_or(|w| r.repository_name().is_some_and(|n| w.iter().any(|x| x == n))))
-                        .cloned()
-                        .collect();
-                    yield repos;
-                    token = out.next_token().map(str::to_string);
-                    if token.is_none() {
-                        break;
-                    }
-                }
-            }
+pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<Repository>>> {
+    let ecr = clients::ecr(ctx.aws());
+    match ctx.keys.get("repository_name") {
+        Some([name]) => {
+            let (ctx, req) = (ctx.clone(), ecr.describe_repositories().repository_names(name));
+            futures::stream::once(async move {
+                let out = ctx.call("ecr:DescribeRepositories", || req.clone().send()).await?;
+                Ok(out.map(|o| o.repositories().to_vec()).unwrap_or_default())
+            })
+            .boxed()
+        }
+        names => {
+            let wanted = names.map(<[String]>::to_vec);
+            ctx.paginate(
+                "ecr:DescribeRepositories",
+                move |token| ecr.describe_repositories().max_results(1000).set_next_token(token).send(),
+                |out| out.next_token().map(str::to_string),
+            )
+            .map_ok(move |out| {
+                let named = |r: &&Repository| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| r.repository_name().is_some_and(|n| w.iter().any(|x| x == n)))
+                };
+                out.repositories().iter().filter(named).cloned().collect()
+            })
+            .boxed()
         }
     }
-    .boxed()
+}
+
+/// The environment variable that sets the ECR rate (requests per second per
+/// connection; `0` turns the ECR limit off). Default 20.
+pub const ECR_RATE_ENV: &str = "SKYGLUE_ECR_RPS";
+
+/// ECR publishes no rate for its read APIs (research/api-limits.md): every
+/// operation shares one bucket of `$SKYGLUE_ECR_RPS` per second (default 20).
+pub static ECR: RateLimits = RateLimits { service: "ecr", bucket: ecr_bucket };
+
+fn ecr_bucket(_operation: &str) -> Option<Bucket> {
+    static RATE: LazyLock<u32> = LazyLock::new(|| {
+        std::env::var(ECR_RATE_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(20)
+    });
+    (*RATE > 0).then(|| bucket("ecr", *RATE, *RATE))
 }

@@ -20,7 +20,7 @@ use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::clients;
-use crate::tables::ecs_common::{check_failures, cluster_arns};
+use crate::tables::ecs_common::{ECS, check_failures, cluster_arns};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_cluster",
@@ -35,6 +35,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("pending_tasks_count", DataType::Int64, "Tasks in PENDING state."),
     ],
     not_found_codes: &[],
+    rate_limits: vec![&ECS],
 });
 
 #[derive(Serialize)]

@@ -1,35 +1,47 @@
-//! What the ECS tables share: walking clusters, the `failures` of describe
-//! calls, and ARN parsing.
+//! What the ECS tables share: ECS's published rate limits, walking clusters,
+//! the `failures` of describe calls, and ARN parsing.
 
 use aws_sdk_ecs::types::Failure;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use skyglue_core::error::one_line;
+use skyglue_core::throttle::{Bucket, RateLimits, bucket};
 use skyglue_core::{Error, FetchContext, Result};
 
 use crate::clients;
+
+/// ECS's published token buckets, per account and region, shared by groups
+/// of operations (research/api-limits.md, A2).
+pub static ECS: RateLimits = RateLimits { service: "ecs", bucket: ecs_bucket };
+
+fn ecs_bucket(operation: &str) -> Option<Bucket> {
+    Some(match operation {
+        "ListClusters" | "DescribeClusters" => bucket("ecs cluster read", 50, 20),
+        "ListServices" | "DescribeServices" => bucket("ecs service read", 100, 20),
+        "ListTasks" | "DescribeTasks" => bucket("ecs cluster resource read", 100, 20),
+        "ListTaskDefinitions" | "ListTaskDefinitionFamilies" | "DescribeTaskDefinition" => {
+            bucket("ecs task definition read", 50, 20)
+        }
+        "DeregisterTaskDefinition" | "RegisterTaskDefinition" => bucket("ecs task definition modify", 20, 1),
+        "DeleteTaskDefinitions" => bucket("ecs task definition deletion", 5, 1),
+        // Everything else ECS documents under its "other" read bucket.
+        _ => bucket("ecs other", 50, 20),
+    })
+}
 
 /// Cluster ARNs to visit: the ones the query names, or every cluster (100 per page).
 pub fn cluster_arns(ctx: &FetchContext) -> BoxStream<'static, Result<String>> {
     if let Some(arns) = ctx.keys.get("cluster_arn") {
         return futures::stream::iter(arns.to_vec()).map(Ok).boxed();
     }
-    let ctx = ctx.clone();
-    async_stream::try_stream! {
-        let ecs = clients::ecs(ctx.aws());
-        let mut token = None;
-        loop {
-            let req = ecs.list_clusters().max_results(100).set_next_token(token.take());
-            let Some(out) = ctx.call("ecs:ListClusters", || req.clone().send()).await? else { break };
-            for arn in out.cluster_arns() {
-                yield arn.clone();
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-    }
+    let ecs = clients::ecs(ctx.aws());
+    ctx.paginate(
+        "ecs:ListClusters",
+        move |token| ecs.list_clusters().max_results(100).set_next_token(token).send(),
+        |out| out.next_token().map(str::to_string),
+    )
+    .map_ok(|out| futures::stream::iter(out.cluster_arns().to_vec()).map(Ok))
+    .try_flatten()
     .boxed()
 }
 
@@ -72,6 +84,14 @@ pub fn task_definition_parts(arn: &str) -> Option<(&str, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_share_their_published_buckets() {
+        assert_eq!(ECS.bucket("DescribeServices"), ECS.bucket("ListServices"));
+        assert_eq!(ECS.bucket("DescribeTaskDefinition").map(|b| (b.burst, b.per_second)), Some((50, 20)));
+        assert_eq!(ECS.bucket("DeleteTaskDefinitions").map(|b| (b.burst, b.per_second)), Some((5, 1)));
+        assert!(ECS.bucket("TagResource").is_some(), "no ECS operation runs unthrottled");
+    }
 
     #[test]
     fn parses_task_definition_arns() {

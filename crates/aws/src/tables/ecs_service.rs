@@ -15,14 +15,15 @@ use std::sync::LazyLock;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{check_failures, cluster_arns};
+use crate::tables::ecs_common::{ECS, check_failures, cluster_arns};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -68,6 +69,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ),
     ],
     not_found_codes: &[("ecs:ListServices", "ClusterNotFoundException")],
+    rate_limits: vec![&ECS],
 });
 
 #[derive(Serialize)]
@@ -137,45 +139,38 @@ impl ApiTable for EcsService {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        let per_cluster = ctx.clone();
-        cluster_arns(&ctx)
-            .map(move |cluster| match cluster {
-                Ok(cluster) => cluster_services(per_cluster.clone(), cluster),
-                Err(e) => futures::stream::once(async { Err(e) }).boxed(),
-            })
-            .flatten_unordered(DEFAULT_CONCURRENCY)
-            .boxed()
+        let clusters = cluster_arns(&ctx);
+        fan_out(clusters, DEFAULT_CONCURRENCY, move |cluster| cluster_services(ctx.clone(), cluster))
     }
 }
 
 /// One cluster's services: each list page's describes (10 services each) run concurrently.
 fn cluster_services(ctx: FetchContext, cluster: String) -> BoxStream<'static, Result<RecordBatch>> {
-    async_stream::try_stream! {
-        let ecs = clients::ecs(ctx.aws());
-        let mut token = None;
-        loop {
-            let req = ecs.list_services().cluster(&cluster).max_results(100).set_next_token(token.take());
-            let Some(out) = ctx.call("ecs:ListServices", || req.clone().send()).await? else { break };
-            let describes = futures::stream::iter(out.service_arns().chunks(10).map(<[String]>::to_vec).collect::<Vec<_>>())
-                .map(|chunk| {
-                    let req = ecs.describe_services().cluster(&cluster).set_services(Some(chunk));
-                    let ctx = &ctx;
-                    async move { ctx.call("ecs:DescribeServices", || req.clone().send()).await }
-                })
-                .buffer_unordered(DEFAULT_CONCURRENCY);
-            futures::pin_mut!(describes);
-            while let Some(described) = describes.next().await {
-                if let Some(described) = described? {
-                    check_failures(&ctx, "ecs:DescribeServices", described.failures())?;
-                    yield to_batch(&ctx, described.services())?;
-                }
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
+    let ecs = clients::ecs(ctx.aws());
+    let (list, name) = (ecs.clone(), cluster.clone());
+    ctx.paginate(
+        "ecs:ListServices",
+        move |token| list.list_services().cluster(&name).max_results(100).set_next_token(token).send(),
+        |out| out.next_token().map(str::to_string),
+    )
+    .map_ok(|out| {
+        futures::stream::iter(out.service_arns().chunks(10).map(<[String]>::to_vec).collect::<Vec<_>>())
+            .map(Ok)
+    })
+    .try_flatten()
+    .map(move |chunk| {
+        let (ctx, ecs, cluster) = (ctx.clone(), ecs.clone(), cluster.clone());
+        async move {
+            let req = ecs.describe_services().cluster(&cluster).set_services(Some(chunk?));
+            let Some(described) = ctx.call("ecs:DescribeServices", || req.clone().send()).await? else {
+                return Ok(None);
+            };
+            check_failures(&ctx, "ecs:DescribeServices", described.failures())?;
+            to_batch(&ctx, described.services()).map(Some)
         }
-    }
+    })
+    .buffer_unordered(DEFAULT_CONCURRENCY)
+    .try_filter_map(|batch| async move { Ok(batch) })
     .boxed()
 }
 

@@ -11,14 +11,15 @@
 use std::sync::LazyLock;
 
 use datafusion::arrow::array::RecordBatch;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{check_failures, cluster_arns};
+use crate::tables::ecs_common::{ECS, check_failures, cluster_arns};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -46,6 +47,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ),
     ],
     not_found_codes: &[("ecs:ListTasks", "ClusterNotFoundException")],
+    rate_limits: vec![&ECS],
 });
 
 #[derive(Serialize)]
@@ -87,20 +89,16 @@ impl ApiTable for EcsTask {
             Some(s) => s.to_vec(),
             None => vec!["RUNNING".into(), "STOPPED".into()],
         };
-        let per_cluster = ctx.clone();
-        cluster_arns(&ctx)
-            .map(move |cluster| match cluster {
-                Ok(cluster) => {
-                    let ctx = per_cluster.clone();
-                    futures::stream::iter(statuses.clone())
-                        .map(move |status| cluster_tasks(ctx.clone(), cluster.clone(), status))
-                        .flatten_unordered(2)
-                        .boxed()
-                }
-                Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+        // Each cluster is listed once per desired status.
+        let listings = cluster_arns(&ctx)
+            .map_ok(move |cluster| {
+                futures::stream::iter(statuses.clone()).map(move |s| Ok((cluster.clone(), s)))
             })
-            .flatten_unordered(DEFAULT_CONCURRENCY)
-            .boxed()
+            .try_flatten()
+            .boxed();
+        fan_out(listings, DEFAULT_CONCURRENCY, move |(cluster, status)| {
+            cluster_tasks(ctx.clone(), cluster, status)
+        })
     }
 }
 
@@ -110,31 +108,36 @@ fn cluster_tasks(
     cluster: String,
     status: String,
 ) -> BoxStream<'static, Result<RecordBatch>> {
-    async_stream::try_stream! {
-        let ecs = clients::ecs(ctx.aws());
-        let status = aws_sdk_ecs::types::DesiredStatus::from(status.as_str());
-        let mut token = None;
-        loop {
-            let req = ecs
-                .list_tasks()
-                .cluster(&cluster)
+    let ecs = clients::ecs(ctx.aws());
+    let (list, name) = (ecs.clone(), cluster.clone());
+    let status = aws_sdk_ecs::types::DesiredStatus::from(status.as_str());
+    ctx.paginate(
+        "ecs:ListTasks",
+        move |token| {
+            list.list_tasks()
+                .cluster(&name)
                 .desired_status(status.clone())
                 .max_results(100)
-                .set_next_token(token.take());
-            let Some(out) = ctx.call("ecs:ListTasks", || req.clone().send()).await? else { break };
-            if !out.task_arns().is_empty() {
-                let req = ecs.describe_tasks().cluster(&cluster).set_tasks(Some(out.task_arns().to_vec()));
-                if let Some(described) = ctx.call("ecs:DescribeTasks", || req.clone().send()).await? {
-                    check_failures(&ctx, "ecs:DescribeTasks", described.failures())?;
-                    yield to_batch(&ctx, described.tasks())?;
-                }
+                .set_next_token(token)
+                .send()
+        },
+        |out| out.next_token().map(str::to_string),
+    )
+    .and_then(move |out| {
+        let (ctx, ecs, cluster) = (ctx.clone(), ecs.clone(), cluster.clone());
+        async move {
+            if out.task_arns().is_empty() {
+                return Ok(None);
             }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
+            let req = ecs.describe_tasks().cluster(&cluster).set_tasks(Some(out.task_arns().to_vec()));
+            let Some(described) = ctx.call("ecs:DescribeTasks", || req.clone().send()).await? else {
+                return Ok(None);
+            };
+            check_failures(&ctx, "ecs:DescribeTasks", described.failures())?;
+            to_batch(&ctx, described.tasks()).map(Some)
         }
-    }
+    })
+    .try_filter_map(|batch| async move { Ok(batch) })
     .boxed()
 }
 

@@ -19,11 +19,12 @@ use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::task_definition_parts;
+use crate::tables::ecs_common::{ECS, task_definition_parts};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -51,6 +52,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     // DescribeTaskDefinition's ClientException is ECS's catch-all (permissions,
     // bad identifiers): it fails the query rather than dropping a revision.
     not_found_codes: &[],
+    rate_limits: vec![&ECS],
 });
 
 /// Columns only DescribeTaskDefinition returns.
@@ -135,15 +137,14 @@ impl ApiTable for EcsTaskDefinition {
 /// Describes `arns` concurrently; unknown ones are no row.
 async fn describe_page(ctx: &FetchContext, arns: Vec<String>) -> Result<RecordBatch> {
     let ecs = clients::ecs(ctx.aws());
-    let described: Vec<TaskDefinition> = futures::stream::iter(arns)
-        .map(|arn| {
-            let req = ecs.describe_task_definition().task_definition(arn);
-            async move { ctx.call("ecs:DescribeTaskDefinition", || req.clone().send()).await }
-        })
-        .buffer_unordered(DEFAULT_CONCURRENCY)
-        .try_filter_map(|out| async move { Ok(out.and_then(|o| o.task_definition().cloned())) })
-        .try_collect()
-        .await?;
+    let described: Vec<TaskDefinition> = describe_each(arns, DEFAULT_CONCURRENCY, |arn| {
+        let req = ecs.describe_task_definition().task_definition(arn);
+        async move {
+            let out = ctx.call("ecs:DescribeTaskDefinition", || req.clone().send()).await?;
+            Ok(out.and_then(|o| o.task_definition().cloned()))
+        }
+    })
+    .await?;
     let rows: Vec<Row> = described.iter().map(Row::described).collect();
     ctx.batch(&rows)
 }
@@ -173,29 +174,31 @@ fn listing(
     family: Option<String>,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let detail = ctx.needs_any(DETAIL_COLUMNS);
-    async_stream::try_stream! {
-        let ecs = clients::ecs(ctx.aws());
-        let mut token = None;
-        loop {
-            let req = ecs
-                .list_task_definitions()
-                .status(TaskDefinitionStatus::from(status.as_str()))
+    let ecs = clients::ecs(ctx.aws());
+    let listed_status = TaskDefinitionStatus::from(status.as_str());
+    ctx.paginate(
+        "ecs:ListTaskDefinitions",
+        move |token| {
+            ecs.list_task_definitions()
+                .status(listed_status.clone())
                 .set_family_prefix(family.clone())
                 .max_results(100)
-                .set_next_token(token.take());
-            let Some(out) = ctx.call("ecs:ListTaskDefinitions", || req.clone().send()).await? else { break };
+                .set_next_token(token)
+                .send()
+        },
+        |out| out.next_token().map(str::to_string),
+    )
+    .and_then(move |out| {
+        let (ctx, status) = (ctx.clone(), status.clone());
+        async move {
             let arns = out.task_definition_arns();
             if detail {
-                yield describe_page(&ctx, arns.to_vec()).await?;
+                describe_page(&ctx, arns.to_vec()).await
             } else {
                 let rows: Vec<Row> = arns.iter().map(|a| Row::listed(a, &status)).collect();
-                yield ctx.batch(&rows)?;
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+                ctx.batch(&rows)
             }
         }
-    }
+    })
     .boxed()
 }

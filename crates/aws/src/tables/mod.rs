@@ -1,5 +1,8 @@
-//! One file per SQL table, all shaped alike: the spec, the row, the fetch.
+//! One file per SQL table, all shaped alike: the spec (with the rate limits
+//! of the service it calls), the row, the fetch.
 
+pub mod apprunner_service;
+pub mod batch_job_definition;
 pub mod ecr_image;
 pub mod ecr_repository;
 pub mod ecs_cluster;
@@ -7,3 +10,5 @@ mod ecs_common;
 pub mod ecs_service;
 pub mod ecs_task;
 pub mod ecs_task_definition;
+pub mod lambda_alias;
+pub mod lambda_function;

@@ -88,7 +88,7 @@ async fn index_lookups_are_counted_and_limited() {
     let images = vec![index("multi", &["amd64", "arm64"]), image("amd64"), image("arm64")];
     let mut env = start(ecr_world(vec![repository("web", images)]), SandboxConfig::default()).await;
     // One ECR call per second (burst 1): the second lookup waits for the limit.
-    let slow = Throttle::new(Some(Bucket { name: "ecr", burst: 1, per_second: 1 }));
+    let slow = Throttle::default().with_override("ecr", Bucket { name: "ecr", burst: 1, per_second: 1 });
     Arc::get_mut(&mut env.connections).expect("not shared yet").throttle = Arc::new(slow);
     let conn = env.connections.find_aws(Some(PROD), None).await.expect("prod is configured");
     let wanted = vec![demo_digest("multi")];

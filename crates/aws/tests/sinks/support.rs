@@ -210,6 +210,7 @@ pub fn world(prod: RegionWorld, staging: RegionWorld) -> World {
             account(STAGING, "staging", STAGING_REGION, staging),
         ],
         github: Vec::new(),
+        ..World::default()
     }
 }
 

@@ -69,7 +69,7 @@ pub async fn table(session: &Session, name: &str) -> anyhow::Result<String> {
     let rows = df.schema().fields().iter().map(|f| vec![f.name().clone(), type_name(f.data_type())]);
     writeln!(out, "{}", fit::text_table(&["column", "type"], rows, session.width))?;
     if let Some(view) = view {
-        writeln!(out, "Defined as:\n{}", view.sql.trim())?;
+        writeln!(out, "Defined as:\n{}", view.sql_for(session.engine.connections()).trim())?;
     }
     Ok(out)
 }

@@ -116,6 +116,7 @@ static ITEMS: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("n", DataType::Int64, "The item's number within its owner."),
     ],
     not_found_codes: &[],
+    rate_limits: vec![],
 });
 
 #[derive(Serialize, Clone)]

@@ -187,6 +187,7 @@ static ECHO: std::sync::LazyLock<TableSpec> = std::sync::LazyLock::new(|| TableS
         ColumnSpec::new("length", DataType::Int64, "The name's length."),
     ],
     not_found_codes: &[],
+    rate_limits: vec![],
 });
 
 #[derive(Serialize)]

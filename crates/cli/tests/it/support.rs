@@ -99,7 +99,7 @@ pub fn repository(name: &str, images: usize) -> Repository {
 }
 
 pub fn region(name: &str) -> RegionWorld {
-    RegionWorld { region: name.into(), repositories: vec![], clusters: vec![], task_definitions: vec![] }
+    RegionWorld::new(name)
 }
 
 pub fn account(id: &str, regions: Vec<RegionWorld>) -> Account {
@@ -107,7 +107,7 @@ pub fn account(id: &str, regions: Vec<RegionWorld>) -> Account {
 }
 
 pub fn world(accounts: Vec<Account>) -> World {
-    World { accounts, github: vec![] }
+    World { accounts, ..World::default() }
 }
 
 pub fn task_definition(family: &str, revision: i32, status: &str, image: &str) -> TaskDefinition {

@@ -53,6 +53,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("url", text(), "The commit's page on GitHub."),
     ],
     not_found_codes: &[],
+    rate_limits: vec![],
 });
 
 #[derive(Serialize)]

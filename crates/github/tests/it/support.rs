@@ -129,5 +129,6 @@ pub fn big_world(n: usize) -> World {
     World {
         accounts: vec![],
         github: vec![GithubRepo { full_name: "acme/big".into(), default_branch: "main".into(), commits }],
+        ..World::default()
     }
 }

@@ -1,0 +1,206 @@
+//! `[[kubernetes]]` (clusters whose pods count as users of images) and
+//! `[in_use]` (which sources the "in use" check reads).
+//!
+//! ```toml
+//! [[kubernetes]]
+//! kubeconfig = "~/.kube/config"   # optional: $KUBECONFIG, else ~/.kube/config
+//! contexts = ["prod-eks", "staging-eks"]   # optional: the current context
+//!
+//! [in_use]
+//! sources = ["ecs", "lambda", "batch", "apprunner", "kubernetes"]
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// One `[[kubernetes]]` entry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesEntry {
+    /// The kubeconfig file; default `$KUBECONFIG`, else `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// Contexts to read; default the kubeconfig's current context.
+    pub contexts: Option<Vec<String>>,
+}
+
+impl KubernetesEntry {
+    /// Makes a relative kubeconfig path relative to the config file's directory
+    /// and expands a leading `~/`.
+    pub(crate) fn resolve(&mut self, base: &Path) {
+        if let Some(path) = self.kubeconfig.as_mut() {
+            if let (Ok(rest), Some(home)) = (path.strip_prefix("~"), dirs_home()) {
+                *path = home.join(rest);
+            } else if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+}
+
+fn dirs_home() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+}
+
+/// A source of "in use": something that runs images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InUseSource {
+    /// ECS services (deployments, task sets) and tasks.
+    Ecs,
+    /// Lambda container functions: `$LATEST` and every version an alias points to.
+    Lambda,
+    /// Batch job definitions (ACTIVE revisions).
+    Batch,
+    /// App Runner services.
+    Apprunner,
+    /// Pods of the configured Kubernetes contexts.
+    Kubernetes,
+}
+
+impl InUseSource {
+    /// Every source, in the order reports list them.
+    pub const ALL: [InUseSource; 5] = [
+        InUseSource::Ecs,
+        InUseSource::Lambda,
+        InUseSource::Batch,
+        InUseSource::Apprunner,
+        InUseSource::Kubernetes,
+    ];
+
+    /// The config name (`ecs`, `lambda`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            InUseSource::Ecs => "ecs",
+            InUseSource::Lambda => "lambda",
+            InUseSource::Batch => "batch",
+            InUseSource::Apprunner => "apprunner",
+            InUseSource::Kubernetes => "kubernetes",
+        }
+    }
+
+    /// The `source` values of `image_in_use` rows this source produces.
+    pub fn row_sources(self) -> &'static [&'static str] {
+        match self {
+            InUseSource::Ecs => &["ecs_service", "ecs_task"],
+            InUseSource::Lambda => &["lambda"],
+            InUseSource::Batch => &["batch"],
+            InUseSource::Apprunner => &["apprunner"],
+            InUseSource::Kubernetes => &["kubernetes"],
+        }
+    }
+}
+
+impl fmt::Display for InUseSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `[in_use]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InUseSection {
+    /// Sources to check; default `ecs`, `lambda`, `batch`, plus `kubernetes`
+    /// when a `[[kubernetes]]` entry exists.
+    pub sources: Option<Vec<InUseSource>>,
+}
+
+/// The sources an "in use" check reads, and the ones it does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InUseSources {
+    checked: Vec<InUseSource>,
+}
+
+impl Default for InUseSources {
+    /// `ecs`, `lambda`, `batch`: what every AWS account can answer.
+    fn default() -> Self {
+        Self::new(vec![InUseSource::Ecs, InUseSource::Lambda, InUseSource::Batch])
+    }
+}
+
+impl InUseSources {
+    /// Exactly these sources.
+    pub fn new(mut checked: Vec<InUseSource>) -> Self {
+        checked.sort();
+        checked.dedup();
+        Self { checked }
+    }
+
+    /// What `[in_use]` says, or the default for a config with or without
+    /// `[[kubernetes]]` entries.
+    pub fn from_config(section: &InUseSection, kubernetes_configured: bool) -> Self {
+        match &section.sources {
+            Some(sources) => Self::new(sources.clone()),
+            None => {
+                let mut s = Self::default().checked;
+                if kubernetes_configured {
+                    s.push(InUseSource::Kubernetes);
+                }
+                Self::new(s)
+            }
+        }
+    }
+
+    /// Whether `source` is checked.
+    pub fn checks(&self, source: InUseSource) -> bool {
+        self.checked.contains(&source)
+    }
+
+    /// The sources checked.
+    pub fn checked(&self) -> &[InUseSource] {
+        &self.checked
+    }
+
+    /// The sources not checked: what a report must say nobody looked at.
+    pub fn not_checked(&self) -> Vec<InUseSource> {
+        InUseSource::ALL.into_iter().filter(|s| !self.checks(*s)).collect()
+    }
+}
+
+/// Checks `[in_use]` against `[[kubernetes]]`.
+pub(crate) fn validate(section: &InUseSection, kubernetes: &[KubernetesEntry], origin: &str) -> Result<()> {
+    if let Some(sources) = &section.sources {
+        if sources.is_empty() {
+            return Err(Error::Config(format!(
+                "{origin}: [in_use] sources is empty: nothing would count as in use; list at least \"ecs\""
+            )));
+        }
+        if sources.contains(&InUseSource::Kubernetes) && kubernetes.is_empty() {
+            return Err(Error::Config(format!(
+                "{origin}: [in_use] sources lists \"kubernetes\" but there is no [[kubernetes]] entry"
+            )));
+        }
+    }
+    for (i, entry) in kubernetes.iter().enumerate() {
+        if entry.contexts.as_ref().is_some_and(|c| c.is_empty() || c.iter().any(|c| c.trim().is_empty())) {
+            return Err(Error::Config(format!(
+                "{origin}: [[kubernetes]] entry {} has an empty contexts list or an empty context name",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_counts_by_default_only_when_configured() {
+        let none = InUseSources::from_config(&InUseSection::default(), false);
+        assert_eq!(none.checked(), &[InUseSource::Ecs, InUseSource::Lambda, InUseSource::Batch]);
+        assert_eq!(none.not_checked(), vec![InUseSource::Apprunner, InUseSource::Kubernetes]);
+        let with = InUseSources::from_config(&InUseSection::default(), true);
+        assert!(with.checks(InUseSource::Kubernetes));
+        let listed = InUseSources::from_config(
+            &InUseSection { sources: Some(vec![InUseSource::Apprunner, InUseSource::Ecs]) },
+            true,
+        );
+        assert_eq!(listed.checked(), &[InUseSource::Ecs, InUseSource::Apprunner]);
+    }
+}
