@@ -1,9 +1,10 @@
 -- @name: ecr-cleanup
--- @description: ECR images built from commits older than $max_age_days days, and untagged images older than $untagged_max_age_days days, that nothing in any account or region uses
+-- @description: ECR images built from commits older than $max_age_days days, and untagged images older than $untagged_max_age_days days, that nothing in any account or region uses or pulled within $pulled_within_days days
 -- @action: delete_ecr_images
 -- @max_deletes: 500
 -- @param max_age_days: 30
 -- @param untagged_max_age_days: 14
+-- @param pulled_within_days: 14
 --
 -- How it decides, per image of a mapped repository:
 --   * its tags are git commit SHAs (short or full) of the mapped GitHub
@@ -11,28 +12,50 @@
 --     $max_age_days (an image none of whose tags is a known commit is kept);
 --   * an untagged image is old when it was pushed more than
 --     $untagged_max_age_days ago;
---   * an image is in use when aws_ecs_image_in_use (any ECS service
---     deployment, task set or unstopped task, in any account or region)
---     references it by digest or by one of its tags: those are never selected,
---     and the sink's own check re-reads the same view, fresh, before acting.
+--   * an image is in use when image_in_use (ECS services, task sets and
+--     unstopped tasks, Lambda functions and the versions their aliases route
+--     to, ACTIVE Batch job definitions, and App Runner services and Kubernetes
+--     pods when [in_use] lists them; any account or region) references it by
+--     digest or by one of its tags: those are never selected, and the sink's
+--     own check re-reads the same view, fresh, before acting;
+--   * an image pulled within $pulled_within_days days is kept: the safety net
+--     for users no API shows (a laptop, another cloud, a CI job). ECR updates
+--     last_recorded_pull_time about once a day, so keep this above 1;
+--   * signatures and attestations follow their image: an artifact tagged by
+--     cosign's convention (sha256-<digest>.sig, .att, .sbom) goes only with
+--     the image it signs, and an artifact kept for its own sake (pulled
+--     recently, in use) keeps that image too, since whoever verifies the
+--     signature still deploys the image. Artifacts that are neither images
+--     nor cosign-tagged (a SOCI index, an OCI referrer) are never selected:
+--     ECR does not list their subject, so the policy cannot tell what they
+--     belong to.
 --
 -- Adapt it: list your ECR repositories and the GitHub repositories they are
 -- built from in repo_map below.
 WITH repo_map(repository_name, github_repo) AS (
     VALUES ('web', 'acme/web')
 ),
-image_tag AS (
-    -- one row per tag of each image, plus one with tag NULL for its digest
-    SELECT i.account_id, i.region, i.registry_id, i.repository_name, i.image_digest,
-           i.image_pushed_at, i.image_size_in_bytes, m.github_repo,
-           unnest(array_append(i.image_tags, NULL)) AS tag
+image AS (
+    SELECT i.*, m.github_repo
     FROM aws_ecr_image i
     JOIN repo_map m ON m.repository_name = i.repository_name
 ),
+image_tag AS (
+    -- one row per tag of each image, plus one with tag NULL for its digest
+    SELECT account_id, region, registry_id, repository_name, image_digest,
+           image_pushed_at, image_size_in_bytes, last_recorded_pull_time, artifact_media_type,
+           github_repo, unnest(array_append(image_tags, NULL)) AS tag
+    FROM image
+),
 judged AS (
     SELECT t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
-           t.image_pushed_at, t.image_size_in_bytes,
+           t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
+           t.artifact_media_type,
            count(t.tag) AS tags,
+           -- cosign's tags name the image an artifact belongs to: sha256-<hex>.sig
+           max(CASE WHEN t.tag LIKE 'sha256-%'
+                     AND (t.tag LIKE '%.sig' OR t.tag LIKE '%.att' OR t.tag LIKE '%.sbom')
+                    THEN 'sha256:' || substr(t.tag, 8, 64) END) AS subject_digest,
            max(c.committed_date) AS newest_commit,
            count(c.sha) AS commits,
            count(u.used_by) AS uses
@@ -43,7 +66,7 @@ judged AS (
       ON c.repository_full_name = t.github_repo
      AND c.short_sha = left(t.tag, 7)
      AND starts_with(c.sha, t.tag)
-    LEFT JOIN aws_ecs_image_in_use u
+    LEFT JOIN image_in_use u
       -- in use: a reference to this registry, region and repository, by
       -- this image's digest or by one of its tags
       ON u.registry_id = t.registry_id
@@ -51,12 +74,35 @@ judged AS (
      AND u.repository_name = t.repository_name
      AND (u.digest = t.image_digest OR u.tag = t.tag)
     GROUP BY t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
-             t.image_pushed_at, t.image_size_in_bytes
+             t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
+             t.artifact_media_type
+),
+aged AS (
+    SELECT *,
+           -- kept for its own sake: in use, or pulled recently
+           coalesce(uses > 0 OR last_recorded_pull_time >= days_ago($pulled_within_days), false) AS kept,
+           coalesce(
+               ((commits > 0 AND newest_commit < days_ago($max_age_days))
+                OR (tags = 0 AND image_pushed_at < days_ago($untagged_max_age_days)))
+               -- images and image indexes only: other artifacts are kept (see above)
+               AND (artifact_media_type IS NULL
+                    OR artifact_media_type IN ('application/vnd.docker.container.image.v1+json',
+                                               'application/vnd.oci.image.config.v1+json')),
+               false) AS old
+    FROM judged
+),
+family AS (
+    -- an image and the cosign artifacts that name it are one family: one
+    -- member kept keeps them all, and the artifacts go when the image does
+    SELECT *,
+           bool_or(kept) OVER (PARTITION BY account_id, region, repository_name,
+                                            coalesce(subject_digest, image_digest)) AS family_kept,
+           bool_or(subject_digest IS NULL AND old) OVER (PARTITION BY account_id, region, repository_name,
+                                            coalesce(subject_digest, image_digest)) AS image_old
+    FROM aged
 )
 SELECT account_id, region, registry_id, repository_name, image_digest,
        image_pushed_at, image_size_in_bytes, newest_commit
-FROM judged
-WHERE uses = 0
-  AND ((commits > 0 AND newest_commit < days_ago($max_age_days))
-       OR (tags = 0 AND image_pushed_at < days_ago($untagged_max_age_days)))
+FROM family
+WHERE NOT family_kept AND image_old AND (old OR subject_digest IS NOT NULL)
 ORDER BY repository_name, image_pushed_at

@@ -113,6 +113,11 @@ pub struct Checked {
     pub skipped: Vec<Outcome>,
     /// The bytes acting on each `proceed` target frees, where the sink knows.
     pub bytes: HashMap<Target, i64>,
+    /// What the check did not look at (sources of "in use" left out of
+    /// `[in_use] sources`): every report and message says so, so nobody
+    /// assumes an image Kubernetes runs was protected when Kubernetes was
+    /// never asked.
+    pub not_checked: Vec<String>,
 }
 
 impl Checked {

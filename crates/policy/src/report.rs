@@ -80,6 +80,10 @@ pub struct Report {
     /// Absent from the JSON when there is none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Sources of "in use" the check did not read (`[in_use] sources`), so
+    /// what they use was not protected. Absent from the JSON when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<String>,
     /// Accounts and regions the run covered (`account/region`).
     #[serde(skip)]
     pub connections: Vec<String>,
@@ -100,6 +104,7 @@ impl Report {
             summary: Summary::default(),
             actions: vec![],
             warnings: vec![],
+            not_checked: vec![],
             connections: vec![],
             params: vec![],
         }
@@ -170,6 +175,17 @@ impl Report {
         groups
     }
 
+    /// "not checked: ..." when sources of "in use" were left out, for every
+    /// rendering of the report.
+    pub fn not_checked_line(&self) -> Option<String> {
+        (!self.not_checked.is_empty()).then(|| {
+            format!(
+                "not checked: {} (not in [in_use] sources; images only they use were not protected)",
+                self.not_checked.join(", ")
+            )
+        })
+    }
+
     /// The report for people.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -183,6 +199,9 @@ impl Report {
         }
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
+        }
+        if let Some(line) = self.not_checked_line() {
+            let _ = writeln!(out, "{line}");
         }
         if !self.actions.is_empty() {
             let _ = writeln!(out);

@@ -368,6 +368,7 @@ impl Runner {
         // and acts only on the resolved targets it lets through.
         let checked = sink.check(&self.engine, targets).await?;
         let checked = resolved_only(checked, sink);
+        report.not_checked.clone_from(&checked.not_checked);
         let planned: Vec<crate::journal::Entry> = checked
             .proceed
             .iter()

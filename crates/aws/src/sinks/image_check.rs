@@ -9,9 +9,11 @@
 //!    ("ambiguous: in N places; select account_id and region"), never guessed.
 //!    The resolved target carries `account_id`, `region` and `registry_id`, and
 //!    the sink deletes exactly there.
-//! 2. **In use.** A copy is kept when any reference in `aws_ecs_image_in_use`
-//!    (any account or region) names its registry, region and repository and
-//!    either its digest or one of its tags.
+//! 2. **In use.** A copy is kept when any reference in `image_in_use` (every
+//!    source `[in_use]` lists: ECS, Lambda, Batch, App Runner, Kubernetes; any
+//!    account or region) names its registry, region and repository and either
+//!    its digest or one of its tags. A listed source that cannot be read fails
+//!    the check; the sources not listed are reported as "not checked".
 //! 3. **Image indexes.** A manifest that a kept image index lists is kept, and
 //!    indexes go before their children.
 //!
@@ -84,7 +86,10 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
     let copies = listing(&ctx, &repositories).await?;
     let uses = in_use(&ctx, &repositories).await?;
 
-    let mut checked = Checked::default();
+    let mut checked = Checked {
+        not_checked: engine.connections().in_use.not_checked().iter().map(|s| s.to_string()).collect(),
+        ..Checked::default()
+    };
     let mut going: Vec<(Target, &Copy)> = Vec::new();
     for target in targets {
         let copy = match resolve(&target, &copies) {
@@ -205,8 +210,8 @@ async fn listing(
 /// names the same user every time.
 async fn in_use(ctx: &SessionContext, repositories: &[String]) -> Result<Vec<Use>> {
     let sql = format!(
-        "SELECT registry_id, image_region, repository_name, tag, digest, used_by \
-         FROM aws_ecs_image_in_use WHERE repository_name IN ({})",
+        "SELECT registry_id, image_region, repository_name, tag, digest, used_by, source \
+         FROM image_in_use WHERE repository_name IN ({})",
         sql_list(repositories)
     );
     let mut uses = Vec::new();
@@ -219,6 +224,7 @@ async fn in_use(ctx: &SessionContext, repositories: &[String]) -> Result<Vec<Use
             strings(&batch, "digest"),
             strings(&batch, "used_by"),
         );
+        let source = strings(&batch, "source");
         for i in 0..batch.num_rows() {
             let Some(repository) = repository[i].clone() else { continue };
             uses.push(Use {
@@ -227,7 +233,11 @@ async fn in_use(ctx: &SessionContext, repositories: &[String]) -> Result<Vec<Use
                 repository,
                 tag: tag[i].clone(),
                 digest: digest[i].clone(),
-                by: by[i].clone().unwrap_or_default(),
+                by: format!(
+                    "{} ({})",
+                    by[i].as_deref().unwrap_or_default(),
+                    source[i].as_deref().unwrap_or("unknown source")
+                ),
             });
         }
     }

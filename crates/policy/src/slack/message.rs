@@ -40,8 +40,13 @@ pub fn message(report: &Report) -> Value {
     if let Some(error) = &report.error {
         blocks.push(section(format!("*Error*\n```\n{}\n```", code(&truncate(error, ERROR_CHARS)))));
     }
-    if !report.warnings.is_empty() {
-        let lines: Vec<String> = report.warnings.iter().map(|w| format!("• {}", escape(w))).collect();
+    if !report.warnings.is_empty() || !report.not_checked.is_empty() {
+        let lines: Vec<String> = report
+            .warnings
+            .iter()
+            .chain(&report.not_checked_line())
+            .map(|w| format!("• {}", escape(w)))
+            .collect();
         blocks.push(section(format!("*Warnings*\n{}", truncate(&lines.join("\n"), ERROR_CHARS))));
     }
     blocks.extend(table::sections(report, &words, TABLE_BUDGET).into_iter().map(section));
@@ -176,6 +181,9 @@ fn fallback(report: &Report, words: &Words) -> String {
     }
     for warning in &report.warnings {
         text.push_str(&format!("\nWarning: {warning}"));
+    }
+    if let Some(line) = report.not_checked_line() {
+        text.push_str(&format!("\n{line}"));
     }
     escape(&truncate(&text, MAX_TEXT_CHARS - 100))
 }
