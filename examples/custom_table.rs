@@ -46,6 +46,9 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("owner", text(), "Who owns the widget (sent to the API as ?owner=).").optional_key(),
     ],
     not_found_codes: &[],
+    // A table calling a rate-limited API names its service's limits here
+    // (skyglue_core::throttle::RateLimits); this one paces itself.
+    rate_limits: vec![],
 });
 
 /// One widget: the API's item and the table's row alike.

@@ -36,6 +36,7 @@ pub async fn index_children(
     repository: &str,
     index_digests: &[String],
 ) -> Result<HashMap<String, Vec<String>>> {
+    connections.throttle.register(&crate::tables::ecr_repository::ECR);
     let ecr = crate::clients::ecr(conn);
     let label = conn.label();
     let mut out = HashMap::new();

@@ -15,6 +15,9 @@ use skyglue_core::error::one_line;
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::{AwsConnection, Connections, Error};
 
+use crate::tables::ecr_repository::ECR;
+use crate::tables::ecs_common::ECS;
+
 /// Where a target lives and which API item it names.
 pub(crate) struct Locator<K> {
     /// Account of the connection to use, if known.
@@ -180,4 +183,11 @@ where
             detail: "not found".into(),
         }),
     }
+}
+
+/// Declares the limits of the services the sinks call (ECR, ECS), so a sink
+/// is rate-limited whether or not its engine registered the tables.
+pub(crate) fn declare_limits(connections: &Connections) {
+    connections.throttle.register(&ECR);
+    connections.throttle.register(&ECS);
 }

@@ -60,6 +60,7 @@ impl Sink for DeleteEcrImages {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+        super::common::declare_limits(engine.connections());
         super::image_check::check(engine, targets).await
     }
 
@@ -69,6 +70,7 @@ impl Sink for DeleteEcrImages {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
+        super::common::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;

@@ -69,6 +69,7 @@ impl Sink for DeleteEcsTaskDefinitions {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+        super::common::declare_limits(engine.connections());
         super::task_definition_check::check(engine, targets).await
     }
 
@@ -78,6 +79,7 @@ impl Sink for DeleteEcsTaskDefinitions {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
+        super::common::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;

@@ -47,6 +47,7 @@ impl Sink for DeregisterEcsTaskDefinitions {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+        super::common::declare_limits(engine.connections());
         super::task_definition_check::check(engine, targets).await
     }
 
@@ -56,6 +57,7 @@ impl Sink for DeregisterEcsTaskDefinitions {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
+        super::common::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;

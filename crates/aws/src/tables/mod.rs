@@ -6,7 +6,7 @@ pub mod batch_job_definition;
 pub mod ecr_image;
 pub mod ecr_repository;
 pub mod ecs_cluster;
-mod ecs_common;
+pub(crate) mod ecs_common;
 pub mod ecs_service;
 pub mod ecs_task;
 pub mod ecs_task_definition;

@@ -10,6 +10,7 @@
 //! answers the SDK can parse.
 #![allow(clippy::unwrap_used)]
 
+mod anywhere;
 mod cli;
 mod compare;
 mod deletes;
