@@ -4,8 +4,10 @@ Usage: seed_anywhere.py ENDPOINT_URL   (credentials come from AWS_ACCESS_KEY_ID 
 
 Account A's us-east-1 registry has repository `web` with four images,
 `alias`, `latest`, `batch` and `unused`. Lambda function `api` (a container
-image function) first runs `alias` by digest, publishes that as version 1,
-points alias `live` at it, then moves $LATEST to `latest`. Batch job
+image function) runs `alias` by digest, published as version 1 with alias
+`live`; function `worker` runs `latest` as $LATEST only. (moto's
+UpdateFunctionCode also rewrites the code of published versions, which real
+Lambda never does, so one function cannot show both here.) Batch job
 definition `nightly` (ACTIVE) runs `batch` by digest. Nothing uses `unused`.
 Prints {"digests": {name: digest}}.
 """
@@ -46,7 +48,12 @@ def main():
     )
     version = awslambda.publish_version(FunctionName="api")["Version"]
     awslambda.create_alias(FunctionName="api", Name="live", FunctionVersion=version)
-    awslambda.update_function_code(FunctionName="api", ImageUri=f"{repo}@{digests['latest']}")
+    awslambda.create_function(
+        FunctionName="worker",
+        Role=role,
+        PackageType="Image",
+        Code={"ImageUri": f"{repo}@{digests['latest']}"},
+    )
 
     batch = session.client("batch", region_name=REGION, endpoint_url=endpoint)
     batch.register_job_definition(
