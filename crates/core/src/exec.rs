@@ -318,6 +318,9 @@ pub fn is_key(spec: &TableSpec, column: &str) -> bool {
         || spec.column(column).is_some_and(|c| c.key != crate::spec::Key::No)
 }
 
+/// Where a scan's pages are kept for replay, and under which key.
+type Cached = Option<(Arc<ScanCache>, CacheKey)>;
+
 /// Full-width pages from every target, merged as they arrive.
 fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Result<RecordBatch>> {
     let context = |aws: Option<Arc<AwsConnection>>, kube: Option<Arc<KubeContext>>| FetchContext {
@@ -357,7 +360,7 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
         }
         Scope::AwsAccount => {
             // One connection per account: the first configured one.
-            let contexts: Vec<(FetchContext, Option<(Arc<ScanCache>, CacheKey)>)> = plan
+            let contexts: Vec<(FetchContext, Cached)> = plan
                 .targets
                 .iter()
                 .map(|conn| {
@@ -429,7 +432,7 @@ fn connection_pages(
     schema: SchemaRef,
     keys: KeyValues,
     ctx: FetchContext,
-    cache: Option<(Arc<ScanCache>, CacheKey)>,
+    cache: Cached,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let conn = ctx.aws().clone();
     let per_region = ctx.spec.scope == Scope::Aws;

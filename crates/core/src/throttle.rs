@@ -73,7 +73,7 @@ impl RateLimits {
 #[derive(Debug, Default)]
 pub struct Throttle {
     unlimited: bool,
-    services: RwLock<HashMap<&'static str, fn(&str) -> Option<Bucket>>>,
+    services: RwLock<HashMap<&'static str, &'static RateLimits>>,
     overrides: HashMap<&'static str, Bucket>,
     limiters: Mutex<HashMap<(String, &'static str), Arc<DefaultDirectRateLimiter>>>,
 }
@@ -95,7 +95,7 @@ impl Throttle {
     /// table's [`crate::TableSpec::rate_limits`]).
     pub fn register(&self, limits: &'static RateLimits) {
         let mut services = self.services.write().unwrap_or_else(|e| e.into_inner());
-        services.insert(limits.service, limits.bucket);
+        services.insert(limits.service, limits);
     }
 
     /// Whether limits are declared for `service`.
@@ -115,7 +115,7 @@ impl Throttle {
         }
         let services = self.services.read().unwrap_or_else(|e| e.into_inner());
         match services.get(service) {
-            Some(bucket) => Ok(bucket(op)),
+            Some(limits) => Ok(limits.bucket(op)),
             None => Err(Error::Config(format!(
                 "no client-side rate limit is declared for {service} (operation {operation}): \
                  declare a RateLimits next to its tables and name it in their specs' rate_limits"
