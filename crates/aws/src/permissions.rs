@@ -1,7 +1,8 @@
 //! May this connection make the calls skyglue needs? `skyglue connections`
 //! asks here.
 //!
-//! Each read call the tables make is tried once, as cheaply as AWS allows (at
+//! Each read call the tables and the "in use" sources `[in_use]` lists make
+//! is tried once, as cheaply as AWS allows (at
 //! most one result), through [`aws_call`] so it is rate-limited and counted
 //! like a scan's. A call that needs a parent (a repository, a cluster, a
 //! service, a task) uses the first one its list call returned, or a name that
@@ -12,9 +13,15 @@
 use std::fmt;
 
 use skyglue_core::call::aws_call;
+use skyglue_core::config::InUseSource;
 use skyglue_core::{AwsConnection, Connections, Error};
 
 use crate::clients;
+use crate::tables::apprunner_service::APPRUNNER;
+use crate::tables::batch_job_definition::BATCH;
+use crate::tables::ecr_repository::ECR;
+use crate::tables::ecs_common::ECS;
+use crate::tables::lambda_function::LAMBDA;
 
 /// The delete actions the shipped sinks need; the check never calls them.
 pub const DELETE_ACTIONS: [&str; 3] =
@@ -69,6 +76,9 @@ fn error_code(detail: &str) -> String {
 /// Tries each read call skyglue's tables make on `conn`, in order:
 /// `(operation, what it answered)`.
 pub async fn check_reads(connections: &Connections, conn: &AwsConnection) -> Vec<(&'static str, CallCheck)> {
+    for limits in [&ECR, &ECS, &LAMBDA, &BATCH, &APPRUNNER] {
+        connections.throttle.register(limits);
+    }
     let label = conn.label();
     let (ecr, ecs) = (clients::ecr(conn), clients::ecs(conn));
     let mut checks = Vec::new();
@@ -136,6 +146,65 @@ pub async fn check_reads(connections: &Connections, conn: &AwsConnection) -> Vec
         aws_call(connections, &label, op, &[], None, || ecs.list_task_definitions().max_results(1).send())
             .await;
     checks.push((op, CallCheck::of(&families)));
+    checks.extend(check_in_use_reads(connections, conn).await);
+    checks
+}
+
+/// The read calls of the other sources `[in_use]` lists (Lambda, Batch, App
+/// Runner): a source that cannot be read fails every delete's check.
+async fn check_in_use_reads(
+    connections: &Connections,
+    conn: &AwsConnection,
+) -> Vec<(&'static str, CallCheck)> {
+    let label = conn.label();
+    let in_use = &connections.in_use;
+    let mut checks = Vec::new();
+    if in_use.checks(InUseSource::Lambda) {
+        let lambda = clients::lambda(conn);
+        let op = "lambda:ListFunctions";
+        let functions =
+            aws_call(connections, &label, op, &[], None, || lambda.list_functions().max_items(1).send())
+                .await;
+        checks.push((op, CallCheck::of(&functions)));
+        let first = functions
+            .ok()
+            .flatten()
+            .and_then(|o| o.functions().first().and_then(|f| f.function_name.clone()));
+        let function = first.unwrap_or_else(|| ABSENT.into());
+        let not_found = ["ResourceNotFoundException"];
+        for op in ["lambda:GetFunction", "lambda:ListAliases"] {
+            let result = match op {
+                "lambda:GetFunction" => aws_call(connections, &label, op, &not_found, None, || {
+                    lambda.get_function().function_name(&function).send()
+                })
+                .await
+                .map(|_| ()),
+                _ => aws_call(connections, &label, op, &not_found, None, || {
+                    lambda.list_aliases().function_name(&function).max_items(1).send()
+                })
+                .await
+                .map(|_| ()),
+            };
+            checks.push((op, CallCheck::of(&result)));
+        }
+    }
+    if in_use.checks(InUseSource::Batch) {
+        let batch = clients::batch(conn);
+        let op = "batch:DescribeJobDefinitions";
+        let result = aws_call(connections, &label, op, &[], None, || {
+            batch.describe_job_definitions().max_results(1).send()
+        })
+        .await;
+        checks.push((op, CallCheck::of(&result)));
+    }
+    if in_use.checks(InUseSource::Apprunner) {
+        let apprunner = clients::apprunner(conn);
+        let op = "apprunner:ListServices";
+        let result =
+            aws_call(connections, &label, op, &[], None, || apprunner.list_services().max_results(1).send())
+                .await;
+        checks.push((op, CallCheck::of(&result)));
+    }
     checks
 }
 

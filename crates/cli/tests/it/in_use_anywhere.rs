@@ -13,7 +13,8 @@ use skyglue_core::connection::KubeContext;
 use skyglue_core::sink::Status;
 use skyglue_policy::{Journal, Report, RunOptions, RunStatus, Runner};
 use skyglue_sandbox::world::{
-    BatchJobDefinition, GithubRepo, KubeCluster, KubePod, LambdaFunction, Repository, lambda_function_arn,
+    AppRunnerService, BatchJobDefinition, GithubRepo, KubeCluster, KubePod, LambdaFunction, Repository,
+    lambda_function_arn,
 };
 use skyglue_sandbox::{Fault, Sandbox, SandboxConfig, World};
 
@@ -222,5 +223,70 @@ async fn image_in_use_lists_every_source_with_its_kind() {
         );
     }
     assert_eq!(rows(&batches), 4, "{text}");
-    let _ = InUseSource::ALL;
+}
+
+#[tokio::test]
+async fn an_app_runner_service_protects_its_image_once_listed_and_a_paused_one_too() {
+    let mut world = anywhere_world();
+    let us = &mut world.accounts[0].regions[0];
+    us.apprunner_services
+        .push(AppRunnerService::image("shop", &format!("{}:shop-v1", web())).with_status("PAUSED"));
+    us.repositories[0].images.push(image(117, &["shop-v1"]));
+    let sandbox = Sandbox::start(world.clone(), SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut connections = skyglue::sandbox::connections(&sandbox, &world).await.unwrap();
+    connections.in_use = InUseSources::new(vec![InUseSource::Ecs, InUseSource::Apprunner]);
+    let engine = skyglue_core::Engine::new(connections, skyglue::sandbox::registry());
+    let journal = Arc::new(Journal::open(&dir.path().join("state")).unwrap());
+    let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
+    let path = write_policy(dir.path(), "everything.sql", EVERYTHING);
+    let options = RunOptions { apply: false, params: vec![], notify: Some(false) };
+    let report = runner.run(runner.prepare(&path, &options).await.unwrap()).await.report;
+    assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+    let (status, reason) = outcome(&report, 117);
+    assert_eq!(status, Status::Skipped);
+    assert!(reason.contains(":service/shop/") && reason.ends_with(" (apprunner)"), "{reason}");
+    // Lambda, Batch and Kubernetes were left out, so nothing asked them.
+    assert_eq!(report.not_checked, vec!["lambda", "batch", "kubernetes"]);
+    assert_eq!(outcome(&report, LAMBDA_ALIAS).0, Status::Planned);
+    assert_eq!(sandbox.calls().get("lambda:ListFunctions"), None);
+}
+
+#[tokio::test]
+async fn pods_are_listed_500_per_call_per_context_and_namespace_and_limit_are_pushed() {
+    let mut cluster = KubeCluster::new("prod");
+    for i in 0..1_200 {
+        let ns = if i % 3 == 0 { "shop" } else { "jobs" };
+        cluster = cluster.with_pod(KubePod::running(ns, &format!("pod-{i:04}"), "node-a").with_container(
+            "app",
+            &format!("{}:v{i}", web()),
+            None,
+        ));
+    }
+    let world = world(vec![account(ACCOUNT, vec![region(US)])]).with_kubernetes(cluster);
+    let env = env(world, SandboxConfig::default(), true).await;
+    let ctx = env.runner.engine().session().await.unwrap();
+    let calls = || env.sandbox.calls().get("kubernetes:ListPods").copied().unwrap_or(0);
+    let count = |sql: &str| {
+        let ctx = ctx.clone();
+        let sql = sql.to_string();
+        async move {
+            let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            pretty(&batches)
+        }
+    };
+
+    let all = count("SELECT context, count(*) AS n FROM kubernetes_pod GROUP BY context").await;
+    assert!(all.contains("| prod    | 1200 |"), "the current context's name fills `context`: {all}");
+    assert_eq!(calls(), 3, "1,200 pods at 500 per list");
+
+    env.sandbox.reset_calls();
+    let shop = count("SELECT count(*) AS n FROM kubernetes_pod WHERE namespace = 'shop'").await;
+    assert!(shop.contains("| 400 |"), "{shop}");
+    assert_eq!(calls(), 1, "one namespace, listed alone");
+
+    env.sandbox.reset_calls();
+    let few = count("SELECT name FROM kubernetes_pod LIMIT 10").await;
+    assert_eq!(few.lines().filter(|l| l.contains("pod-")).count(), 10);
+    assert_eq!(calls(), 1, "LIMIT stops paging");
 }
