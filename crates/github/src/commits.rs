@@ -10,9 +10,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
 use futures::stream::BoxStream;
 use skyglue_core::connection::GithubSettings;
+use skyglue_core::paging::pages;
 use skyglue_core::{Error, FetchContext, Result};
 
 use crate::cache::{Cached, CommitCache};
@@ -95,22 +95,23 @@ impl Commits {
     /// for more rows, so `LIMIT` stops the paging.
     pub fn list(&self, ctx: FetchContext, repo: String) -> BoxStream<'static, Result<Vec<Commit>>> {
         let client = self.client.clone();
-        async_stream::try_stream! {
-            let mut target = format!("/repos/{repo}/commits?per_page={PAGE_SIZE}");
-            for page in 1.. {
-                let operation = format!("GET /repos/{repo}/commits (page {page})");
+        let first = format!("/repos/{repo}/commits?per_page={PAGE_SIZE}");
+        let mut page = 0;
+        // The token is the next page's URL from the `Link` header.
+        pages(format!("GET /repos/{repo}/commits"), move |next: Option<String>| {
+            page += 1;
+            let (client, ctx) = (client.clone(), ctx.clone());
+            let target = next.unwrap_or_else(|| first.clone());
+            let operation = format!("GET /repos/{repo}/commits (page {page})");
+            async move {
                 let reply = client.get(&ctx, &target, &operation).await?;
                 if reply.is_absent() {
-                    break;
+                    return Ok(None);
                 }
-                yield parse_commits(&reply.body).map_err(|e| unexpected(&operation, &e))?;
-                match reply.next {
-                    Some(next) => target = next,
-                    None => break,
-                }
+                let commits = parse_commits(&reply.body).map_err(|e| unexpected(&operation, &e))?;
+                Ok(Some((commits, reply.next)))
             }
-        }
-        .boxed()
+        })
     }
 }
 

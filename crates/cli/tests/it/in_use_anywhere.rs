@@ -290,3 +290,43 @@ async fn pods_are_listed_500_per_call_per_context_and_namespace_and_limit_are_pu
     assert_eq!(few.lines().filter(|l| l.contains("pod-")).count(), 10);
     assert_eq!(calls(), 1, "LIMIT stops paging");
 }
+
+#[tokio::test]
+async fn signatures_go_with_their_image_keep_it_when_kept_and_other_artifacts_stay() {
+    const SIGNED: usize = 121;
+    const SIGNED_PULLED: usize = 122;
+    const SOCI: usize = 123;
+    let signature = |n: usize, of: usize| {
+        let subject = digest(of).replace("sha256:", "sha256-");
+        image(n, &[&format!("{subject}.sig")])
+    };
+    let mut images = vec![image(SIGNED, &[]), signature(131, SIGNED), image(SIGNED_PULLED, &[])];
+    let mut pulled_signature = signature(132, SIGNED_PULLED);
+    // whoever verifies the signature pulled it yesterday: the image is still deployed
+    pulled_signature.last_recorded_pull_time = Some(Utc::now() - Duration::days(1));
+    images.push(pulled_signature);
+    let mut soci = image(SOCI, &[]);
+    soci.artifact_media_type = Some("application/vnd.amazon.soci.index.v1+json".into());
+    images.push(soci);
+    let mut us = region(US);
+    us.repositories.push(Repository { images, ..repository("web", 0) });
+    let mut world = world(vec![account(ACCOUNT, vec![us])]);
+    world.github.push(GithubRepo {
+        full_name: "acme/web".into(),
+        default_branch: "main".into(),
+        commits: vec![],
+    });
+    let env = env(world, SandboxConfig::default(), false).await;
+    let policy =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../queries/ecr_cleanup.sql"))
+            .unwrap();
+
+    let report = env.run("ecr_cleanup.sql", &policy, false).await;
+    assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+    let mut planned: Vec<String> =
+        report.actions.iter().map(|a| a.target.get("image_digest").unwrap().to_string()).collect();
+    planned.sort();
+    let mut expected = vec![digest(SIGNED), digest(131)];
+    expected.sort();
+    assert_eq!(planned, expected, "the unused image and its signature, nothing else");
+}

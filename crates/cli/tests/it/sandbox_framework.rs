@@ -229,3 +229,68 @@ async fn required_key_is_enforced_at_plan_time() {
         .unwrap();
     assert_eq!(rows(&batches), 2);
 }
+
+// ---- per-account scope (global services), through a test-only table ----------------------------
+
+#[derive(Debug, Default)]
+struct PerAccount {
+    fetches: Arc<AtomicUsize>,
+}
+
+static PER_ACCOUNT: std::sync::LazyLock<TableSpec> = std::sync::LazyLock::new(|| TableSpec {
+    name: "per_account",
+    description: "One row per account: the region of the connection that fetched it.",
+    scope: Scope::AwsAccount,
+    columns: vec![ColumnSpec::new("fetched_in", text(), "The region of the connection used.")],
+    not_found_codes: &[],
+    rate_limits: vec![],
+});
+
+#[derive(Serialize)]
+struct PerAccountRow<'a> {
+    fetched_in: &'a str,
+}
+
+impl ApiTable for PerAccount {
+    fn spec(&self) -> &TableSpec {
+        &PER_ACCOUNT
+    }
+
+    fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, skyglue_core::Result<RecordBatch>> {
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        let row = PerAccountRow { fetched_in: &ctx.aws().region };
+        futures::stream::once(futures::future::ready(ctx.batch(&[row]))).boxed()
+    }
+}
+
+#[tokio::test]
+async fn an_account_scoped_table_is_fetched_once_per_account_not_per_region() {
+    let two_by_two = world(vec![
+        account(ACCOUNT, vec![region("us-east-1"), region("eu-west-1")]),
+        account(OTHER, vec![region("us-east-1"), region("eu-west-1")]),
+    ]);
+    let sandbox = skyglue_sandbox::Sandbox::start(two_by_two.clone(), Default::default()).await.unwrap();
+    let connections = skyglue::sandbox::connections(&sandbox, &two_by_two).await.unwrap();
+    assert_eq!(connections.aws.len(), 4);
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let engine = Engine::new(connections, Registry::new().table(PerAccount { fetches: fetches.clone() }));
+    let ctx = engine.session().await.unwrap();
+    let batches = ctx
+        .sql("SELECT account_id, fetched_in FROM per_account ORDER BY account_id")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = pretty(&batches);
+    assert_eq!(rows(&batches), 2, "{text}");
+    assert!(text.contains(ACCOUNT) && text.contains(OTHER), "{text}");
+    assert_eq!(fetches.load(Ordering::SeqCst), 2, "one fetch per account");
+    let schema = ctx.table("per_account").await.unwrap().schema().clone();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, vec!["account_id", "fetched_in"], "no region column: the table is per account");
+
+    fetches.store(0, Ordering::SeqCst);
+    let one = ctx.sql(&format!("SELECT * FROM per_account WHERE account_id = '{OTHER}'")).await.unwrap();
+    assert_eq!(rows(&one.collect().await.unwrap()), 1);
+}
