@@ -21,6 +21,13 @@ pub struct SandboxConfig {
     /// `TooManyRequestsException` with `Retry-After`. (AWS's quota is 15 per second
     /// for ListFunctions, ListAliases and ListVersionsByFunction, 100 for GetFunction.)
     pub lambda_rate_per_sec: Option<f64>,
+    /// S3 calls per second (burst equal to the rate), per account and the region the
+    /// request is signed for; `None` means unlimited. Over it, S3 answers
+    /// `503 SlowDown`, counted as throttled.
+    pub s3_rate_per_sec: Option<f64>,
+    /// Keys DeleteObjects reports as `<Error><Code>AccessDenied</Code>` (in any
+    /// bucket) and leaves in place.
+    pub s3_denied_keys: Vec<String>,
     /// GitHub requests allowed per rate-limit window; `None` means unlimited.
     pub github_budget: Option<u64>,
     /// How long after the budget is spent it refills.
@@ -46,6 +53,8 @@ impl Default for SandboxConfig {
             ecs_buckets: EcsBuckets::default(),
             ecr_rate_per_sec: None,
             lambda_rate_per_sec: None,
+            s3_rate_per_sec: None,
+            s3_denied_keys: Vec::new(),
             github_budget: None,
             github_reset_after: Duration::from_secs(2),
             github_graphql: true,
@@ -128,8 +137,10 @@ impl EcsBuckets {
 /// `.error(400, "ThrottlingException")` (Lambda's is `.error(429, "TooManyRequestsException")`).
 ///
 /// Each protocol shapes the error its own way: AWS JSON (ECR, ECS, App Runner), REST-JSON
-/// (Lambda, Batch: `x-amzn-ErrorType`, and `Retry-After` on a 429), STS XML, and a
-/// Kubernetes `Status` whose `reason` is `error_type` (`kubernetes:ListPods`).
+/// (Lambda, Batch: `x-amzn-ErrorType`, and `Retry-After` on a 429), STS XML, S3 XML
+/// (`<Error><Code>error_type</Code>...`, no body for HEAD; S3's own codes are e.g.
+/// `InternalError`, `SlowDown` with 503), and a Kubernetes `Status` whose `reason` is
+/// `error_type` (`kubernetes:ListPods`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// Operation key, as in [`Sandbox::calls`](crate::Sandbox::calls), e.g. `ecr:DescribeImages`.

@@ -3,16 +3,20 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use serde_json::json;
+
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, Service, Task, TaskDefinition, World,
-    access_key_for, task_definition_arn,
+    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, S3Bucket, Service, Task, TaskDefinition,
+    World, access_key_for, task_definition_arn,
 };
 
 /// The production account (owns the `web` ECR repository in us-east-1).
 pub const PROD: &str = "111111111111";
 /// The staging account (pulls prod's images cross-account).
 pub const STAGING: &str = "222222222222";
+/// The demo's S3 bucket of CI build artifacts (prod, us-east-1).
+pub const CI_ARTIFACTS_BUCKET: &str = "acme-ci-artifacts";
 const WEB: &str = "111111111111.dkr.ecr.us-east-1.amazonaws.com/web";
 
 /// Deterministic pseudo-random hex of `len` digits derived from `label` (FNV-1a, stretched).
@@ -92,6 +96,14 @@ impl World {
     /// Task definitions: prod us-east-1 `web:1`..`web:12` (1-6 INACTIVE, 7-12 ACTIVE;
     /// revision n runs the nth commit above, 10 = `bbb0010`), `web-batch:1..3`, and
     /// `cron:1..20` (17 INACTIVE) on a non-ECR busybox image; smaller families elsewhere.
+    ///
+    /// S3: prod's versioned bucket [`CI_ARTIFACTS_BUCKET`] in us-east-1 (lifecycle:
+    /// noncurrent versions under `builds/` expire after 30 days) holds 76 keys
+    /// `builds/<branch>/<n>/app.tar.gz`, 40-100 MB each: `main` 1..=48 (120 days old
+    /// down to 1; 47 and 48 were rebuilt, so each has an older noncurrent version),
+    /// `release-1.4` 1..=12 (95 down to 62 days), `dark-mode` 1..=10 (21 down to 3
+    /// days) and `fix-footer` 1..=6 (110 down to 100 days; build 6 was deleted, so its
+    /// current version is a delete marker): 75 listed objects, 79 versions and markers.
     pub fn demo() -> World {
         let now = Utc::now();
         let ago = |days: i64| now - Duration::days(days);
@@ -119,8 +131,43 @@ impl World {
                 commits,
             }],
             kubernetes: Vec::new(),
+            s3_buckets: vec![ci_artifacts(now)],
         }
     }
+}
+
+/// The CI artifacts bucket described on [`World::demo`].
+fn ci_artifacts(now: DateTime<Utc>) -> S3Bucket {
+    let ago = |days: i64| now - Duration::days(days);
+    let size = |key: &str| 40_000_000 + i64::from_str_radix(&hex_id(key, 6), 16).unwrap_or(0) % 60_000_000;
+    let key = |branch: &str, n: i64| format!("builds/{branch}/{n}/app.tar.gz");
+    let mut bucket = S3Bucket::new(PROD, "us-east-1", CI_ARTIFACTS_BUCKET)
+        .created_at(ago(400))
+        .versioned()
+        .with_lifecycle_rule(json!({
+            "ID": "expire-noncurrent-builds",
+            "Filter": { "Prefix": "builds/" },
+            "Status": "Enabled",
+            "NoncurrentVersionExpiration": { "NoncurrentDays": 30 },
+        }));
+    // (branch, builds, age of build 1 in days, age of the last build in days)
+    for (branch, builds, oldest, newest) in [
+        ("main", 48, 120, 1),
+        ("release-1.4", 12, 95, 62),
+        ("dark-mode", 10, 21, 3),
+        ("fix-footer", 6, 110, 100),
+    ] {
+        for n in 1..=builds {
+            let age_hours = oldest * 24 - (n - 1) * (oldest - newest) * 24 / (builds - 1);
+            let at = now - Duration::hours(age_hours);
+            let k = key(branch, n);
+            bucket = bucket.with_object(&k, size(&k), at);
+            if branch == "main" && n >= 47 {
+                bucket = bucket.with_object(&k, size(&format!("{k}#rebuild")), at + Duration::hours(1));
+            }
+        }
+    }
+    bucket.with_delete_marker(&key("fix-footer", 6), ago(99))
 }
 
 fn commit(short: &str, at: DateTime<Utc>, message: &str) -> Commit {

@@ -162,7 +162,7 @@ impl World {
                 now,
             );
         }
-        World { accounts, github, kubernetes: Vec::new() }
+        World { accounts, github, ..World::default() }
     }
 }
 

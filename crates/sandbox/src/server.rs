@@ -1,8 +1,9 @@
 //! The HTTP server: one loopback port answers AWS (`POST /`, routed by `X-Amz-Target`
 //! for ECR, ECS and App Runner, by the form's `Action` for STS; Lambda's REST paths
-//! `/2015-03-31/functions...` and Batch's `/v1/describejobdefinitions`), Kubernetes
-//! (`/k8s/<context>/api/v1/...`), GitHub (`/repos/...`), Slack and the sandbox's own
-//! `/_sandbox/...` endpoints.
+//! `/2015-03-31/functions...` and Batch's `/v1/describejobdefinitions`), S3 (any
+//! request signed for service `s3`, whatever its path, answered before the other
+//! routes), Kubernetes (`/k8s/<context>/api/v1/...`), GitHub (`/repos/...`), Slack
+//! and the sandbox's own `/_sandbox/...` endpoints.
 //!
 //! Every AWS and Kubernetes call is counted, delayed by the configured latency,
 //! throttled and checked for an injected fault, in that order, before it reaches its
@@ -15,20 +16,25 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, Query, Request, State as AxState};
 use axum::http::HeaderMap;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::aws::{AwsError, Caller, caller, json_response, json10_response, rest_json_response};
+use crate::aws::{
+    AwsError, Caller, caller, json_response, json10_response, parse_authorization, rest_json_response,
+};
 use crate::config::{BucketSpec, SandboxConfig};
 use crate::kubernetes::KubeError;
+use crate::s3::S3Request;
+use crate::s3_xml::S3Error;
 use crate::state::State;
 use crate::world::World;
-use crate::{Error, apprunner, batch, ecr, ecs, github, kubernetes, lambda, slack, sts};
+use crate::{Error, apprunner, batch, ecr, ecs, github, kubernetes, lambda, s3, slack, sts};
 
 /// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.
 #[derive(Debug)]
@@ -82,12 +88,17 @@ impl Sandbox {
     /// `lambda:ListFunctions`, `lambda:GetFunction`, `lambda:ListAliases`,
     /// `lambda:ListVersionsByFunction`, `batch:DescribeJobDefinitions`,
     /// `apprunner:ListServices`, `apprunner:DescribeService`, `kubernetes:ListPods`,
+    /// `s3:ListBuckets`, `s3:GetBucketLocation`, `s3:GetBucketVersioning`,
+    /// `s3:GetBucketLifecycleConfiguration`, `s3:HeadBucket`, `s3:ListObjectsV2`,
+    /// `s3:ListObjectVersions`, `s3:HeadObject`, `s3:DeleteObjects` (an S3 operation the
+    /// sandbox lacks counts under its name too, e.g. `s3:GetObject`),
     /// `github:GetCommit`, `github:ListCommits`, `github:graphql`, `slack:Webhook`.
     pub fn calls(&self) -> BTreeMap<String, u64> {
         self.state.counters.calls()
     }
 
-    /// The calls that were throttled (403/429/ThrottlingException), per operation.
+    /// The calls that were throttled (ThrottlingException, 429, S3's 503 SlowDown,
+    /// GitHub's 403), per operation.
     pub fn throttled_calls(&self) -> BTreeMap<String, u64> {
         self.state.counters.throttled_calls()
     }
@@ -161,6 +172,13 @@ impl Drop for Sandbox {
 }
 
 fn router(state: Arc<State>) -> Router {
+    // Every request passes the S3 gate first: S3 is recognised by its signature, not
+    // its path (a bucket may be called `repos` or `graphql`).
+    let others = routes(state.clone());
+    Router::new().fallback_service(others).layer(middleware::from_fn_with_state(state, s3_gate))
+}
+
+fn routes(state: Arc<State>) -> Router {
     Router::new()
         .route("/", post(aws))
         .route("/2015-03-31/functions", get(lambda_list_functions))
@@ -207,6 +225,7 @@ enum Service {
     Batch,
     AppRunner,
     Kubernetes,
+    S3,
 }
 
 impl Service {
@@ -220,6 +239,7 @@ impl Service {
             Service::Batch => "batch",
             Service::AppRunner => "apprunner",
             Service::Kubernetes => "kubernetes",
+            Service::S3 => "s3",
         }
     }
 
@@ -228,6 +248,9 @@ impl Service {
         match self {
             Service::Lambda => {
                 AwsError { status: 429, ..AwsError::new("TooManyRequestsException", "Rate exceeded") }
+            }
+            Service::S3 => {
+                AwsError { status: 503, ..AwsError::new("SlowDown", "Please reduce your request rate.") }
             }
             _ => AwsError::throttled(),
         }
@@ -416,6 +439,38 @@ async fn kube_list(
     }
 }
 
+/// Answers requests signed for service `s3` as S3; passes every other one on.
+async fn s3_gate(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
+    let signed_for_s3 = parse_authorization(request.headers()).is_some_and(|(_, _, service)| service == "s3");
+    if !signed_for_s3 {
+        return next.run(request).await;
+    }
+    s3_request(&state, request).await
+}
+
+/// The largest S3 request body read (a DeleteObjects of 1000 long keys fits easily).
+const S3_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Admits an S3 call (counted as `s3:<Operation>`), then answers it on the world.
+async fn s3_request(state: &State, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let who = caller(&state.world(), &parts.headers);
+    let req = S3Request::parse(&parts.method, &parts.uri);
+    let op = req.operation();
+    if let Err(e) = admit(state, &who, Service::S3, op).await {
+        return S3Error::from(e).into_response(req.is_head());
+    }
+    let body = match axum::body::to_bytes(body, S3_BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return S3Error::new(400, "IncompleteBody", "The request body could not be read")
+                .into_response(req.is_head());
+        }
+    };
+    let mut world = state.world();
+    s3::handle(&mut world, &state.config, &who, &req, op, &body)
+}
+
 async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
     let form = sts::parse_form(&String::from_utf8_lossy(body));
     let action = form.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
@@ -444,6 +499,7 @@ async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Resul
         Service::Lambda => {
             state.config.lambda_rate_per_sec.map(|rate| ("lambda", BucketSpec::new(rate.max(1.0), rate)))
         }
+        Service::S3 => state.config.s3_rate_per_sec.map(|rate| ("s3", BucketSpec::new(rate.max(1.0), rate))),
         _ => None,
     };
     if let Some((name, spec)) = bucket

@@ -1,7 +1,7 @@
 //! The sandbox's data model: accounts, regions, ECR repositories and images, ECS
 //! clusters, services, tasks and task definitions, Lambda functions, Batch job
-//! definitions, App Runner services, Kubernetes clusters with pods, and GitHub
-//! repositories with commits.
+//! definitions, App Runner services, Kubernetes clusters with pods, S3 buckets with
+//! object versions, and GitHub repositories with commits.
 //!
 //! A [`World`] is plain data that (de)serialises to JSON, so a test or a demo can load
 //! one from a file ([`World::from_json_file`]), build the bundled one
@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+pub use crate::s3_world::{NULL_VERSION, S3Bucket, S3Object, S3ObjectVersion, S3Owner, canonical_user_id};
 
 /// Media type of a single-platform Docker image manifest.
 pub const DOCKER_MANIFEST_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -35,6 +36,9 @@ pub struct World {
     /// Kubernetes clusters, one per kubeconfig context.
     #[serde(default)]
     pub kubernetes: Vec<KubeCluster>,
+    /// S3 buckets of every account and region (each names its owner and region).
+    #[serde(default)]
+    pub s3_buckets: Vec<S3Bucket>,
 }
 
 /// One AWS account.
@@ -787,6 +791,22 @@ impl World {
     /// The Kubernetes cluster of kubeconfig context `context`.
     pub fn kube_cluster(&self, context: &str) -> Option<&KubeCluster> {
         self.kubernetes.iter().find(|c| c.context == context)
+    }
+
+    /// The same world with one more S3 bucket.
+    pub fn with_s3_bucket(mut self, bucket: S3Bucket) -> Self {
+        self.s3_buckets.push(bucket);
+        self
+    }
+
+    /// The S3 bucket named `name` (names are global; the first one wins).
+    pub fn s3_bucket(&self, name: &str) -> Option<&S3Bucket> {
+        self.s3_buckets.iter().find(|b| b.name == name)
+    }
+
+    /// Mutable access to the S3 bucket named `name`.
+    pub fn s3_bucket_mut(&mut self, name: &str) -> Option<&mut S3Bucket> {
+        self.s3_buckets.iter_mut().find(|b| b.name == name)
     }
 
     /// The GitHub repository `owner/name`.

@@ -1,0 +1,724 @@
+//! Amazon S3 over REST-XML, path-style (`/<bucket>/<key>`), for requests signed for
+//! service `s3`: ListBuckets, GetBucketLocation, GetBucketVersioning,
+//! GetBucketLifecycleConfiguration, HeadBucket, ListObjectsV2, ListObjectVersions,
+//! HeadObject and DeleteObjects. Other operations answer `501 NotImplemented`.
+//!
+//! Buckets live on [`World::s3_buckets`]; ListBuckets shows the caller's buckets of
+//! every region, and GetBucketLocation answers from any region, but every other
+//! bucket operation signed for another region than the bucket's is redirected
+//! (`301 PermanentRedirect` with `x-amz-bucket-region`), as S3 does for path-style
+//! requests. Listings page at most 1000 entries whatever `max-keys` asks for.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use axum::http::{HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use crate::aws::Caller;
+use crate::config::SandboxConfig;
+use crate::s3_xml::{
+    S3Error, XmlWriter, http_date, iso8601, parse_delete, percent_decode, url_encode, xml_response,
+};
+use crate::world::{NULL_VERSION, S3Bucket, S3ObjectVersion, World, canonical_user_id};
+
+/// Entries per listing page, and the most `max-keys` can get.
+const PAGE: usize = 1000;
+/// Most objects one DeleteObjects request may name.
+const DELETE_MAX: usize = 1000;
+/// ListBuckets' page when `max-buckets` is absent but other paging parameters are set.
+const BUCKETS_PAGE: usize = 10_000;
+
+/// A request as S3 sees it: method, bucket, key and decoded query parameters
+/// (a parameter without `=` maps to `""`; the first of repeated ones wins).
+#[derive(Debug, Clone)]
+pub(crate) struct S3Request {
+    /// HTTP method.
+    pub method: Method,
+    /// The bucket (first path segment), if any.
+    pub bucket: Option<String>,
+    /// The key (the rest of the path), if any.
+    pub key: Option<String>,
+    /// Query parameters.
+    pub query: BTreeMap<String, String>,
+}
+
+impl S3Request {
+    /// Splits a path-style request.
+    pub(crate) fn parse(method: &Method, uri: &Uri) -> Self {
+        let path = uri.path().strip_prefix('/').unwrap_or(uri.path());
+        let (bucket, key) = match path.split_once('/') {
+            Some((b, k)) => (b, Some(k)),
+            None => (path, None),
+        };
+        let mut query = BTreeMap::new();
+        for pair in uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            query.entry(percent_decode(k, true)).or_insert_with(|| percent_decode(v, true));
+        }
+        S3Request {
+            method: method.clone(),
+            bucket: (!bucket.is_empty()).then(|| percent_decode(bucket, false)),
+            key: key.filter(|k| !k.is_empty()).map(|k| percent_decode(k, false)),
+            query,
+        }
+    }
+
+    /// The operation's name, as counted (`s3:<name>`).
+    pub(crate) fn operation(&self) -> &'static str {
+        let has = |k: &str| self.query.contains_key(k);
+        match (&self.method, &self.bucket, &self.key) {
+            (&Method::GET, None, _) => "ListBuckets",
+            (_, None, _) => "Unsupported",
+            (&Method::GET, Some(_), None) if has("location") => "GetBucketLocation",
+            (&Method::GET, Some(_), None) if has("versioning") => "GetBucketVersioning",
+            (&Method::GET, Some(_), None) if has("lifecycle") => "GetBucketLifecycleConfiguration",
+            (&Method::GET, Some(_), None) if has("versions") => "ListObjectVersions",
+            (&Method::GET, Some(_), None) if self.query.get("list-type").is_some_and(|t| t == "2") => {
+                "ListObjectsV2"
+            }
+            (&Method::GET, Some(_), None) => "ListObjects",
+            (&Method::HEAD, Some(_), None) => "HeadBucket",
+            (&Method::POST, Some(_), None) if has("delete") => "DeleteObjects",
+            (&Method::PUT, Some(_), None) if self.query.is_empty() => "CreateBucket",
+            (&Method::DELETE, Some(_), None) if self.query.is_empty() => "DeleteBucket",
+            (&Method::HEAD, Some(_), Some(_)) => "HeadObject",
+            (&Method::GET, Some(_), Some(_)) => "GetObject",
+            (&Method::PUT, Some(_), Some(_)) => "PutObject",
+            (&Method::DELETE, Some(_), Some(_)) => "DeleteObject",
+            _ => "Unsupported",
+        }
+    }
+
+    /// Whether the answer must have no body.
+    pub(crate) fn is_head(&self) -> bool {
+        self.method == Method::HEAD
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    /// A parameter, `None` when absent or empty.
+    fn non_empty(&self, name: &str) -> Option<&str> {
+        self.param(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// Answers operation `op` (already admitted) of `request` as `who`.
+pub(crate) fn handle(
+    world: &mut World,
+    config: &SandboxConfig,
+    who: &Caller,
+    request: &S3Request,
+    op: &str,
+    body: &[u8],
+) -> Response {
+    let bucket = request.bucket.as_deref().unwrap_or_default();
+    let result = match op {
+        "ListBuckets" => list_buckets(world, who, request),
+        "GetBucketLocation" => get_bucket_location(world, who, bucket),
+        "GetBucketVersioning" => get_bucket_versioning(world, who, bucket),
+        "GetBucketLifecycleConfiguration" => get_bucket_lifecycle(world, who, bucket),
+        "HeadBucket" => head_bucket(world, who, bucket),
+        "ListObjectsV2" => list_objects_v2(world, who, bucket, request),
+        "ListObjectVersions" => list_object_versions(world, who, bucket, request),
+        "HeadObject" => head_object(world, who, bucket, request),
+        "DeleteObjects" => delete_objects(world, config, who, bucket, body),
+        _ => Err(S3Error::new(
+            501,
+            "NotImplemented",
+            format!(
+                "A header you provided implies functionality that is not implemented (the sandbox has no S3 {op})"
+            ),
+        )),
+    };
+    result.unwrap_or_else(|e| e.into_response(request.is_head()))
+}
+
+/// The bucket `name` as `who` may use it: it exists, is theirs and, when
+/// `same_region`, lives in the region the request is signed for.
+fn bucket<'w>(
+    world: &'w World,
+    who: &Caller,
+    name: &str,
+    same_region: bool,
+) -> Result<&'w S3Bucket, S3Error> {
+    let b = world.s3_bucket(name).ok_or_else(|| S3Error::no_such_bucket(name))?;
+    check_access(b, who, same_region)?;
+    Ok(b)
+}
+
+fn check_access(b: &S3Bucket, who: &Caller, same_region: bool) -> Result<(), S3Error> {
+    if same_region && b.region != who.region {
+        return Err(S3Error::new(
+            301,
+            "PermanentRedirect",
+            "The bucket you are attempting to access must be addressed using the specified endpoint. \
+             Please send all future requests to this endpoint.",
+        )
+        .field("Endpoint", format!("s3.{}.amazonaws.com", b.region))
+        .field("Bucket", b.name.clone())
+        .header("x-amz-bucket-region", b.region.clone()));
+    }
+    if b.account != who.account {
+        return Err(S3Error::access_denied());
+    }
+    Ok(())
+}
+
+/// The owner shown for `version` (the bucket owner unless it names another).
+fn owner(world: &World, b: &S3Bucket, version: &S3ObjectVersion) -> (String, String) {
+    match &version.owner {
+        Some(o) => (o.id.clone(), o.display_name.clone()),
+        None => account_owner(world, &b.account),
+    }
+}
+
+fn account_owner(world: &World, account: &str) -> (String, String) {
+    let name = world.accounts.iter().find(|a| a.id == account).map_or(account, |a| a.name.as_str());
+    (canonical_user_id(account), name.to_owned())
+}
+
+fn write_owner(w: &mut XmlWriter, (id, name): (String, String)) {
+    w.open("Owner").el("ID", id).el("DisplayName", name).close("Owner");
+}
+
+const TOKEN_PREFIX: &str = "sbx1.";
+
+/// An opaque continuation token: `kind` (`k` after a key, `p` after a common
+/// prefix, `b` after a bucket) and the string, hex-encoded.
+fn encode_token(kind: char, s: &str) -> String {
+    let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{TOKEN_PREFIX}{kind}{hex}")
+}
+
+fn decode_token(token: &str) -> Option<(char, String)> {
+    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let mut chars = rest.chars();
+    let kind = chars.next()?;
+    let hex = chars.as_str();
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
+    Some((kind, String::from_utf8(bytes?).ok()?))
+}
+
+fn bad_token() -> S3Error {
+    S3Error::invalid_argument("The continuation token provided is incorrect", "continuation-token", "")
+}
+
+fn list_buckets(world: &World, who: &Caller, request: &S3Request) -> Result<Response, S3Error> {
+    let max = match request.param("max-buckets") {
+        None => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=BUCKETS_PAGE as i64).contains(&n) => Some(n as usize),
+            _ => {
+                return Err(S3Error::invalid_argument(
+                    "Argument max-buckets must be an integer between 1 and 10000",
+                    "max-buckets",
+                    raw,
+                ));
+            }
+        },
+    };
+    let prefix = request.param("prefix").unwrap_or_default();
+    let region = request.non_empty("bucket-region");
+    let after = match request.non_empty("continuation-token") {
+        None => None,
+        Some(token) => match decode_token(token) {
+            Some(('b', name)) => Some(name),
+            _ => return Err(bad_token()),
+        },
+    };
+    let mut buckets: Vec<&S3Bucket> = world
+        .s3_buckets
+        .iter()
+        .filter(|b| world.s3_bucket(&b.name).is_some_and(|first| std::ptr::eq(first, *b)))
+        .filter(|b| b.account == who.account && b.name.starts_with(prefix))
+        .filter(|b| region.is_none_or(|r| b.region == r))
+        .filter(|b| after.as_ref().is_none_or(|a| b.name > *a))
+        .collect();
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    let paged = max.is_some() || after.is_some() || region.is_some() || !prefix.is_empty();
+    let size = max.unwrap_or(if paged { BUCKETS_PAGE } else { usize::MAX });
+    let truncated = buckets.len() > size;
+    buckets.truncate(size);
+    let mut w = XmlWriter::new("ListAllMyBucketsResult");
+    write_owner(&mut w, account_owner(world, &who.account));
+    w.open("Buckets");
+    for b in &buckets {
+        w.open("Bucket")
+            .el("Name", &b.name)
+            .el("CreationDate", iso8601(&b.created_at))
+            .el("BucketRegion", &b.region)
+            .close("Bucket");
+    }
+    w.close("Buckets");
+    if truncated && let Some(last) = buckets.last() {
+        w.el("ContinuationToken", encode_token('b', &last.name));
+    }
+    w.el_opt("Prefix", request.param("prefix"));
+    Ok(xml_response(w.finish()))
+}
+
+fn get_bucket_location(world: &World, who: &Caller, name: &str) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, false)?;
+    let mut w = XmlWriter::new("LocationConstraint");
+    if b.region != "us-east-1" {
+        w.text(&b.region);
+    }
+    Ok(xml_response(w.finish()))
+}
+
+fn get_bucket_versioning(world: &World, who: &Caller, name: &str) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    let mut w = XmlWriter::new("VersioningConfiguration");
+    w.el_opt("Status", b.versioning.as_deref());
+    Ok(xml_response(w.finish()))
+}
+
+fn get_bucket_lifecycle(world: &World, who: &Caller, name: &str) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    if b.lifecycle_rules.is_empty() {
+        return Err(S3Error::new(
+            404,
+            "NoSuchLifecycleConfiguration",
+            "The lifecycle configuration does not exist",
+        )
+        .field("BucketName", name));
+    }
+    let mut w = XmlWriter::new("LifecycleConfiguration");
+    for rule in &b.lifecycle_rules {
+        w.json("Rule", rule);
+    }
+    Ok(xml_response(w.finish()))
+}
+
+fn head_bucket(world: &World, who: &Caller, name: &str) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    let mut response = ().into_response();
+    if let Ok(v) = HeaderValue::from_str(&b.region) {
+        response.headers_mut().insert("x-amz-bucket-region", v);
+    }
+    crate::s3_xml::add_request_id(&mut response);
+    Ok(response)
+}
+
+/// `max-keys`: absent is 1000, more than 1000 gets 1000; returns (echoed, page size).
+fn max_keys(request: &S3Request) -> Result<(i64, usize), S3Error> {
+    match request.param("max-keys") {
+        None => Ok((PAGE as i64, PAGE)),
+        Some(raw) => match raw.parse::<i32>() {
+            Ok(n) if n >= 0 => Ok((i64::from(n), (n as usize).min(PAGE))),
+            _ => Err(S3Error::invalid_argument(
+                "Provided max-keys not an integer or within integer range",
+                "max-keys",
+                raw,
+            )),
+        },
+    }
+}
+
+/// Whether keys are URL-encoded in the answer (`encoding-type=url`).
+fn url_encoding(request: &S3Request) -> Result<bool, S3Error> {
+    match request.param("encoding-type") {
+        None => Ok(false),
+        Some(t) if t.eq_ignore_ascii_case("url") => Ok(true),
+        Some(t) => {
+            Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", t))
+        }
+    }
+}
+
+/// The common prefix `key` rolls up into: the prefix, then the rest up to and
+/// including the first delimiter.
+fn common_prefix(key: &str, prefix: &str, delimiter: Option<&str>) -> Option<String> {
+    let d = delimiter?;
+    let rest = key.get(prefix.len()..)?;
+    rest.find(d).map(|i| key[..prefix.len() + i + d.len()].to_owned())
+}
+
+/// Where a listing starts: at the prefix, or just after `after` (whichever is later).
+fn start_bound<'a>(prefix: &'a str, after: Option<&'a str>) -> Bound<&'a str> {
+    match after {
+        Some(a) if a >= prefix => Bound::Excluded(a),
+        _ => Bound::Included(prefix),
+    }
+}
+
+/// One entry of a listing page.
+enum Entry<'w> {
+    /// A key (and the version shown).
+    Version(&'w str, &'w S3ObjectVersion, bool),
+    /// A common prefix.
+    Prefix(String),
+}
+
+fn list_objects_v2(
+    world: &World,
+    who: &Caller,
+    name: &str,
+    request: &S3Request,
+) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    let (echo_max, size) = max_keys(request)?;
+    let url = url_encoding(request)?;
+    let prefix = request.param("prefix").unwrap_or_default();
+    let delimiter = request.non_empty("delimiter");
+    let (after, mut last_prefix) = match request.non_empty("continuation-token") {
+        Some(token) => match decode_token(token) {
+            Some(('k', key)) => (Some(key), None),
+            Some(('p', cp)) => (Some(cp.clone()), Some(cp)),
+            _ => return Err(bad_token()),
+        },
+        None => (request.non_empty("start-after").map(str::to_owned), None),
+    };
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut truncated = false;
+    let range = (start_bound(prefix, after.as_deref()), Bound::Unbounded);
+    for (key, object) in b.objects.range::<str, _>(range) {
+        if !key.starts_with(prefix) {
+            break;
+        }
+        let Some(current) = object.current() else { continue };
+        let entry = match common_prefix(key, prefix, delimiter) {
+            Some(cp) if last_prefix.as_ref() == Some(&cp) => continue,
+            Some(cp) => {
+                last_prefix = Some(cp.clone());
+                Entry::Prefix(cp)
+            }
+            None => Entry::Version(key, current, true),
+        };
+        if entries.len() == size {
+            truncated = size > 0;
+            break;
+        }
+        entries.push(entry);
+    }
+    let enc = |s: &str| if url { url_encode(s) } else { s.to_owned() };
+    let fetch_owner = request.param("fetch-owner") == Some("true");
+    let mut w = XmlWriter::new("ListBucketResult");
+    w.el("Name", &b.name).el("Prefix", enc(prefix));
+    w.el_opt("Delimiter", delimiter.map(enc));
+    w.el("MaxKeys", echo_max).el("KeyCount", entries.len()).el("IsTruncated", truncated);
+    w.el_opt("ContinuationToken", request.non_empty("continuation-token"));
+    if truncated {
+        let next = match entries.last() {
+            Some(Entry::Version(key, ..)) => Some(encode_token('k', key)),
+            Some(Entry::Prefix(cp)) => Some(encode_token('p', cp)),
+            None => None,
+        };
+        w.el_opt("NextContinuationToken", next);
+    }
+    w.el_opt("StartAfter", request.non_empty("start-after").map(enc));
+    w.el_opt("EncodingType", url.then_some("url"));
+    for entry in &entries {
+        if let Entry::Version(key, v, _) = entry {
+            w.open("Contents")
+                .el("Key", enc(key))
+                .el("LastModified", iso8601(&v.last_modified))
+                .el("ETag", &v.etag)
+                .el("Size", v.size);
+            if fetch_owner {
+                write_owner(&mut w, owner(world, b, v));
+            }
+            w.el("StorageClass", &v.storage_class).close("Contents");
+        }
+    }
+    write_prefixes(&mut w, &entries, enc);
+    Ok(xml_response(w.finish()))
+}
+
+fn write_prefixes(w: &mut XmlWriter, entries: &[Entry<'_>], enc: impl Fn(&str) -> String) {
+    for entry in entries {
+        if let Entry::Prefix(cp) = entry {
+            w.open("CommonPrefixes").el("Prefix", enc(cp)).close("CommonPrefixes");
+        }
+    }
+}
+
+fn list_object_versions(
+    world: &World,
+    who: &Caller,
+    name: &str,
+    request: &S3Request,
+) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    let (echo_max, size) = max_keys(request)?;
+    let url = url_encoding(request)?;
+    let prefix = request.param("prefix").unwrap_or_default();
+    let delimiter = request.non_empty("delimiter");
+    let key_marker = request.non_empty("key-marker");
+    let version_marker = request.non_empty("version-id-marker");
+    if version_marker.is_some() && key_marker.is_none() {
+        return Err(S3Error::invalid_argument(
+            "A version-id marker cannot be specified without a key marker.",
+            "version-id-marker",
+            version_marker.unwrap_or_default(),
+        ));
+    }
+    // With a version marker the marker's key is resumed after that version; without
+    // one, listing resumes after every version of the marker key (or common prefix).
+    let range = match (key_marker, version_marker) {
+        (Some(k), Some(_)) if k >= prefix => (Bound::Included(k), Bound::Unbounded),
+        _ => (start_bound(prefix, key_marker), Bound::Unbounded),
+    };
+    let mut last_prefix = match (key_marker, version_marker) {
+        (Some(k), None) => common_prefix(k, prefix, delimiter),
+        _ => None,
+    };
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut truncated = false;
+    'keys: for (key, object) in b.objects.range::<str, _>(range) {
+        if !key.starts_with(prefix) {
+            break;
+        }
+        if object.versions.is_empty() {
+            continue;
+        }
+        if let Some(cp) = common_prefix(key, prefix, delimiter) {
+            if last_prefix.as_ref() == Some(&cp) {
+                continue;
+            }
+            if entries.len() == size {
+                truncated = size > 0;
+                break;
+            }
+            last_prefix = Some(cp.clone());
+            entries.push(Entry::Prefix(cp));
+            continue;
+        }
+        let newest_first = object.versions.iter().rev().enumerate();
+        let mut skipping = key_marker == Some(key.as_str()) && version_marker.is_some();
+        for (i, v) in newest_first {
+            if skipping {
+                skipping = Some(v.version_id.as_str()) != version_marker;
+                continue;
+            }
+            if entries.len() == size {
+                truncated = size > 0;
+                break 'keys;
+            }
+            entries.push(Entry::Version(key, v, i == 0));
+        }
+    }
+    let enc = |s: &str| if url { url_encode(s) } else { s.to_owned() };
+    let mut w = XmlWriter::new("ListVersionsResult");
+    w.el("Name", &b.name).el("Prefix", enc(prefix));
+    w.el("KeyMarker", enc(key_marker.unwrap_or_default()));
+    w.el("VersionIdMarker", version_marker.unwrap_or_default());
+    if truncated {
+        match entries.last() {
+            Some(Entry::Version(key, v, _)) => {
+                w.el("NextKeyMarker", enc(key)).el("NextVersionIdMarker", &v.version_id);
+            }
+            Some(Entry::Prefix(cp)) => {
+                w.el("NextKeyMarker", enc(cp));
+            }
+            None => {}
+        }
+    }
+    w.el("MaxKeys", echo_max);
+    w.el_opt("Delimiter", delimiter.map(enc));
+    w.el("IsTruncated", truncated);
+    w.el_opt("EncodingType", url.then_some("url"));
+    for entry in &entries {
+        let Entry::Version(key, v, latest) = entry else { continue };
+        let element = if v.is_delete_marker { "DeleteMarker" } else { "Version" };
+        w.open(element)
+            .el("Key", enc(key))
+            .el("VersionId", &v.version_id)
+            .el("IsLatest", latest)
+            .el("LastModified", iso8601(&v.last_modified));
+        if !v.is_delete_marker {
+            w.el("ETag", &v.etag).el("Size", v.size).el("StorageClass", &v.storage_class);
+        }
+        write_owner(&mut w, owner(world, b, v));
+        w.close(element);
+    }
+    write_prefixes(&mut w, &entries, enc);
+    Ok(xml_response(w.finish()))
+}
+
+fn head_object(world: &World, who: &Caller, name: &str, request: &S3Request) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    let key = request.key.as_deref().unwrap_or_default();
+    let versions = b.objects.get(key).map(|o| o.versions.as_slice()).unwrap_or_default();
+    let wanted = request.param("versionId");
+    let version = match wanted {
+        Some(id) => versions.iter().find(|v| v.version_id == id),
+        None => versions.last(),
+    };
+    let Some(v) = version else {
+        let code = if wanted.is_some() { "NoSuchVersion" } else { "NoSuchKey" };
+        return Err(S3Error::new(404, code, "Not Found"));
+    };
+    let with_version = b.versioning.is_some() || v.version_id != NULL_VERSION;
+    if v.is_delete_marker {
+        // The current version is a marker: 404; a marker asked for by id: 405.
+        let status = if wanted.is_some() { 405 } else { 404 };
+        let mut e = S3Error::new(status, "MethodNotAllowed", "").header("x-amz-delete-marker", "true");
+        if with_version {
+            e = e.header("x-amz-version-id", v.version_id.clone());
+        }
+        if wanted.is_some() {
+            e = e.header("last-modified", http_date(&v.last_modified));
+        }
+        return Err(e);
+    }
+    let mut headers = vec![
+        ("accept-ranges", "bytes".to_owned()),
+        ("last-modified", http_date(&v.last_modified)),
+        ("content-length", v.size.to_string()),
+        ("etag", v.etag.clone()),
+        ("content-type", "binary/octet-stream".to_owned()),
+        ("x-amz-server-side-encryption", "AES256".to_owned()),
+    ];
+    if with_version {
+        headers.push(("x-amz-version-id", v.version_id.clone()));
+    }
+    if v.storage_class != "STANDARD" {
+        headers.push(("x-amz-storage-class", v.storage_class.clone()));
+    }
+    let mut response = ().into_response();
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    crate::s3_xml::add_request_id(&mut response);
+    Ok(response)
+}
+
+/// What happened to one object of a DeleteObjects request.
+enum Outcome {
+    Deleted { key: String, version_id: Option<String>, marker_version: Option<String> },
+    Failed { key: String, version_id: Option<String>, code: &'static str, message: &'static str },
+}
+
+fn delete_objects(
+    world: &mut World,
+    config: &SandboxConfig,
+    who: &Caller,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, S3Error> {
+    let request = std::str::from_utf8(body).ok().and_then(parse_delete).ok_or_else(S3Error::malformed_xml)?;
+    if request.objects.is_empty() || request.objects.len() > DELETE_MAX {
+        return Err(S3Error::malformed_xml());
+    }
+    bucket(world, who, name, true)?;
+    let b = world.s3_bucket_mut(name).ok_or_else(|| S3Error::no_such_bucket(name))?;
+    let outcomes: Vec<Outcome> = request
+        .objects
+        .into_iter()
+        .map(|o| {
+            if config.s3_denied_keys.contains(&o.key) {
+                return Outcome::Failed {
+                    key: o.key,
+                    version_id: o.version_id,
+                    code: "AccessDenied",
+                    message: "Access Denied",
+                };
+            }
+            delete_one(b, o.key, o.version_id)
+        })
+        .collect();
+    let mut w = XmlWriter::new("DeleteResult");
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Deleted { .. } if request.quiet => {}
+            Outcome::Deleted { key, version_id, marker_version } => {
+                w.open("Deleted").el("Key", key).el_opt("VersionId", version_id);
+                if let Some(marker) = marker_version {
+                    w.el("DeleteMarker", true).el("DeleteMarkerVersionId", marker);
+                }
+                w.close("Deleted");
+            }
+            Outcome::Failed { key, version_id, code, message } => {
+                w.open("Error")
+                    .el("Key", key)
+                    .el_opt("VersionId", version_id)
+                    .el("Code", code)
+                    .el("Message", message)
+                    .close("Error");
+            }
+        }
+    }
+    Ok(xml_response(w.finish()))
+}
+
+/// Deletes one object as S3 does: a named version goes for good (reported as a
+/// marker if it was one); without a version, an unversioned bucket drops the key and
+/// a versioned one gets a delete marker (`null` while versioning is suspended).
+fn delete_one(b: &mut S3Bucket, key: String, version_id: Option<String>) -> Outcome {
+    match version_id {
+        Some(id) => {
+            let mut was_marker = false;
+            if let Some(object) = b.objects.get_mut(&key) {
+                if let Some(i) = object.versions.iter().position(|v| v.version_id == id) {
+                    was_marker = object.versions.remove(i).is_delete_marker;
+                }
+                if object.versions.is_empty() {
+                    b.objects.remove(&key);
+                }
+            }
+            let marker_version = was_marker.then(|| id.clone());
+            Outcome::Deleted { key, version_id: Some(id), marker_version }
+        }
+        None => match b.versioning.as_deref() {
+            None => {
+                b.objects.remove(&key);
+                Outcome::Deleted { key, version_id: None, marker_version: None }
+            }
+            Some(status) => {
+                let id =
+                    if status == "Enabled" { b.runtime_version_id(&key) } else { NULL_VERSION.to_owned() };
+                b.put_version(&key, S3ObjectVersion::delete_marker(&id, Utc::now()));
+                Outcome::Deleted { key, version_id: None, marker_version: Some(id) }
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_split_into_bucket_key_and_query() {
+        let uri: Uri = "/b/dir%2Fa%20b/c+d?versionId=x%2By&list-type=2&delete".parse().unwrap();
+        let r = S3Request::parse(&Method::HEAD, &uri);
+        assert_eq!(r.bucket.as_deref(), Some("b"));
+        assert_eq!(r.key.as_deref(), Some("dir/a b/c+d"));
+        assert_eq!(r.param("versionId"), Some("x+y"));
+        assert_eq!(r.param("delete"), Some(""));
+        assert_eq!(r.operation(), "HeadObject");
+        let list = S3Request::parse(&Method::GET, &"/?x-id=ListBuckets".parse().unwrap());
+        assert_eq!((list.bucket.as_deref(), list.operation()), (None, "ListBuckets"));
+        let v2 = S3Request::parse(&Method::GET, &"/b?list-type=2&prefix=".parse().unwrap());
+        assert_eq!(v2.operation(), "ListObjectsV2");
+        let del = S3Request::parse(&Method::POST, &"/b/?delete".parse().unwrap());
+        assert_eq!((del.key.as_deref(), del.operation()), (None, "DeleteObjects"));
+    }
+
+    #[test]
+    fn tokens_round_trip_and_reject_garbage() {
+        let t = encode_token('k', "builds/ü/1");
+        assert_eq!(decode_token(&t), Some(('k', "builds/ü/1".to_owned())));
+        assert_eq!(decode_token("garbage"), None);
+        assert_eq!(decode_token("sbx1.k0"), None);
+    }
+
+    #[test]
+    fn common_prefixes_stop_at_the_first_delimiter_after_the_prefix() {
+        assert_eq!(common_prefix("a/b/c", "a/", Some("/")), Some("a/b/".to_owned()));
+        assert_eq!(common_prefix("a/b", "a/", Some("/")), None);
+        assert_eq!(common_prefix("a/b", "", None), None);
+    }
+}
