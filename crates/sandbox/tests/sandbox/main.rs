@@ -1,6 +1,6 @@
 //! Integration tests of the sandbox over plain HTTP: wire shapes, pagination, limits,
 //! throttling, accounts and regions, deletions, Lambda, Batch, App Runner, Kubernetes,
-//! GitHub, Slack and the generator.
+//! S3, GitHub, Slack and the generator.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -13,6 +13,7 @@ mod github;
 mod knobs;
 mod kubernetes;
 mod lambda;
+mod s3;
 mod slack;
 mod sts;
 mod worlds;
