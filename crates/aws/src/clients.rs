@@ -49,3 +49,17 @@ pub fn apprunner(conn: &AwsConnection) -> aws_sdk_apprunner::Client {
         .build();
     aws_sdk_apprunner::Client::from_conf(conf)
 }
+
+/// An S3 client for `conn`, signing for `region` (a bucket's own; S3 answers
+/// a request signed for another region with a redirect). Emulators (an
+/// endpoint URL in the config) get path-style addressing, since they cannot
+/// resolve `<bucket>.127.0.0.1`.
+pub fn s3(conn: &AwsConnection, region: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&conn.sdk_config)
+        .region(aws_sdk_s3::config::Region::new(region.to_string()))
+        .force_path_style(conn.sdk_config.endpoint_url().is_some())
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}

@@ -1,6 +1,6 @@
 //! skyglue's AWS tables: ECR repositories and images, ECS clusters, services,
 //! tasks and task definitions, Lambda functions and aliases, Batch job
-//! definitions and App Runner services; and the views that define "in use":
+//! definitions, App Runner services, S3 buckets, objects and versions; and the views that define "in use":
 //! `aws_ecs_task_definition_in_use`, `aws_ecs_image_in_use` and `image_in_use`.
 //!
 //! Each table is one file under `tables/`, registered in [`registry`].
@@ -31,6 +31,9 @@ pub fn registry() -> Registry {
         .table(tables::lambda_alias::LambdaAlias)
         .table(tables::batch_job_definition::BatchJobDefinition)
         .table(tables::apprunner_service::AppRunnerService)
+        .table(tables::s3_bucket::S3Bucket)
+        .table(tables::s3_object::S3Object)
+        .table(tables::s3_object_version::S3ObjectVersion)
         .view(views::task_definition_in_use())
         .view(views::ecs_image_in_use())
         .view(views::image_in_use())

@@ -31,8 +31,9 @@ const ACCESS_DENIED: &[&str] = &[
     "ExpiredTokenException",
 ];
 
+/// Throttle codes, S3's `503 SlowDown` among them.
 const THROTTLED: &[&str] =
-    &["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"];
+    &["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"];
 
 /// Classifies an SDK error from `operation` (`service:Operation`) on `connection`.
 pub fn classify<E>(

@@ -142,6 +142,20 @@ pub fn column_values(expr: &Expr) -> Option<(String, Vec<String>)> {
     }
 }
 
+/// `(column, prefix)` for `column LIKE 'prefix...'`: the literal text before
+/// the pattern's first wildcard (case-sensitive, not negated, no escape). Every
+/// match starts with it, so listing by it is a superset the re-check narrows.
+pub fn like_prefix(expr: &Expr) -> Option<(String, String)> {
+    let Expr::Like(like) = expr else { return None };
+    if like.negated || like.case_insensitive || like.escape_char.is_some() {
+        return None;
+    }
+    let column = column_name(&like.expr)?;
+    let pattern = literal_text(&like.pattern)?;
+    let literal = pattern.split(['%', '_', '\\']).next().unwrap_or_default();
+    (!literal.is_empty() && literal.len() < pattern.len()).then(|| (column, literal.to_string()))
+}
+
 /// The filter the framework re-checks on each page for the pushed `filter`.
 ///
 /// A key filter on a prefix-matched column (see
@@ -192,6 +206,18 @@ fn literal_text(expr: &Expr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_pushes_the_literal_text_before_the_first_wildcard() {
+        use datafusion::prelude::{col, lit};
+        let prefix = |pattern: &str| like_prefix(&col("key").like(lit(pattern)));
+        assert_eq!(prefix("builds/%"), Some(("key".into(), "builds/".into())));
+        assert_eq!(prefix("builds/feature_x/%"), Some(("key".into(), "builds/feature".into())));
+        assert_eq!(prefix("%.tar.gz"), None);
+        assert_eq!(prefix("exact"), None, "no wildcard: an equality, not a prefix");
+        assert_eq!(like_prefix(&col("key").not_like(lit("builds/%"))), None);
+        assert_eq!(like_prefix(&col("key").ilike(lit("builds/%"))), None);
+    }
     use datafusion::prelude::{col, lit};
 
     #[test]

@@ -130,6 +130,14 @@ impl TableProvider for ApiTableProvider {
             {
                 keys.insert(&column, values);
             }
+            // `key LIKE 'builds/%'` on a column that declares it: the prefix key.
+            if let Some((column, prefix)) = crate::keys::like_prefix(filter)
+                && let Some(key) = self.spec.column(&column).and_then(|c| c.like_key)
+                && self.is_pushable_key(key)
+                && !keys.contains(key)
+            {
+                keys.insert(key, vec![prefix]);
+            }
         }
         // A required key the filters lack may still come from a join (see
         // `join_keys`); the scan fails before any API call if it does not.

@@ -36,12 +36,15 @@ pub struct ColumnSpec {
     /// Whether a key value names the rows whose value *starts with* it (a git
     /// SHA prefix such as `abc1234`): see [`ColumnSpec::prefix_key`].
     pub prefix: bool,
+    /// The key a `LIKE 'abc%'` filter on this column is pushed as: see
+    /// [`ColumnSpec::like_pushed_as`].
+    pub like_key: Option<&'static str>,
 }
 
 impl ColumnSpec {
     /// A column that is not a key.
     pub fn new(name: &'static str, data_type: DataType, description: &'static str) -> Self {
-        Self { name, data_type, description, key: Key::No, prefix: false }
+        Self { name, data_type, description, key: Key::No, prefix: false, like_key: None }
     }
 
     /// Marks the column as an optional key (pushed into API parameters).
@@ -59,6 +62,15 @@ impl ColumnSpec {
     pub fn prefix_key(mut self) -> Self {
         self.key = Key::Optional;
         self.prefix = true;
+        self
+    }
+
+    /// Pushes `col LIKE 'abc%'` (a literal prefix, then one `%`) into the
+    /// API as the key column `key` = `'abc'`: an S3 object listing's `prefix`
+    /// parameter for `WHERE key LIKE 'builds/%'`, say. The filter itself is
+    /// still checked on every row.
+    pub fn like_pushed_as(mut self, key: &'static str) -> Self {
+        self.like_key = Some(key);
         self
     }
 

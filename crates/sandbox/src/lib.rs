@@ -2,10 +2,11 @@
 //!
 //! One HTTP server on a free loopback port speaks the wire protocols of Amazon ECR and
 //! ECS (AWS JSON 1.1), App Runner (AWS JSON 1.0), Lambda and Batch (REST-JSON), STS
-//! (awsQuery), the Kubernetes API (pods, one path prefix per kubeconfig context; see
-//! [`Sandbox::kubeconfig`]), GitHub (REST and GraphQL) and Slack webhooks, so the real
-//! AWS SDK, a Kubernetes client, a GitHub client and a Slack notifier can be pointed at
-//! it unchanged. Unlike moto it honours the documented page sizes, batch limits and ECS
+//! (awsQuery), S3 (REST-XML, path-style: any request signed for service `s3`, so
+//! clients need `force_path_style(true)`), the Kubernetes API (pods, one path prefix per
+//! kubeconfig context; see [`Sandbox::kubeconfig`]), GitHub (REST and GraphQL) and Slack
+//! webhooks, so the real AWS SDK, a Kubernetes client, a GitHub client and a Slack
+//! notifier can be pointed at it unchanged. Unlike moto it honours the documented page sizes, batch limits and ECS
 //! throttling, adds latency on request, injects faults and counts every call.
 //!
 //! Accounts and regions come from the SigV4 `Authorization` header: the access key id
@@ -40,6 +41,7 @@ mod github;
 mod kubernetes;
 mod lambda;
 mod s3;
+mod s3_list;
 mod s3_world;
 mod s3_xml;
 mod server;

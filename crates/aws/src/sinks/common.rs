@@ -17,6 +17,7 @@ use skyglue_core::{AwsConnection, Connections, Error};
 
 use crate::tables::ecr_repository::ECR;
 use crate::tables::ecs_common::ECS;
+use crate::tables::s3_common::S3;
 
 /// Where a target lives and which API item it names.
 pub(crate) struct Locator<K> {
@@ -185,9 +186,10 @@ where
     }
 }
 
-/// Declares the limits of the services the sinks call (ECR, ECS), so a sink
+/// Declares the limits of the services the sinks call (ECR, ECS, S3), so a sink
 /// is rate-limited whether or not its engine registered the tables.
 pub(crate) fn declare_limits(connections: &Connections) {
     connections.throttle.register(&ECR);
     connections.throttle.register(&ECS);
+    connections.throttle.register(&S3);
 }

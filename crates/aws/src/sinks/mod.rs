@@ -21,12 +21,15 @@ use skyglue_core::sink::Sink;
 mod common;
 pub mod delete_ecr_images;
 pub mod delete_ecs_task_definitions;
+pub mod delete_s3_objects;
 pub mod deregister_ecs_task_definitions;
 mod image_check;
+mod s3_check;
 mod task_definition_check;
 
 pub use delete_ecr_images::DeleteEcrImages;
 pub use delete_ecs_task_definitions::DeleteEcsTaskDefinitions;
+pub use delete_s3_objects::DeleteS3Objects;
 pub use deregister_ecs_task_definitions::DeregisterEcsTaskDefinitions;
 
 /// Every AWS sink. Adding an action is one line here.
@@ -35,6 +38,7 @@ pub fn all() -> Vec<Arc<dyn Sink>> {
         Arc::new(DeleteEcrImages),
         Arc::new(DeregisterEcsTaskDefinitions),
         Arc::new(DeleteEcsTaskDefinitions),
+        Arc::new(DeleteS3Objects),
     ]
 }
 
@@ -49,7 +53,12 @@ mod tests {
 
     #[test]
     fn actions_are_found_by_name() {
-        for name in ["delete_ecr_images", "deregister_ecs_task_definitions", "delete_ecs_task_definitions"] {
+        for name in [
+            "delete_ecr_images",
+            "deregister_ecs_task_definitions",
+            "delete_ecs_task_definitions",
+            "delete_s3_objects",
+        ] {
             assert_eq!(by_action(name).map(|s| s.action().to_string()), Some(name.to_string()));
         }
         assert!(by_action("delete_everything").is_none());

@@ -12,3 +12,7 @@ pub mod ecs_task;
 pub mod ecs_task_definition;
 pub mod lambda_alias;
 pub mod lambda_function;
+pub mod s3_bucket;
+pub(crate) mod s3_common;
+pub mod s3_object;
+pub mod s3_object_version;
