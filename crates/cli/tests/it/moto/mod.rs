@@ -21,6 +21,7 @@ mod in_use;
 mod keys;
 mod library;
 mod pruning;
+mod s3;
 mod server;
 mod tables;
 mod team;

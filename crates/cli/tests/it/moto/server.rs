@@ -20,8 +20,24 @@ use std::time::Duration;
 const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
 
 /// Runs moto's server (the app `moto_server` serves) until stdin closes.
+///
+/// One correction first: moto 5.2.5 answers GetBucketVersioning with the root
+/// element `GetBucketVersioningResponse`, where S3 (and so the Rust SDK, which
+/// rejects anything else) uses `VersioningConfiguration`; boto3 does not care.
 const SUPERVISOR: &str = r#"
 import sys
+from moto.s3.responses import S3Response
+
+_get_bucket_versioning = S3Response.get_bucket_versioning
+
+def _s3_root(self):
+    status, headers, body = _get_bucket_versioning(self)
+    if isinstance(body, bytes):
+        body = body.decode()
+    return status, headers, body.replace("GetBucketVersioningResponse", "VersioningConfiguration")
+
+S3Response.get_bucket_versioning = _s3_root
+
 from moto.server import ThreadedMotoServer
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
 server.start()
