@@ -20,6 +20,7 @@ mod sandbox_framework;
 mod sandbox_in_use;
 mod sandbox_joins;
 mod sandbox_pagination;
+mod sandbox_s3;
 mod schedule;
 mod shell;
 mod support;
