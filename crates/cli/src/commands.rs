@@ -112,11 +112,18 @@ pub async fn demo(state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
     if let Some(e) = &outcome.notify_error {
         writeln!(out, "Slack failed: {e}")?;
     }
+    drop(out);
+    let s3_exit = if outcome.exit_code() == 0 { crate::demo_s3::show(&runner).await? } else { 0 };
+    let mut out = std::io::stdout().lock();
     if outcome.exit_code() != 0 {
         drop(out);
         let error =
             outcome.notify_error.as_deref().or(outcome.report.error.as_deref()).unwrap_or("see the report");
         anyhow::bail!("the demo's run did not succeed ({:?}): {error}", outcome.report.status);
+    }
+    if s3_exit != 0 {
+        drop(out);
+        anyhow::bail!("the demo's S3 run did not succeed (exit {s3_exit}): see its report above");
     }
     writeln!(out, "\nNothing was deleted. Explore the same world with `skyglue demo --serve`.")?;
     Ok(())

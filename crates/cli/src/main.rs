@@ -6,6 +6,7 @@
 
 mod commands;
 mod connections;
+mod demo_s3;
 mod errors;
 mod progress;
 mod repl;

@@ -164,7 +164,14 @@ impl Report {
                     )
                 }
                 (None, Some(arn)) => family_of(arn).to_string(),
-                _ => "-".into(),
+                // S3: the bucket and the key's first segment
+                _ => match (a.target.get("bucket_name"), a.target.get("key")) {
+                    (Some(bucket), Some(key)) => match key.split_once('/') {
+                        Some((top, _)) => format!("s3://{bucket}/{top}/"),
+                        None => format!("s3://{bucket}/"),
+                    },
+                    _ => "-".into(),
+                },
             };
             let entry = groups.entry(group).or_default();
             entry.0 += 1;
