@@ -8,7 +8,7 @@
 //!
 //! The parent process builds the world (2 accounts x 2 regions, 100,000
 //! images in 40 repositories, 20,000 task definitions, 400 services, 1,000
-//! tasks, 5,000 commits) and serves it from the sandbox with 20 ms per call
+//! tasks, 5,000 commits, and a bucket of 100,000 CI artifacts) and serves it from the sandbox with 20 ms per call
 //! and the real ECS throttling. Each scenario runs in a child process of its
 //! own, so its peak memory (VmHWM) is skyglue's alone; the parent reads the
 //! sandbox's call counters afterwards.
@@ -42,7 +42,8 @@ fn main() {
 
 async fn parent(filter: &str) {
     let started = Instant::now();
-    let world = World::generate(&GenerateSpec::benchmark());
+    let mut world = World::generate(&GenerateSpec::benchmark());
+    support::with_s3_bucket(&mut world);
     println!(
         "world: {} images, {} task definitions, built in {:.2?}",
         world.image_count(),

@@ -223,6 +223,10 @@ fn cleanup(world: &World) -> Floor {
         .map(|r| batches(r.images.iter().filter(|i| !i.child_digests.is_empty()).count(), 100))
         .sum();
     f.add("ecr:BatchGetImage", index_calls);
+    // image_in_use's other default sources, read by the policy and again by the
+    // check: one page of functions and one of job definitions per connection.
+    f.add("lambda:ListFunctions", 2 * connections(world).len() as u64);
+    f.add("batch:DescribeJobDefinitions", 2 * connections(world).len() as u64);
     let github_secs = (github_queries as f64 / CONCURRENCY).ceil() * LATENCY;
     let query = (imgs.wall.as_secs_f64() + github_secs).max(use1.wall.as_secs_f64());
     f.wall = seconds(query + use1.wall.as_secs_f64() + imgs.wall.as_secs_f64());
@@ -245,7 +249,56 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "view aws_ecs_image_in_use", floor: in_use },
         Scenario { name: "policy ecr_cleanup.sql dry run", floor: cleanup },
         Scenario { name: "repeated query (2nd run, cached)", floor: none },
+        Scenario { name: "scan aws_s3_object (100k objects)", floor: s3_objects },
+        Scenario { name: "policy s3_cleanup.sql dry run", floor: s3_cleanup },
     ]
+}
+
+/// The benchmark's bucket of CI artifacts: 10 branches x 10,000 builds, one
+/// object each, in the first account's us-east-1, aged 0-199 days.
+pub const S3_BUCKET: &str = "bench-artifacts";
+
+/// Adds [`S3_BUCKET`] to `world`.
+pub fn with_s3_bucket(world: &mut World) {
+    let account = world.accounts[0].id.clone();
+    let now = chrono::Utc::now();
+    let mut bucket = skyglue_sandbox::world::S3Bucket::new(&account, "us-east-1", S3_BUCKET);
+    for branch in 0..10 {
+        for build in 0..10_000 {
+            let age = chrono::Duration::minutes(((10_000 - build) * 29) as i64);
+            bucket =
+                bucket.with_object(&format!("builds/b{branch}/{build:05}/app.tar.gz"), 1_000_000, now - age);
+        }
+    }
+    world.s3_buckets.push(bucket);
+}
+
+fn s3_object_count(world: &World) -> usize {
+    world.s3_buckets.iter().map(|b| b.live_object_count()).sum()
+}
+
+/// ListBuckets once per account (it names each bucket's region), then the
+/// bucket's objects 1,000 per ListObjectsV2 page, one page after another.
+fn s3_objects(world: &World) -> Floor {
+    let mut f = Floor::default();
+    f.add("s3:ListBuckets", world.accounts.len() as u64);
+    let pages = pages(s3_object_count(world), 1000);
+    f.add("s3:ListObjectsV2", pages);
+    f.wall = seconds((1 + pages) as f64 * LATENCY);
+    f
+}
+
+/// The policy's listing, then the check's fresh re-read of the objects it
+/// selected (one listing of their common prefix when they are many) and of
+/// the bucket's versioning: twice the listing, since a delete is checked
+/// against fresh data.
+fn s3_cleanup(world: &World) -> Floor {
+    let listing = s3_objects(world);
+    let mut f = listing.clone().merge(listing.clone());
+    f.add("s3:ListBuckets", world.accounts.len() as u64);
+    f.add("s3:GetBucketVersioning", 1);
+    f.wall = listing.wall * 2 + seconds(2.0 * LATENCY);
+    f
 }
 
 fn sql(name: &str) -> Option<&'static str> {
@@ -260,6 +313,9 @@ fn sql(name: &str) -> Option<&'static str> {
         }
         "scan aws_ecs_task_definition all" => "SELECT * FROM aws_ecs_task_definition",
         "view aws_ecs_image_in_use" => "SELECT * FROM aws_ecs_image_in_use",
+        "scan aws_s3_object (100k objects)" => {
+            "SELECT * FROM aws_s3_object WHERE bucket_name = 'bench-artifacts'"
+        }
         _ => return None,
     })
 }
@@ -293,6 +349,13 @@ pub fn child(args: &[String]) {
     println!("{out}");
 }
 
+/// The shipped S3 policy on the benchmark bucket.
+fn s3_cleanup_policy() -> String {
+    include_str!("../../../../queries/s3_cleanup.sql")
+        .replace("-- @param bucket: acme-ci-artifacts", &format!("-- @param bucket: {S3_BUCKET}"))
+        .replace("-- @max_deletes: 5000", "-- @max_deletes: 1000000")
+}
+
 /// Runs the scenario; returns its rows and the wall time of the work itself
 /// (session setup excluded).
 async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<(usize, Duration), String> {
@@ -316,11 +379,12 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<(usize, Durat
     let dir = std::env::temp_dir().join(format!("skyglue-bench-{}", std::process::id()));
     let journal = Arc::new(skyglue_policy::Journal::open(&dir).map_err(|e| e.to_string())?);
     let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
-    let policy = skyglue_policy::PolicyFile::parse(&cleanup_policy(), "ecr_cleanup.sql", "ecr_cleanup")
-        .map_err(|e| e.to_string())?;
+    let text = if name.contains("s3_cleanup") { s3_cleanup_policy() } else { cleanup_policy() };
+    let policy =
+        skyglue_policy::PolicyFile::parse(&text, "policy.sql", "policy").map_err(|e| e.to_string())?;
     let options = skyglue_policy::RunOptions { notify: Some(false), ..Default::default() };
     let started = Instant::now();
-    let prepared = runner.prepare_parsed(policy, "ecr_cleanup.sql", &options).await?;
+    let prepared = runner.prepare_parsed(policy, "policy.sql", &options).await?;
     let outcome = runner.run(prepared).await;
     let wall = started.elapsed();
     let _ = std::fs::remove_dir_all(&dir);

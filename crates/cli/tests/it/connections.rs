@@ -38,7 +38,13 @@ async fn a_working_setup_exits_0_with_every_read_call_allowed() {
     for call in ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecs:ListClusters", "ecs:ListServices"] {
         assert_eq!(calls[call], "ok", "{call}: {out}");
     }
-    assert_eq!(calls.len(), 8, "{out}");
+    // The default in-use sources' reads too (Lambda and Batch; App Runner only when listed).
+    for call in
+        ["lambda:ListFunctions", "lambda:GetFunction", "lambda:ListAliases", "batch:DescribeJobDefinitions"]
+    {
+        assert_eq!(calls[call], "ok", "{call}: {out}");
+    }
+    assert_eq!(calls.len(), 12, "{out}");
     assert!(report["github"]["rate_limit"]["remaining"].as_u64().is_some(), "{out}");
     assert!(report["github"]["graphql"].as_str().unwrap().starts_with("ok"), "{out}");
     assert_eq!(report["slack"]["configured"], true);
