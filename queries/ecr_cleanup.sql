@@ -30,10 +30,17 @@
 --     ECR does not list their subject, so the policy cannot tell what they
 --     belong to.
 --
--- Adapt it: list your ECR repositories and the GitHub repositories they are
--- built from in repo_map below.
-WITH repo_map(repository_name, github_repo) AS (
-    VALUES ('web', 'acme/web')
+-- Which GitHub repository an ECR repository is built from, without editing
+-- this file: tag the ECR repository github_repository=acme/web, or map it in
+-- skyglue.toml: [github] repositories = { web = "acme/web" } (the config wins
+-- when both name one). An ECR repository mapped by neither is not touched.
+WITH repo_map AS (
+    SELECT repository_name, github_repository AS github_repo FROM github_repository_map
+    UNION
+    SELECT r.repository_name, r.tags['github_repository'] AS github_repo
+    FROM aws_ecr_repository r
+    WHERE r.tags['github_repository'] IS NOT NULL
+      AND r.repository_name NOT IN (SELECT repository_name FROM github_repository_map)
 ),
 image AS (
     SELECT i.*, m.github_repo

@@ -41,7 +41,11 @@ pub async fn connections_at(
         aws.push(AwsConnection::new(name.clone(), sdk)?);
     }
     let mut connections = Connections::from_aws(aws);
-    connections.github = GithubSettings { api_url: endpoint.to_string(), token: Some("sandbox".into()) };
+    connections.github = GithubSettings {
+        api_url: endpoint.to_string(),
+        token: Some("sandbox".into()),
+        ..GithubSettings::default()
+    };
     connections.slack =
         SlackSettings { webhook_url: Some(format!("{endpoint}/slack/webhook")), ..SlackSettings::default() };
     Ok(connections)
@@ -71,6 +75,10 @@ pub async fn engine(sandbox: &Sandbox, world: &World) -> skyglue_core::Result<En
 /// Every shipped table, with GitHub commits cached in memory only.
 pub fn registry() -> skyglue_core::Registry {
     skyglue_aws::registry()
-        .merge(skyglue_core::Registry::new().table(skyglue_github::GithubCommit::without_disk_cache()))
+        .merge(
+            skyglue_core::Registry::new()
+                .table(skyglue_github::GithubCommit::without_disk_cache())
+                .table(skyglue_github::GithubRepositoryMap),
+        )
         .merge(skyglue_kubernetes::registry())
 }

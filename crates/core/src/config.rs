@@ -75,6 +75,12 @@ pub struct GithubSection {
     pub api_url: Option<String>,
     /// Environment variable holding the token; default `GITHUB_TOKEN`.
     pub token_env: Option<String>,
+    /// ECR repository name to the GitHub repository its images are built
+    /// from: `repositories = { web = "acme/web" }` (readable as the table
+    /// `github_repository_map`; an ECR repository tag `github_repository`
+    /// does the same without config).
+    #[serde(default)]
+    pub repositories: std::collections::BTreeMap<String, String>,
 }
 
 /// The `[slack]` table.
@@ -175,6 +181,8 @@ mod tests {
             [github]
             api_url = "https://api.github.com"
             token_env = "GITHUB_TOKEN"
+            repositories = { web = "acme/web", api = "acme/api" }
+            repositories = { web = "acme/web", api = "acme/api" }
 
             [slack]
             webhook_url_env = "SLACK_WEBHOOK_URL"
@@ -183,6 +191,8 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(c.aws.len(), 1);
+        assert_eq!(c.github.repositories.get("web").map(String::as_str), Some("acme/web"));
+        assert_eq!(c.github.repositories.get("web").map(String::as_str), Some("acme/web"));
         assert_eq!(
             c.aws[0].regions.as_deref(),
             Some(&["us-east-1".to_string(), "us-west-2".to_string()][..])

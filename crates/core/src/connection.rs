@@ -135,6 +135,8 @@ pub struct GithubSettings {
     pub api_url: String,
     /// Token, if any.
     pub token: Option<String>,
+    /// `[github] repositories`: ECR repository name to `owner/name`.
+    pub repositories: std::collections::BTreeMap<String, String>,
 }
 
 /// Resolved Slack settings. `Debug` never prints the webhook URL or the token.
@@ -167,6 +169,7 @@ impl std::fmt::Debug for GithubSettings {
         f.debug_struct("GithubSettings")
             .field("api_url", &self.api_url)
             .field("token", &redacted(&self.token))
+            .field("repositories", &self.repositories)
             .finish()
     }
 }
@@ -305,6 +308,7 @@ fn github_settings(config: &Config) -> GithubSettings {
             .or_else(|| env_nonempty("GITHUB_API_URL"))
             .unwrap_or_else(|| "https://api.github.com".into()),
         token: env_nonempty(token_env),
+        repositories: config.github.repositories.clone(),
     }
 }
 
@@ -330,6 +334,7 @@ mod tests {
             github: GithubSettings {
                 api_url: "https://api.github.com".into(),
                 token: Some("ghp_secret1".into()),
+                ..GithubSettings::default()
             },
             slack: SlackSettings {
                 webhook_url: Some("https://hooks.slack.com/services/T/B/secret2".into()),

@@ -203,6 +203,19 @@ pub fn text_list() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(text(), true)))
 }
 
+/// A map of text to text (resource tags): `tags['team']` reads one.
+pub fn text_map() -> DataType {
+    let entries = Field::new(
+        "entries",
+        DataType::Struct(Fields::from(vec![
+            Field::new("keys", DataType::Utf8, false),
+            Field::new("values", DataType::Utf8, true),
+        ])),
+        false,
+    );
+    DataType::Map(Arc::new(entries), false)
+}
+
 /// A list of structs with these fields.
 pub fn struct_list(fields: Vec<Field>) -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Struct(Fields::from(fields)), true)))

@@ -231,6 +231,8 @@ fn web_repo(now: DateTime<Utc>) -> Repository {
         created_at: ago(400),
         image_tag_mutability: "MUTABLE".to_owned(),
         images,
+        // how the shipped policy finds the GitHub repository the images are built from
+        tags: [("github_repository".to_owned(), "acme/web".to_owned())].into(),
     }
 }
 
@@ -346,6 +348,7 @@ fn prod_us_east_1(now: DateTime<Utc>) -> RegionWorld {
         name: "base-images".to_owned(),
         created_at: ago(500),
         image_tag_mutability: "IMMUTABLE".to_owned(),
+        tags: Default::default(),
         images: vec![
             image("bookworm", &["bookworm".to_owned()], ago(300), Some(ago(5))),
             image("alpine", &["alpine".to_owned()], ago(250), None),

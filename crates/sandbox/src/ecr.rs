@@ -22,6 +22,7 @@ pub(crate) fn handle(world: &mut World, caller: &Caller, op: &str, body: &Value)
         "ListImages" => list_images(world, caller, input(body)?),
         "BatchDeleteImage" => batch_delete_image(world, caller, input(body)?),
         "BatchGetImage" => batch_get_image(world, caller, input(body)?),
+        "ListTagsForResource" => list_tags_for_resource(world, caller, input(body)?),
         _ => Err(AwsError::new(
             "UnknownOperationException",
             format!("the sandbox does not implement ECR {op}"),
@@ -40,6 +41,23 @@ struct ImageId {
 #[serde(rename_all = "camelCase")]
 struct TagFilter {
     tag_status: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TagsInput {
+    resource_arn: String,
+}
+
+/// The tags of the repository `resourceArn` names (in the caller's account and region).
+fn list_tags_for_resource(world: &World, caller: &Caller, req: TagsInput) -> Result<Value, AwsError> {
+    let name = req.resource_arn.rsplit_once(":repository/").map(|(_, n)| n).unwrap_or_default();
+    let repo = repository(world, &caller.account, &caller.region, name)?;
+    if repository_arn(&caller.region, &caller.account, &repo.name) != req.resource_arn {
+        return Err(not_found(name, &caller.account));
+    }
+    let tags: Vec<Value> = repo.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+    Ok(json!({ "tags": tags }))
 }
 
 #[derive(Debug, Deserialize)]

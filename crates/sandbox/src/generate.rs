@@ -269,6 +269,7 @@ fn repository(
         created_at: now - Duration::days(400),
         image_tag_mutability: "MUTABLE".to_owned(),
         images,
+        tags: Default::default(),
     };
     let uri = repository_uri(region, &account.id, &name);
     (repo, RepoRefs { uri, tagged })

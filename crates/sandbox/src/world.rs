@@ -118,6 +118,9 @@ pub struct Repository {
     /// Images in push order.
     #[serde(default)]
     pub images: Vec<Image>,
+    /// Resource tags (ListTagsForResource), e.g. `github_repository=acme/web`.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 fn mutable() -> String {

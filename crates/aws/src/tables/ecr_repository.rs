@@ -4,6 +4,7 @@
 //! SELECT account_id, region, repository_name, created_at FROM aws_ecr_repository;
 //! ```
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use aws_sdk_ecr::types::Repository;
@@ -11,7 +12,9 @@ use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use skyglue_core::spec::{text, timestamp};
+use skyglue_core::paging::describe_each;
+use skyglue_core::spec::{text, text_map, timestamp};
+use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
@@ -28,8 +31,16 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ColumnSpec::new("repository_uri", text(), "The URI to push and pull images with."),
         ColumnSpec::new("created_at", timestamp(), "When the repository was created."),
         ColumnSpec::new("image_tag_mutability", text(), "MUTABLE or IMMUTABLE tags."),
+        ColumnSpec::new(
+            "tags",
+            text_map(),
+            "Resource tags (one ListTagsForResource per repository, only when read): tags['github_repository'].",
+        ),
     ],
-    not_found_codes: &[("ecr:DescribeRepositories", "RepositoryNotFoundException")],
+    not_found_codes: &[
+        ("ecr:DescribeRepositories", "RepositoryNotFoundException"),
+        ("ecr:ListTagsForResource", "RepositoryNotFoundException"),
+    ],
     rate_limits: vec![&ECR],
 });
 
@@ -41,6 +52,7 @@ struct Row<'a> {
     repository_uri: Option<&'a str>,
     created_at: Option<i64>,
     image_tag_mutability: Option<&'a str>,
+    tags: Option<BTreeMap<String, String>>,
 }
 
 /// The `aws_ecr_repository` table.
@@ -57,24 +69,53 @@ impl ApiTable for EcrRepository {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        async_stream::try_stream! {
-            let pages = list(&ctx);
-            futures::pin_mut!(pages);
-            while let Some(repos) = pages.next().await {
-                let repos = repos?;
-                let rows: Vec<Row> = repos.iter().map(|r| Row {
-                    registry_id: r.registry_id(),
-                    repository_name: r.repository_name(),
-                    arn: r.repository_arn(),
-                    repository_uri: r.repository_uri(),
-                    created_at: time::micros(r.created_at()),
-                    image_tag_mutability: r.image_tag_mutability().map(|m| m.as_str()),
-                }).collect();
-                yield ctx.batch(&rows)?;
-            }
-        }
-        .boxed()
+        let with_tags = ctx.needs("tags");
+        list(&ctx)
+            .and_then(move |repos| {
+                let ctx = ctx.clone();
+                async move {
+                    let tags = match with_tags {
+                        true => tags_of(&ctx, &repos).await?,
+                        false => HashMap::new(),
+                    };
+                    let rows: Vec<Row> = repos
+                        .iter()
+                        .map(|r| Row {
+                            registry_id: r.registry_id(),
+                            repository_name: r.repository_name(),
+                            arn: r.repository_arn(),
+                            repository_uri: r.repository_uri(),
+                            created_at: time::micros(r.created_at()),
+                            image_tag_mutability: r.image_tag_mutability().map(|m| m.as_str()),
+                            tags: r.repository_arn().and_then(|arn| tags.get(arn).cloned()),
+                        })
+                        .collect();
+                    ctx.batch(&rows)
+                }
+            })
+            .boxed()
     }
+}
+
+/// Each repository's tags by ARN, one ListTagsForResource per repository.
+async fn tags_of(
+    ctx: &FetchContext,
+    repos: &[Repository],
+) -> Result<HashMap<String, BTreeMap<String, String>>> {
+    let ecr = clients::ecr(ctx.aws());
+    let arns: Vec<String> = repos.iter().filter_map(|r| r.repository_arn().map(str::to_string)).collect();
+    let found = describe_each(arns, DEFAULT_CONCURRENCY, |arn| {
+        let req = ecr.list_tags_for_resource().resource_arn(&arn);
+        async move {
+            let out = ctx.call("ecr:ListTagsForResource", || req.clone().send()).await?;
+            Ok(out.map(|o| {
+                let tags = o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+                (arn, tags)
+            }))
+        }
+    })
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// Pages of repositories: one named repository, or every repository (1000

@@ -178,7 +178,13 @@ pub fn index(label: &str, children: &[&str]) -> Image {
 
 /// A repository `name` holding `images`.
 pub fn repository(name: &str, images: Vec<Image>) -> Repository {
-    Repository { name: name.into(), created_at: Utc::now(), image_tag_mutability: "MUTABLE".into(), images }
+    Repository {
+        name: name.into(),
+        created_at: Utc::now(),
+        image_tag_mutability: "MUTABLE".into(),
+        images,
+        tags: Default::default(),
+    }
 }
 
 /// Revision `revision` of `family`, ACTIVE or INACTIVE.

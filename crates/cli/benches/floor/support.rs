@@ -209,6 +209,8 @@ fn cleanup(world: &World) -> Floor {
     let mut f = imgs.clone().merge(use1.clone()).merge(in_use(world)).merge(images(world));
     f.calls.remove("ecr:DescribeRepositories");
     f.add("ecr:DescribeRepositories", 2 * connections(world).len() as u64);
+    // The repository map reads each repository's tags (ListTagsForResource, one each).
+    f.add("ecr:ListTagsForResource", connections(world).iter().map(|c| c.repositories.len() as u64).sum());
     let commits: HashSet<String> = connections(world)
         .iter()
         .flat_map(|c| c.repositories.iter().flat_map(|r| r.images.iter()))
@@ -320,15 +322,17 @@ fn sql(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The shipped policy with its repository map covering the benchmark world.
+/// The shipped policy; its repository map comes from the connections'
+/// `[github] repositories` (see [`child`]).
 fn cleanup_policy() -> String {
     let shipped = include_str!("../../../../queries/ecr_cleanup.sql");
-    let map: Vec<String> =
-        (0..40).map(|i| format!("('app-{:02}', 'acme/app-{}')", i + 1, i % 2 + 1)).collect();
     // The benchmark world's commits are mostly old: let the dry run select them all.
-    shipped
-        .replace("VALUES ('web', 'acme/web')", &format!("VALUES {}", map.join(", ")))
-        .replace("-- @max_deletes: 500", "-- @max_deletes: 1000000")
+    shipped.replace("-- @max_deletes: 500", "-- @max_deletes: 1000000")
+}
+
+/// `[github] repositories` for the benchmark world: app-NN is built from acme/app-1 or -2.
+fn repository_map() -> std::collections::BTreeMap<String, String> {
+    (0..40).map(|i| (format!("app-{:02}", i + 1), format!("acme/app-{}", i % 2 + 1))).collect()
 }
 
 /// Runs one scenario against the sandbox at `args[1]`; prints a JSON line.
@@ -337,7 +341,9 @@ pub fn child(args: &[String]) {
     let accounts: Vec<(String, String, String)> = serde_json::from_str(accounts).expect("accounts");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let result = runtime.block_on(async {
-        let connections = skyglue::sandbox::connections_at(endpoint, &accounts).await.expect("connections");
+        let mut connections =
+            skyglue::sandbox::connections_at(endpoint, &accounts).await.expect("connections");
+        connections.github.repositories = repository_map();
         let engine = Engine::new(connections, skyglue::sandbox::registry());
         run(name, engine, endpoint).await
     });

@@ -35,6 +35,11 @@ fn web() -> String {
     format!("{ACCOUNT}.dkr.ecr.{US}.amazonaws.com/web")
 }
 
+/// The tag the shipped policy maps a repository to its GitHub repository by.
+fn built_from(github: &str) -> std::collections::BTreeMap<String, String> {
+    [("github_repository".to_string(), github.to_string())].into()
+}
+
 fn by_digest(n: usize) -> String {
     format!("{}@{}", web(), digest(n))
 }
@@ -55,7 +60,7 @@ fn anywhere_world() -> World {
         3,
         &by_digest(BATCH),
     ));
-    us.repositories.push(Repository { images, ..repository("web", 0) });
+    us.repositories.push(Repository { images, tags: built_from("acme/web"), ..repository("web", 0) });
     let pod = KubePod::running("shop", "web-1", "node-a").with_container(
         "web",
         &format!("{}:latest", web()),
@@ -309,7 +314,7 @@ async fn signatures_go_with_their_image_keep_it_when_kept_and_other_artifacts_st
     soci.artifact_media_type = Some("application/vnd.amazon.soci.index.v1+json".into());
     images.push(soci);
     let mut us = region(US);
-    us.repositories.push(Repository { images, ..repository("web", 0) });
+    us.repositories.push(Repository { images, tags: built_from("acme/web"), ..repository("web", 0) });
     let mut world = world(vec![account(ACCOUNT, vec![us])]);
     world.github.push(GithubRepo {
         full_name: "acme/web".into(),
@@ -329,4 +334,44 @@ async fn signatures_go_with_their_image_keep_it_when_kept_and_other_artifacts_st
     let mut expected = vec![digest(SIGNED), digest(131)];
     expected.sort();
     assert_eq!(planned, expected, "the unused image and its signature, nothing else");
+}
+
+#[tokio::test]
+async fn the_shipped_policy_maps_a_repository_by_config_or_by_tag_and_leaves_unmapped_ones_alone() {
+    let run = |world: World, map: Option<(&'static str, &'static str)>| async move {
+        let sandbox = Sandbox::start(world.clone(), SandboxConfig::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut connections = skyglue::sandbox::connections(&sandbox, &world).await.unwrap();
+        if let Some((ecr, github)) = map {
+            connections.github.repositories = [(ecr.to_string(), github.to_string())].into();
+        }
+        let engine = skyglue_core::Engine::new(connections, skyglue::sandbox::registry());
+        let journal = Arc::new(Journal::open(&dir.path().join("state")).unwrap());
+        let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
+        let policy =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../queries/ecr_cleanup.sql"))
+                .unwrap();
+        let path = write_policy(dir.path(), "ecr_cleanup.sql", &policy);
+        let options = RunOptions { apply: false, params: vec![], notify: Some(false) };
+        let report = runner.run(runner.prepare(&path, &options).await.unwrap()).await.report;
+        assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+        report.actions.iter().map(|a| a.target.get("image_digest").unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let untagged = || {
+        let mut world = anywhere_world();
+        world.accounts[0].regions[0].repositories[0].tags.clear();
+        world
+    };
+    // Kubernetes is not configured here, so its pod's image is not protected
+    // (and reported as not checked): it goes with the unused one.
+    let mut expected = vec![digest(POD), digest(UNUSED)];
+    expected.sort();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(run(anywhere_world(), None).await), expected, "mapped by the repository's tag");
+    let by_config = sorted(run(untagged(), Some(("web", "acme/web"))).await);
+    assert_eq!(by_config, expected, "mapped by [github] repositories");
+    assert!(run(untagged(), None).await.is_empty(), "a repository mapped by neither is not touched");
 }

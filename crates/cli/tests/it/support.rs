@@ -95,6 +95,7 @@ pub fn repository(name: &str, images: usize) -> Repository {
         created_at: Utc::now() - Duration::days(500),
         image_tag_mutability: "MUTABLE".into(),
         images: (0..images).map(|i| image(i + name.len() * 100_000, &[&format!("t{i}")])).collect(),
+        tags: Default::default(),
     }
 }
 

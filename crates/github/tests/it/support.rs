@@ -32,7 +32,10 @@ pub fn engine(api_url: String, cache: &Path, policy: RetryPolicy) -> Engine {
 /// [`engine`] with `token` (`None`: no token, so REST only).
 pub fn engine_with_token(api_url: String, token: Option<&str>, cache: &Path, policy: RetryPolicy) -> Engine {
     let token = token.map(str::to_string);
-    let connections = Connections { github: GithubSettings { api_url, token }, ..Connections::default() };
+    let connections = Connections {
+        github: GithubSettings { api_url, token, ..GithubSettings::default() },
+        ..Connections::default()
+    };
     let table = GithubCommit::with_cache_dir(cache).with_retry_policy(policy);
     Engine::new(connections, Registry::new().table(table))
 }

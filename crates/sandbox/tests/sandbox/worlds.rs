@@ -29,6 +29,7 @@ pub fn sized_world(n: usize) -> World {
         created_at: now,
         image_tag_mutability: "MUTABLE".into(),
         images,
+        tags: Default::default(),
     }];
     for i in 1..n {
         repositories.push(Repository {
@@ -36,6 +37,7 @@ pub fn sized_world(n: usize) -> World {
             created_at: now,
             image_tag_mutability: "MUTABLE".into(),
             images: Vec::new(),
+            tags: Default::default(),
         });
     }
     let td_arn = |rev: usize| task_definition_arn("us-east-1", "111111111111", "big", rev as i32);
