@@ -182,7 +182,6 @@ mod tests {
             api_url = "https://api.github.com"
             token_env = "GITHUB_TOKEN"
             repositories = { web = "acme/web", api = "acme/api" }
-            repositories = { web = "acme/web", api = "acme/api" }
 
             [slack]
             webhook_url_env = "SLACK_WEBHOOK_URL"
@@ -191,7 +190,6 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(c.aws.len(), 1);
-        assert_eq!(c.github.repositories.get("web").map(String::as_str), Some("acme/web"));
         assert_eq!(c.github.repositories.get("web").map(String::as_str), Some("acme/web"));
         assert_eq!(
             c.aws[0].regions.as_deref(),

@@ -36,6 +36,7 @@ async fn ecr_repository_lists_the_seeded_repositories() {
         "repository_uri",
         "created_at",
         "image_tag_mutability",
+        "tags",
     ];
     assert_eq!(r.columns(), columns);
     let cols = ["account_id", "region", "registry_id", "repository_name", "arn", "repository_uri"];
