@@ -3,7 +3,8 @@
 //! bucket's own region).
 
 use aws_sdk_s3::types::Bucket as SdkBucket;
-use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use skyglue_core::paging::describe_each;
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
@@ -83,6 +84,19 @@ pub async fn buckets(ctx: &FetchContext, names: Option<&[String]>) -> Result<Vec
         }
     })
     .await
+}
+
+/// The buckets a query's required `bucket_name` key names that this
+/// connection's account owns, one at a time (for `fan_out`).
+pub fn named_buckets(ctx: &FetchContext) -> BoxStream<'static, Result<BucketInfo>> {
+    let ctx = ctx.clone();
+    futures::stream::once(async move {
+        let names = ctx.keys.get("bucket_name").unwrap_or_default().to_vec();
+        buckets(&ctx, Some(&names)).await
+    })
+    .map_ok(|found| futures::stream::iter(found).map(Ok))
+    .try_flatten()
+    .boxed()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::s3_common::{BucketInfo, S3, buckets};
+use crate::tables::s3_common::{BucketInfo, S3, named_buckets};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -91,12 +91,7 @@ impl ApiTable for S3Object {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        let names = ctx.keys.get("bucket_name").unwrap_or_default().to_vec();
-        let found_ctx = ctx.clone();
-        let found = futures::stream::once(async move { buckets(&found_ctx, Some(&names)).await })
-            .map_ok(|found| futures::stream::iter(found).map(Ok))
-            .try_flatten()
-            .boxed();
+        let found = named_buckets(&ctx);
         fan_out(found, DEFAULT_CONCURRENCY, move |bucket| match ctx.keys.get("key") {
             Some(keys) => head_objects(ctx.clone(), bucket, keys.to_vec()),
             None => {

@@ -23,7 +23,7 @@ use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::s3_common::{BucketInfo, S3, buckets};
+use crate::tables::s3_common::{BucketInfo, S3, named_buckets};
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -76,12 +76,7 @@ impl ApiTable for S3ObjectVersion {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        let names = ctx.keys.get("bucket_name").unwrap_or_default().to_vec();
-        let found_ctx = ctx.clone();
-        let found = futures::stream::once(async move { buckets(&found_ctx, Some(&names)).await })
-            .map_ok(|found| futures::stream::iter(found).map(Ok))
-            .try_flatten()
-            .boxed();
+        let found = named_buckets(&ctx);
         // A key is its own prefix: the framework keeps only the exact key.
         let prefixes: Vec<Option<String>> = match (ctx.keys.get("key"), ctx.keys.get("prefix")) {
             (Some(keys), _) => keys.iter().cloned().map(Some).collect(),
