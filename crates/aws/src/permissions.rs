@@ -172,21 +172,18 @@ async fn check_in_use_reads(
             .and_then(|o| o.functions().first().and_then(|f| f.function_name.clone()));
         let function = first.unwrap_or_else(|| ABSENT.into());
         let not_found = ["ResourceNotFoundException"];
-        for op in ["lambda:GetFunction", "lambda:ListAliases"] {
-            let result = match op {
-                "lambda:GetFunction" => aws_call(connections, &label, op, &not_found, None, || {
-                    lambda.get_function().function_name(&function).send()
-                })
-                .await
-                .map(|_| ()),
-                _ => aws_call(connections, &label, op, &not_found, None, || {
-                    lambda.list_aliases().function_name(&function).max_items(1).send()
-                })
-                .await
-                .map(|_| ()),
-            };
-            checks.push((op, CallCheck::of(&result)));
-        }
+        let op = "lambda:GetFunction";
+        let got = aws_call(connections, &label, op, &not_found, None, || {
+            lambda.get_function().function_name(&function).send()
+        })
+        .await;
+        checks.push((op, CallCheck::of(&got)));
+        let op = "lambda:ListAliases";
+        let aliases = aws_call(connections, &label, op, &not_found, None, || {
+            lambda.list_aliases().function_name(&function).max_items(1).send()
+        })
+        .await;
+        checks.push((op, CallCheck::of(&aliases)));
     }
     if in_use.checks(InUseSource::Batch) {
         let batch = clients::batch(conn);
