@@ -22,13 +22,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use skyglue_core::columns::{int64s, string_lists, strings};
 use skyglue_core::sink::{Checked, Outcome, Target};
-use skyglue_core::{Engine, Error, Result};
+use skyglue_core::{Engine, Result};
 
+use super::fresh::{collect, df_err, sql_list};
 use crate::manifests;
 
 /// One copy of an image: a digest in one repository of one registry and region.
@@ -274,26 +273,6 @@ async fn protected_children(
     Ok(protected)
 }
 
-/// `'a', 'b'` with quotes doubled: names from the policy's own rows, used as SQL literals.
-pub(crate) fn sql_list(values: &[String]) -> String {
-    values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
-}
-
-/// Runs `sql` on the fresh session.
-pub(crate) async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    ctx.sql(sql).await.map_err(df_err)?.collect().await.map_err(df_err)
-}
-
-/// A failed read of the check: the API error the query carried, else the query's.
-pub(crate) fn df_err(e: DataFusionError) -> Error {
-    let detail = Error::find(&e).map(ToString::to_string).unwrap_or_else(|| e.to_string());
-    Error::Api {
-        operation: "the fresh in-use check".into(),
-        connection: "every connection".into(),
-        detail: skyglue_core::error::one_line(&detail),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,10 +351,5 @@ mod tests {
             by: "t".into(),
         };
         assert!(by_digest.names(&c));
-    }
-
-    #[test]
-    fn names_are_quoted_as_sql_literals() {
-        assert_eq!(sql_list(&["web".into(), "o'brien".into()]), "'web', 'o''brien'");
     }
 }

@@ -2,7 +2,8 @@
 //! planned, checked and journaled them.
 //!
 //! One file per action, all shaped alike: the action's name and columns, its
-//! fresh check (in `image_check` and `task_definition_check`: what "in use"
+//! fresh check (in `image_check`, `task_definition_check` and `s3_check`, with
+//! the helpers they share in `fresh`: what "in use"
 //! means for what it deletes, and which one resource each row names), how a
 //! resolved row finds its connection, and the batched, logged calls. What they share
 //! (connection lookup, grouping, rate limits, the intent/outcome bracket) is in
@@ -23,6 +24,7 @@ pub mod delete_ecr_images;
 pub mod delete_ecs_task_definitions;
 pub mod delete_s3_objects;
 pub mod deregister_ecs_task_definitions;
+mod fresh;
 mod image_check;
 mod s3_check;
 mod task_definition_check;

@@ -23,7 +23,7 @@ use skyglue_core::columns::{int64s, strings};
 use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
-use super::image_check::{collect, df_err, sql_list};
+use super::fresh::{collect, df_err, sql_list};
 
 /// Keys of one bucket read one HeadObject each up to this many; more are
 /// read by listing their common prefix (1,000 per call).

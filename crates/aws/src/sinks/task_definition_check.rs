@@ -21,7 +21,7 @@ use skyglue_core::columns::strings;
 use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
-use super::image_check::{collect, df_err, sql_list};
+use super::fresh::{collect, df_err, sql_list};
 use crate::arn::TaskDefinitionName;
 
 /// A revision: (account, region, family, revision).
