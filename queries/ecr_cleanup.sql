@@ -58,14 +58,24 @@ judged AS (
     SELECT t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
            t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
            t.artifact_media_type,
+           t.github_repo,
            count(t.tag) AS tags,
+           array_to_string(array_sort(array_agg(DISTINCT t.tag)), ' ') AS tag_list,
            -- cosign's tags name the image an artifact belongs to: sha256-<hex>.sig
            max(CASE WHEN t.tag LIKE 'sha256-%'
                      AND (t.tag LIKE '%.sig' OR t.tag LIKE '%.att' OR t.tag LIKE '%.sbom')
                     THEN 'sha256:' || substr(t.tag, 8, 64) END) AS subject_digest,
            max(c.committed_date) AS newest_commit,
            count(c.sha) AS commits,
-           count(u.used_by) AS uses
+           count(u.used_by) AS uses,
+           count(DISTINCT u.used_by) AS users,
+           -- one user, for people: "service prod/web (us-east-1)", with its
+           -- account when it is another, and "by digest" for a pinned digest
+           min(CASE WHEN u.used_by IS NOT NULL THEN concat(replace(u.source, 'ecs_', ''), ' ',
+                      regexp_replace(u.used_by, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([a-z-]+[/:])?', ''),
+                      CASE WHEN u.account_id <> t.account_id THEN concat(' in account ', u.account_id) END,
+                      CASE WHEN u.region IS NOT NULL THEN concat(' (', u.region, ')') END,
+                      CASE WHEN u.tag IS NULL THEN ', by digest' END) END) AS used_by
     FROM image_tag t
     LEFT JOIN github_commit c
       -- short_sha is an equi-join key (so only these commits are fetched);
@@ -82,7 +92,7 @@ judged AS (
      AND (u.digest = t.image_digest OR u.tag = t.tag)
     GROUP BY t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
              t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
-             t.artifact_media_type
+             t.artifact_media_type, t.github_repo
 ),
 aged AS (
     SELECT *,
@@ -108,8 +118,33 @@ family AS (
                                             coalesce(subject_digest, image_digest)) AS image_old
     FROM aged
 )
+-- Every image of a mapped repository: the ones to delete with keep_reason
+-- NULL, the others with why they stay (the runner never acts on a row with
+-- a keep_reason, and the text report lists them under the targets).
 SELECT account_id, region, registry_id, repository_name, image_digest,
-       image_pushed_at, image_size_in_bytes, newest_commit
+       tag_list AS tags, image_pushed_at, newest_commit, image_size_in_bytes,
+       CASE
+           WHEN NOT family_kept AND image_old AND (old OR subject_digest IS NOT NULL) THEN NULL
+           -- the reason is only words: it can never turn a kept image into a target
+           ELSE coalesce(CASE
+               WHEN uses > 0 THEN concat('in use by ', used_by,
+                    CASE WHEN users > 1 THEN concat(' and ', users - 1, ' more') END)
+               WHEN last_recorded_pull_time >= days_ago($pulled_within_days)
+                   THEN concat('pulled ', days_since(last_recorded_pull_time),
+                               CASE days_since(last_recorded_pull_time) WHEN 1 THEN ' day ago' ELSE ' days ago' END)
+               WHEN subject_digest IS NOT NULL AND family_kept
+                   THEN concat('its image ', substr(subject_digest, 8, 12), ' is kept')
+               WHEN family_kept THEN 'its signature or attestation is kept'
+               WHEN subject_digest IS NOT NULL
+                   THEN concat('its image ', substr(subject_digest, 8, 12), ' is not old')
+               WHEN commits > 0 THEN concat('recent commit (', days_since(newest_commit),
+                                             CASE days_since(newest_commit) WHEN 1 THEN ' day)' ELSE ' days)' END)
+               WHEN tags > 0 THEN concat('no tag is a commit of ', github_repo)
+               WHEN image_pushed_at >= days_ago($untagged_max_age_days)
+                   THEN concat('untagged, pushed ', days_since(image_pushed_at),
+                               CASE days_since(image_pushed_at) WHEN 1 THEN ' day ago' ELSE ' days ago' END)
+               WHEN artifact_media_type IS NOT NULL THEN concat('not an image (', artifact_media_type, ')')
+           END, 'kept by the policy')
+       END AS keep_reason
 FROM family
-WHERE NOT family_kept AND image_old AND (old OR subject_digest IS NOT NULL)
 ORDER BY repository_name, image_pushed_at

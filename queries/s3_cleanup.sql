@@ -46,7 +46,14 @@ ranked AS (
     SELECT *, dense_rank() OVER (PARTITION BY branch ORDER BY built_at DESC, build DESC) AS newest
     FROM dated
 )
-SELECT account_id, bucket_name, key, etag, size, last_modified, branch, build, newest
+-- Every object under the prefix: the ones to delete with keep_reason NULL,
+-- the others with why they stay (the runner never acts on a row with a
+-- keep_reason; the text report lists them under the targets).
+SELECT account_id, bucket_name, key, etag, size, last_modified, branch, build, newest,
+       CASE
+           WHEN newest > $keep_per_prefix AND built_at < days_ago($max_age_days) THEN NULL
+           WHEN newest > $keep_per_prefix THEN concat('built ', days_since(built_at), ' days ago')
+           ELSE concat('among the newest builds of ', branch, ' (#', newest, ')')
+       END AS keep_reason
 FROM ranked
-WHERE newest > $keep_per_prefix AND built_at < days_ago($max_age_days)
 ORDER BY branch, last_modified

@@ -93,12 +93,13 @@ pub async fn demo(state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
     )?;
     writeln!(out, "and services and tasks that still use some of those images.\n")?;
     writeln!(out, "Running queries/ecr_cleanup.sql as a dry run: images of commits older than 30 days, and")?;
-    writeln!(out, "untagged images older than 14 days, that nothing in any account or region uses.\n")?;
+    writeln!(out, "untagged images older than 14 days, that nothing in any account or region uses or")?;
+    writeln!(out, "pulled in the last 14 days. Below, what it would delete, then what it keeps and why.\n")?;
     drop(out);
 
     let outcome = runner.run(prepared).await;
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", outcome.report.to_text())?;
+    write!(out, "{}", outcome.report.to_text_styled(skyglue::output::stdout_colour()))?;
     let calls: u64 = sandbox.calls().iter().filter(|(k, _)| !k.starts_with("slack")).map(|(_, v)| v).sum();
     writeln!(out, "({calls} API calls; journal: {})", runner.journal().path().display())?;
     match sandbox
@@ -125,9 +126,20 @@ pub async fn demo(state_dir: Option<&Path>, serve: bool) -> anyhow::Result<()> {
         drop(out);
         anyhow::bail!("the demo's S3 run did not succeed (exit {s3_exit}): see its report above");
     }
-    writeln!(out, "\nNothing was deleted. Explore the same world with `skyglue demo --serve`.")?;
+    writeln!(out, "\nNothing was deleted. {TRY_NEXT}")?;
     Ok(())
 }
+
+/// What the demo suggests next.
+const TRY_NEXT: &str = "Try next:
+
+  1. Keep this world running, then query it from another shell:
+       skyglue demo --serve          # prints the exports that point skyglue at the sandbox
+       skyglue query \"SELECT repository_name, image_tags, image_pushed_at FROM aws_ecr_image ORDER BY image_pushed_at\"
+  2. Explore it interactively (\\d lists the tables, \\d aws_ecr_image its columns):
+       skyglue repl
+  3. Delete for real, in the sandbox only (with the exports of step 1 set):
+       skyglue run queries/ecr_cleanup.sql --apply --notify none";
 
 async fn serve_forever(sandbox: Sandbox, world: &World) -> anyhow::Result<()> {
     println!("# The sandbox is running. Point skyglue at it with:");

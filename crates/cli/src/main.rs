@@ -8,6 +8,7 @@ mod commands;
 mod connections;
 mod demo_s3;
 mod errors;
+mod history;
 mod progress;
 mod repl;
 mod run;
@@ -111,6 +112,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
+    /// Render the journal as one self-contained HTML page: runs over time, bytes reclaimed per repository, the latest failures.
+    Report {
+        /// Where to write the page (`-` for stdout).
+        #[arg(long, value_name = "FILE.html", default_value = "skyglue-report.html")]
+        out: PathBuf,
+    },
     /// Print a completion script for a shell (see the README for where to put it).
     Completions {
         /// The shell.
@@ -154,6 +161,9 @@ fn main() -> ExitCode {
             Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
             Some(Command::Connections { format }) => {
                 connections::command(cli.config.as_deref(), format).await
+            }
+            Some(Command::Report { out }) => {
+                ok(history::command(cli.config.as_deref(), cli.state_dir.as_deref(), &out).await)
             }
             Some(Command::Completions { shell }) => {
                 shell::completions(Cli::command(), shell, &mut std::io::stdout());

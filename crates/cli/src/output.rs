@@ -65,3 +65,10 @@ pub fn write(
     }
     Ok(())
 }
+
+/// Whether stdout gets colour: a terminal, and `NO_COLOR` unset or empty
+/// (<https://no-color.org>).
+pub fn stdout_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

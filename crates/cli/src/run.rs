@@ -246,7 +246,7 @@ fn print(report: &Report, format: ReportFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         ReportFormat::Json => writeln!(out, "{}", report.to_json())?,
-        ReportFormat::Text => write!(out, "{}", report.to_text())?,
+        ReportFormat::Text => write!(out, "{}", report.to_text_styled(skyglue::output::stdout_colour()))?,
     }
     out.flush()?;
     Ok(())

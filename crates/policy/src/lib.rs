@@ -11,12 +11,14 @@
 
 pub mod error;
 pub mod header;
+pub mod history;
 pub mod interrupt;
 pub mod journal;
 pub mod lock;
 pub mod notify;
 pub mod params;
 pub mod report;
+pub mod rows;
 pub mod runner;
 pub mod slack;
 pub mod team;

@@ -3,10 +3,13 @@
 //! included, so a scheduler can always parse it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use serde::Serialize;
 use skyglue_core::sink::{Outcome, Status, Target};
+
+use crate::rows::Details;
+
+mod text;
 
 /// `dry_run` or `apply`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +93,10 @@ pub struct Report {
     /// Parameters the run used.
     #[serde(skip)]
     pub params: Vec<(String, serde_json::Value)>,
+    /// What the text report shows beside the targets: the policy's other
+    /// columns, and the rows it kept and why (not in the JSON).
+    #[serde(skip)]
+    pub details: Details,
 }
 
 impl Report {
@@ -107,6 +114,7 @@ impl Report {
             not_checked: vec![],
             connections: vec![],
             params: vec![],
+            details: Details::default(),
         }
     }
 
@@ -150,30 +158,12 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Counts of targets and bytes per repository (or task definition family).
+    /// Per group (see [`group_of`]): how many targets, and how many were (or
+    /// would be) acted on.
     pub fn per_group(&self) -> BTreeMap<String, (usize, usize)> {
         let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for a in &self.actions {
-            let group = match (a.target.get("repository_name"), a.target.get("task_definition_arn")) {
-                (Some(repo), _) => {
-                    format!(
-                        "{}/{}/{}",
-                        a.target.get("account_id").unwrap_or("-"),
-                        a.target.get("region").unwrap_or("-"),
-                        repo
-                    )
-                }
-                (None, Some(arn)) => family_of(arn).to_string(),
-                // S3: the bucket and the key's first segment
-                _ => match (a.target.get("bucket_name"), a.target.get("key")) {
-                    (Some(bucket), Some(key)) => match key.split_once('/') {
-                        Some((top, _)) => format!("s3://{bucket}/{top}/"),
-                        None => format!("s3://{bucket}/"),
-                    },
-                    _ => "-".into(),
-                },
-            };
-            let entry = groups.entry(group).or_default();
+            let entry = groups.entry(group_of(&a.target)).or_default();
             entry.0 += 1;
             if matches!(a.status, Status::Done | Status::Planned) {
                 entry.1 += 1;
@@ -192,46 +182,28 @@ impl Report {
             )
         })
     }
+}
 
-    /// The report for people.
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let mode = match self.mode {
-            Mode::DryRun => "dry run (nothing changed; add --apply to act)",
-            Mode::Apply => "apply",
-        };
-        let _ = writeln!(out, "policy {} · {mode} · run {}", self.policy, self.run_id);
-        if let Some(e) = &self.error {
-            let _ = writeln!(out, "FAILED: {e}");
+/// The group a target belongs to in reports: `account/region/repository` for
+/// images, the family for task definitions, `s3://bucket/top/` for objects.
+pub fn group_of(target: &Target) -> String {
+    match (target.get("repository_name"), target.get("task_definition_arn")) {
+        (Some(repo), _) => {
+            format!(
+                "{}/{}/{}",
+                target.get("account_id").unwrap_or("-"),
+                target.get("region").unwrap_or("-"),
+                repo
+            )
         }
-        for w in &self.warnings {
-            let _ = writeln!(out, "warning: {w}");
-        }
-        if let Some(line) = self.not_checked_line() {
-            let _ = writeln!(out, "{line}");
-        }
-        if !self.actions.is_empty() {
-            let _ = writeln!(out);
-            for a in &self.actions {
-                let status = serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_string));
-                let reason = a.reason.as_deref().map(|r| format!("  ({r})")).unwrap_or_default();
-                let _ = writeln!(out, "  {:<8} {}{reason}", status.unwrap_or_default(), a.target);
-            }
-            let _ = writeln!(out);
-            for (group, (total, acted)) in self.per_group() {
-                let verb = if self.mode == Mode::DryRun { "would act on" } else { "acted on" };
-                let _ = writeln!(out, "  {group}: {verb} {acted} of {total}");
-            }
-        }
-        let s = &self.summary;
-        let bytes = human_bytes(s.bytes_reclaimed);
-        let reclaimed = if self.mode == Mode::DryRun { "would reclaim" } else { "reclaimed" };
-        let _ = writeln!(
-            out,
-            "\n{} planned, {} done, {} skipped, {} failed; {reclaimed} {bytes}",
-            s.planned, s.done, s.skipped, s.failed
-        );
-        out
+        (None, Some(arn)) => family_of(arn).to_string(),
+        _ => match (target.get("bucket_name"), target.get("key")) {
+            (Some(bucket), Some(key)) => match key.split_once('/') {
+                Some((top, _)) => format!("s3://{bucket}/{top}/"),
+                None => format!("s3://{bucket}/"),
+            },
+            _ => "-".into(),
+        },
     }
 }
 

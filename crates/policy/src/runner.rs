@@ -5,16 +5,13 @@
 //! anything happens and are the caller's exit code 2. Everything after
 //! validation ends in a [`Report`], failures included.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
-use skyglue_core::columns::strings;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
@@ -26,6 +23,7 @@ use crate::lock::{Held, Locks, Owner};
 use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
+use crate::rows::KEEP_REASON;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -350,7 +348,9 @@ impl Runner {
             connection: "every connection".into(),
             detail: one_line(&df_message(&e)),
         })?;
-        let (targets, invalid) = targets(&batches, sink);
+        let crate::rows::Rows { targets, invalid, details } = crate::rows::read(&batches, sink);
+        drop(batches);
+        report.details = details;
         report.summary.planned = targets.len() + invalid.len();
         if report.summary.planned > policy.max_deletes {
             let reason = format!(
@@ -369,6 +369,8 @@ impl Runner {
         let checked = sink.check(&self.engine, targets).await?;
         let checked = resolved_only(checked, sink);
         report.not_checked.clone_from(&checked.not_checked);
+        // A planned target's entry carries its size, so the history can say
+        // what each repository reclaimed.
         let planned: Vec<crate::journal::Entry> = checked
             .proceed
             .iter()
@@ -378,6 +380,7 @@ impl Runner {
                 target: Some(t.clone()),
                 status: Some(status_name(status).into()),
                 reason,
+                detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ "bytes": bytes })),
                 ..log.entry("planned")
             })
             .collect();
@@ -441,36 +444,19 @@ fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(),
             ));
         }
     }
-    Ok(())
-}
-
-/// Distinct targets from the query's rows, plus failed outcomes for rows
-/// whose required columns are NULL.
-fn targets(batches: &[RecordBatch], sink: &dyn Sink) -> (Vec<Target>, Vec<Outcome>) {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    let mut invalid = Vec::new();
-    let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
-    for batch in batches {
-        let columns: Vec<(&str, Vec<Option<String>>)> =
-            wanted.iter().map(|name| (*name, strings(batch, name))).collect();
-        for row in 0..batch.num_rows() {
-            let mut target = Target::default();
-            for (name, values) in &columns {
-                if let Some(v) = &values[row] {
-                    target.columns.insert(name.to_string(), v.clone());
-                }
-            }
-            if let Some(missing) = sink.required_columns().iter().find(|c| target.get(c).is_none()) {
-                invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
-                continue;
-            }
-            if seen.insert(target.clone()) {
-                out.push(target);
-            }
-        }
+    if let Some(field) = schema.fields().iter().find(|f| f.name() == KEEP_REASON)
+        && !matches!(
+            field.data_type(),
+            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null
+        )
+    {
+        return Err(format!(
+            "{origin}: column {KEEP_REASON} (a kept row's reason; NULL for a target) must be text, \
+             but the query returns {}",
+            field.data_type()
+        ));
     }
-    (out, invalid)
+    Ok(())
 }
 
 /// A run id: UTC time plus randomness from the clock and process.

@@ -98,7 +98,7 @@ fn run_policy_example_records_only_images_not_in_use() {
     let out = run_example("run_policy");
     assert!(out.contains("policy record-old-web-images · apply"), "{out}");
     assert!(out.contains("13 planned, 8 done, 5 skipped, 0 failed"), "{out}");
-    assert!(out.contains("(in use by arn:aws:ecs:"), "the in-use guardrail holds for a custom sink: {out}");
+    assert!(out.contains(" in use by arn:aws:ecs:"), "the in-use guardrail holds for a custom sink: {out}");
     let recorded = out.lines().filter(|l| l.starts_with("{\"account_id\":\"111111111111\"")).count();
     assert_eq!(recorded, 8, "one JSON line per image done: {out}");
     assert!(out.contains("journal: "), "{out}");

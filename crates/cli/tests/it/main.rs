@@ -24,4 +24,5 @@ mod sandbox_s3;
 mod schedule;
 mod shell;
 mod support;
+mod text_report;
 mod unattended;

@@ -1,0 +1,252 @@
+//! From the policy query's rows to what the runner acts on and what the text
+//! report shows.
+//!
+//! - A row's key columns (the sink's required and optional columns) make its
+//!   [`Target`]; a row missing a required one is a failed outcome.
+//! - A row whose `keep_reason` column is not NULL is **kept**: never a target,
+//!   shown in the text report with that reason. A target that any row keeps is
+//!   kept, whatever other rows say (when unsure, keep).
+//! - The policy's other columns (tags, pushed, commit date, size...) are
+//!   formatted for people, for the first [`SHOWN_PER_GROUP`] targets and kept
+//!   rows of each group only, so a run over 100,000 images does not hold a
+//!   copy of every row.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::Utc;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampSecondType};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use skyglue_core::columns::strings;
+use skyglue_core::sink::{Outcome, Sink, Target};
+
+use crate::report::{group_of, human_bytes};
+
+/// The column that marks a row as kept, with the reason.
+pub const KEEP_REASON: &str = "keep_reason";
+
+/// How many targets, and how many kept rows, of each group the text report shows.
+pub const SHOWN_PER_GROUP: usize = 15;
+
+/// Columns the report does not repeat on every row: those that name the
+/// group (its heading says them once), and an S3 object's etag.
+const UNSHOWN: [&str; 6] = ["account_id", "region", "registry_id", "repository_name", "bucket_name", "etag"];
+
+/// What the text report shows beside the targets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Details {
+    /// The shown columns, in the query's order.
+    pub names: Vec<String>,
+    /// Their headers.
+    pub columns: Vec<String>,
+    /// The shown cells of the first targets of each group.
+    pub rows: HashMap<Target, Vec<String>>,
+    /// Rows the policy kept, per group.
+    pub kept: BTreeMap<String, Kept>,
+}
+
+impl Details {
+    /// The shown cells of `target`: its own row's, or (when a sink's check
+    /// filled in columns the query left out, such as the region) those of the
+    /// row whose columns it extends.
+    pub fn row_for(&self, target: &Target) -> Option<&Vec<String>> {
+        self.rows.get(target).or_else(|| {
+            self.rows
+                .iter()
+                .find(|(row, _)| row.columns.iter().all(|(k, v)| target.get(k) == Some(v.as_str())))
+                .map(|(_, cells)| cells)
+        })
+    }
+}
+
+/// The rows of one group that the policy kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kept {
+    /// How many.
+    pub count: usize,
+    /// The first few: their cells and the reason.
+    pub shown: Vec<(Vec<String>, String)>,
+}
+
+/// The query's rows, sorted.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// Distinct targets, in the query's order.
+    pub targets: Vec<Target>,
+    /// Rows whose required columns are NULL.
+    pub invalid: Vec<Outcome>,
+    /// What the text report shows.
+    pub details: Details,
+}
+
+/// Sorts the query's rows into targets, invalid rows and kept rows.
+pub fn read(batches: &[RecordBatch], sink: &dyn Sink) -> Rows {
+    let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
+    let shown: Vec<String> = batches
+        .first()
+        .map(|b| {
+            let schema = b.schema();
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| n != KEEP_REASON && !UNSHOWN.contains(&n.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rows = Rows::default();
+    rows.details.columns = shown.iter().map(|c| header(c)).collect();
+    rows.details.names.clone_from(&shown);
+    let mut seen = BTreeSet::new();
+    let mut kept_targets = HashSet::new();
+    let mut shown_per_group: HashMap<String, usize> = HashMap::new();
+    for batch in batches {
+        let keys: Vec<(&str, Vec<Option<String>>)> =
+            wanted.iter().map(|name| (*name, strings(batch, name))).collect();
+        let reasons = strings(batch, KEEP_REASON);
+        let cells = Cells::new(batch, &shown);
+        for row in 0..batch.num_rows() {
+            let mut target = Target::default();
+            for (name, values) in &keys {
+                if let Some(v) = &values[row] {
+                    target.columns.insert(name.to_string(), v.clone());
+                }
+            }
+            if let Some(reason) = &reasons[row] {
+                let kept = rows.details.kept.entry(group_of(&target)).or_default();
+                kept.count += 1;
+                if kept.shown.len() < SHOWN_PER_GROUP {
+                    kept.shown.push((cells.row(row), reason.clone()));
+                }
+                kept_targets.insert(target);
+                continue;
+            }
+            if let Some(missing) = sink.required_columns().iter().find(|c| target.get(c).is_none()) {
+                rows.invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
+                continue;
+            }
+            if seen.insert(target.clone()) {
+                let count = shown_per_group.entry(group_of(&target)).or_default();
+                if *count < SHOWN_PER_GROUP {
+                    *count += 1;
+                    rows.details.rows.insert(target.clone(), cells.row(row));
+                }
+                rows.targets.push(target);
+            }
+        }
+    }
+    if !kept_targets.is_empty() {
+        rows.targets.retain(|t| !kept_targets.contains(t));
+        rows.details.rows.retain(|t, _| !kept_targets.contains(t));
+    }
+    rows
+}
+
+/// A column's header: `image_pushed_at` reads `pushed`, `image_size_in_bytes` `size`.
+fn header(column: &str) -> String {
+    let c = column.strip_prefix("image_").unwrap_or(column);
+    let c = c.strip_suffix("_in_bytes").or_else(|| c.strip_suffix("_at")).unwrap_or(c);
+    c.replace('_', " ")
+}
+
+/// The shown columns of one batch, ready to format row by row.
+struct Cells<'a> {
+    columns: Vec<(&'a str, Option<&'a dyn Array>)>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(batch: &'a RecordBatch, shown: &'a [String]) -> Self {
+        let columns = shown
+            .iter()
+            .map(|name| (name.as_str(), batch.column_by_name(name).map(|a| a.as_ref())))
+            .collect();
+        Cells { columns }
+    }
+
+    fn row(&self, row: usize) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|(name, array)| array.map_or_else(String::new, |a| cell(name, a, row)))
+            .collect()
+    }
+}
+
+/// One value, for people: a 12-character digest, sizes in KiB/MiB, times as a
+/// date and an age in days, lists joined by commas.
+fn cell(name: &str, array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return String::new();
+    }
+    let text = match array.data_type() {
+        DataType::Timestamp(..) => cast(&array.slice(row, 1), &DataType::Timestamp(TimeUnit::Second, None))
+            .ok()
+            .and_then(|a| a.as_primitive_opt::<TimestampSecondType>().map(|p| p.value(0)))
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+            .map(|t| format!("{} ({}d)", t.format("%Y-%m-%d"), (Utc::now() - t).num_days())),
+        DataType::Int64 | DataType::Int32 | DataType::UInt64
+            if name.contains("size") || name.contains("bytes") =>
+        {
+            cast(&array.slice(row, 1), &DataType::Int64)
+                .ok()
+                .map(|a| human_bytes(a.as_primitive::<Int64Type>().value(0)))
+        }
+        DataType::List(_) | DataType::LargeList(_) => {
+            let items = match array.as_list_opt::<i32>() {
+                Some(list) => list.value(row),
+                None => array.as_list::<i64>().value(row),
+            };
+            let options = FormatOptions::default();
+            ArrayFormatter::try_new(items.as_ref(), &options)
+                .ok()
+                .map(|f| (0..items.len()).map(|i| f.value(i).to_string()).collect::<Vec<_>>().join(", "))
+        }
+        _ => None,
+    };
+    let text = text.unwrap_or_else(|| {
+        let options = FormatOptions::default();
+        ArrayFormatter::try_new(array, &options).map(|f| f.value(row).to_string()).unwrap_or_default()
+    });
+    format_key(name, &text)
+}
+
+/// A text value of column `name`, for people: a digest's first 12 hex
+/// digits, a task definition ARN's `family:revision`, anything cut at 40
+/// characters.
+pub fn format_key(name: &str, text: &str) -> String {
+    let text = match text.strip_prefix("sha256:") {
+        Some(hex) if name.ends_with("digest") => hex.chars().take(12).collect(),
+        _ if name == "task_definition_arn" => text.rsplit_once('/').map_or(text, |(_, n)| n).to_string(),
+        _ => text.to_string(),
+    };
+    shortened(&text, 40)
+}
+
+/// `text`, cut to `max` characters with an ellipsis.
+fn shortened(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_read_like_words() {
+        assert_eq!(header("image_pushed_at"), "pushed");
+        assert_eq!(header("image_size_in_bytes"), "size");
+        assert_eq!(header("newest_commit"), "newest commit");
+        assert_eq!(header("image_digest"), "digest");
+    }
+
+    #[test]
+    fn long_cells_are_cut() {
+        assert_eq!(shortened("abcdef", 4), "abc…");
+        assert_eq!(shortened("abc", 4), "abc");
+    }
+}
