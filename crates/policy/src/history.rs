@@ -189,7 +189,9 @@ fn totals(runs: &[RunSummary]) -> Vec<GroupTotal> {
     let mut totals: BTreeMap<&str, GroupTotal> = BTreeMap::new();
     for run in runs.iter().filter(|r| r.mode == "apply") {
         for (group, r) in &run.groups {
-            let t = totals.entry(group).or_insert_with(|| GroupTotal { group: group.clone(), ..GroupTotal::default() });
+            let t = totals
+                .entry(group)
+                .or_insert_with(|| GroupTotal { group: group.clone(), ..GroupTotal::default() });
             t.runs += 1;
             t.done += r.done;
             t.bytes += r.bytes;
@@ -231,7 +233,11 @@ mod tests {
                 detail: Some(serde_json::json!({ "bytes": 1024 })),
                 ..entry("r1", "planned", "2026-01-01T00:00:01Z")
             },
-            Entry { target: Some(image), status: Some("done".into()), ..entry("r1", "outcome", "2026-01-01T00:00:02Z") },
+            Entry {
+                target: Some(image),
+                status: Some("done".into()),
+                ..entry("r1", "outcome", "2026-01-01T00:00:02Z")
+            },
             Entry {
                 status: Some("ok".into()),
                 detail: Some(serde_json::json!({ "planned": 1, "done": 1, "bytes_reclaimed": 1024 })),

@@ -9,6 +9,7 @@ mod connections;
 mod examples;
 mod github_joins;
 mod guards;
+mod history_page;
 mod in_use_anywhere;
 mod moto;
 mod policy_crash;

@@ -42,7 +42,8 @@ impl History {
         let applied: Vec<&RunSummary> = self.runs.iter().filter(|r| r.mode == "apply").collect();
         let deleted: u64 = applied.iter().map(|r| r.done).sum();
         let bytes: i64 = applied.iter().map(|r| r.bytes_reclaimed).sum();
-        let failed_runs = self.runs.iter().filter(|r| matches!(r.status.as_str(), "failed" | "partial")).count();
+        let failed_runs =
+            self.runs.iter().filter(|r| matches!(r.status.as_str(), "failed" | "partial")).count();
         let _ = write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -188,7 +189,9 @@ fn failures_table(history: &History) -> String {
     if history.failures.is_empty() {
         return "<p class=\"sub\">No failures.</p>\n".into();
     }
-    let mut t = String::from("<table><tr><th>when</th><th>policy</th><th>run</th><th>target</th><th>reason</th></tr>\n");
+    let mut t = String::from(
+        "<table><tr><th>when</th><th>policy</th><th>run</th><th>target</th><th>reason</th></tr>\n",
+    );
     for f in &history.failures {
         let _ = writeln!(
             t,
@@ -234,7 +237,10 @@ mod tests {
     fn text_and_data_cannot_break_out_of_the_page() {
         assert_eq!(esc("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
         let history = History {
-            failures: vec![super::super::Failure { reason: "</script><script>alert(1)".into(), ..Default::default() }],
+            failures: vec![super::super::Failure {
+                reason: "</script><script>alert(1)".into(),
+                ..Default::default()
+            }],
             ..History::default()
         };
         let page = history.to_html("2026-11-30T00:00:00Z", "journal");
