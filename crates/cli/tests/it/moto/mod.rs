@@ -20,6 +20,7 @@ mod guards;
 mod in_use;
 mod keys;
 mod library;
+mod mapping;
 mod pruning;
 mod s3;
 mod server;
