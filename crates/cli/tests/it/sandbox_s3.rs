@@ -232,7 +232,9 @@ async fn a_per_key_access_denied_makes_the_run_partial_and_the_rest_is_done() {
 
 #[tokio::test]
 async fn slow_down_is_a_throttle_retried_through_the_limiter() {
-    let config = SandboxConfig { s3_rate_per_sec: Some(3.0), ..SandboxConfig::default() };
+    // One call per two seconds: the listing's pages come faster than that
+    // however loaded the machine, so at least one is throttled.
+    let config = SandboxConfig { s3_rate_per_sec: Some(0.5), ..SandboxConfig::default() };
     let env = env(world_with(vec![big_bucket()]), config).await;
     let all = env.query("SELECT count(*) AS n FROM aws_s3_object WHERE bucket_name = 'big'").await;
     assert!(all.contains("| 2500 |"), "{all}");
