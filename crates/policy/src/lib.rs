@@ -19,6 +19,7 @@ pub mod params;
 pub mod report;
 pub mod runner;
 pub mod slack;
+pub mod stage;
 pub mod team;
 
 pub use error::Error;
@@ -29,4 +30,5 @@ pub use lock::Locks;
 pub use notify::{Notifier, notify_failure};
 pub use report::{Mode, Report, RunStatus};
 pub use runner::{Prepared, RunOptions, RunOutcome, Runner};
+pub use stage::{Stage, StageObserver};
 pub use team::TeamTable;

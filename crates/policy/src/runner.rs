@@ -5,12 +5,13 @@
 //! anything happens and are the caller's exit code 2. Everything after
 //! validation ends in a [`Report`], failures included.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
+use futures::TryStreamExt;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
@@ -26,6 +27,11 @@ use crate::lock::{Held, Locks, Owner};
 use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
+use crate::stage::{Stage, StageObserver};
+
+/// Planned entries are journaled this many at a time, so a large plan is
+/// never held twice over as journal lines.
+const JOURNAL_CHUNK: usize = 1_000;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +56,10 @@ pub struct Prepared {
     pub sink: Arc<dyn Sink>,
     /// The planned query.
     pub query: DataFrame,
+    /// The engine the query was planned on and the check reads through: a
+    /// dry run's own ([`Engine::for_dry_run`], so its check reuses what the
+    /// query read), else the runner's.
+    pub engine: Engine,
     /// Dry run or apply.
     pub mode: Mode,
     /// Whether to notify.
@@ -103,6 +113,7 @@ pub struct Runner {
     notifier: Option<Arc<dyn Notifier>>,
     locks: Option<Locks>,
     interrupt: Interrupt,
+    observer: Option<StageObserver>,
 }
 
 impl Runner {
@@ -113,7 +124,7 @@ impl Runner {
         sinks: Vec<Arc<dyn Sink>>,
         notifier: Option<Arc<dyn Notifier>>,
     ) -> Self {
-        Self { engine, journal, sinks, notifier, locks: None, interrupt: Interrupt::default() }
+        Self { engine, journal, sinks, notifier, locks: None, interrupt: Interrupt::default(), observer: None }
     }
 
     /// Applying runs take their policy's lock here first (see [`crate::lock`]).
@@ -127,6 +138,18 @@ impl Runner {
     pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
         self.interrupt = interrupt;
         self
+    }
+
+    /// Tells `observer` as each stage of a run begins (see [`Stage`]).
+    pub fn with_stage_observer(mut self, observer: StageObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn stage(&self, stage: Stage) {
+        if let Some(observer) = &self.observer {
+            observer(stage);
+        }
     }
 
     /// The engine.
@@ -165,7 +188,8 @@ impl Runner {
         };
         let params =
             params::resolve(&policy.params, &options.params).map_err(|e| format!("{origin}: {e}"))?;
-        let query = self.plan(&policy, &params, origin).await?;
+        let engine = if options.apply { self.engine.clone() } else { self.engine.for_dry_run() };
+        let query = self.plan(&engine, &policy, &params, origin).await?;
         check_columns(&query, sink.as_ref(), origin)?;
         let notify = match (options.notify, policy.notify) {
             (Some(false), _) | (None, Some(NotifyTarget::None)) => false,
@@ -179,11 +203,12 @@ impl Runner {
             ));
         }
         let mode = if options.apply { Mode::Apply } else { Mode::DryRun };
-        Ok(Prepared { policy, params, sink, query, mode, notify })
+        Ok(Prepared { policy, params, sink, query, engine, mode, notify })
     }
 
     async fn plan(
         &self,
+        engine: &Engine,
         policy: &PolicyFile,
         params: &[(String, ParamValue)],
         origin: &str,
@@ -199,7 +224,7 @@ impl Runner {
         let Some(statement) = statements.pop_front() else {
             return Err(format!("{origin}: the policy has no query"));
         };
-        let ctx = self.engine.session().await.map_err(|e| sql_error(&e))?;
+        let ctx = engine.session().await.map_err(|e| sql_error(&e))?;
         let plan = ctx.state().statement_to_plan(statement).await.map_err(|e| sql_error(&df_message(&e)))?;
         if matches!(
             plan,
@@ -216,7 +241,7 @@ impl Runner {
 
     /// Runs a prepared policy to the end, whatever happens.
     pub async fn run(&self, prepared: Prepared) -> RunOutcome {
-        let Prepared { policy, params, sink, query, mode, notify } = prepared;
+        let Prepared { policy, params, sink, query, engine, mode, notify } = prepared;
         let run_id = new_run_id();
         let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action())
             .with_interrupt(self.interrupt.clone());
@@ -236,9 +261,10 @@ impl Runner {
             report.fail(e.to_string());
         } else if report.error.is_none() {
             self.warn_unfinished(&policy.name, &since, &mut report).await;
-            if let Err(e) = self.act(&policy, sink.as_ref(), query, &log, &mut report).await {
+            if let Err(e) = self.act(&engine, &policy, sink.as_ref(), query, &log, &mut report).await {
                 report.fail(e.to_string());
             }
+            self.stage(Stage::Finish);
             if let Some(e) = log.write_error() {
                 report.fail(format!("{e} (the journal no longer says what was done; check the targets)"));
             }
@@ -339,18 +365,19 @@ impl Runner {
 
     async fn act(
         &self,
+        engine: &Engine,
         policy: &PolicyFile,
         sink: &dyn Sink,
         query: DataFrame,
         log: &RunLog,
         report: &mut Report,
     ) -> Result<(), Error> {
-        let batches = query.collect().await.map_err(|e| Error::Api {
+        self.stage(Stage::Query);
+        let (targets, invalid) = read_targets(query, sink).await.map_err(|e| Error::Api {
             operation: "the policy query".into(),
             connection: "every connection".into(),
             detail: one_line(&df_message(&e)),
         })?;
-        let (targets, invalid) = targets(&batches, sink);
         report.summary.planned = targets.len() + invalid.len();
         if report.summary.planned > policy.max_deletes {
             let reason = format!(
@@ -366,38 +393,47 @@ impl Runner {
 
         // Every sink owns its fresh check: the runner cannot act without it,
         // and acts only on the resolved targets it lets through.
-        let checked = sink.check(&self.engine, targets).await?;
-        let checked = resolved_only(checked, sink);
+        self.stage(Stage::Guardrail);
+        let checked = sink.check(engine, targets).await?;
+        let mut checked = resolved_only(checked, sink);
         report.not_checked.clone_from(&checked.not_checked);
-        let planned: Vec<crate::journal::Entry> = checked
+        let planned = checked
             .proceed
             .iter()
             .map(|t| (t, Status::Planned, None))
-            .chain(checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.clone())))
-            .map(|(t, status, reason)| crate::journal::Entry {
+            .chain(checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())));
+        let mut chunk = Vec::with_capacity(JOURNAL_CHUNK);
+        for (t, status, reason) in planned {
+            chunk.push(crate::journal::Entry {
                 target: Some(t.clone()),
                 status: Some(status_name(status).into()),
-                reason,
+                reason: reason.cloned(),
                 ..log.entry("planned")
-            })
-            .collect();
-        log.write(&planned)?;
+            });
+            if chunk.len() == JOURNAL_CHUNK {
+                log.write(&chunk)?;
+                chunk.clear();
+            }
+        }
+        log.write(&chunk)?;
+        drop(chunk);
 
-        let mut outcomes: Vec<Outcome> = Vec::new();
-        let acted = match report.mode {
-            Mode::DryRun => checked
-                .proceed
-                .iter()
-                .map(|t| Outcome { target: t.clone(), status: Status::Planned, reason: None })
+        self.stage(Stage::Act);
+        let bytes = std::mem::take(&mut checked.bytes);
+        let acted: Vec<Outcome> = match report.mode {
+            Mode::DryRun => std::mem::take(&mut checked.proceed)
+                .into_iter()
+                .map(|target| Outcome { target, status: Status::Planned, reason: None })
                 .collect(),
-            Mode::Apply => sink.apply(self.engine.connections(), checked.proceed.clone(), log).await,
+            Mode::Apply => sink.apply(engine.connections(), std::mem::take(&mut checked.proceed), log).await,
         };
         report.summary.bytes_reclaimed = acted
             .iter()
             .filter(|o| matches!(o.status, Status::Done | Status::Planned))
-            .filter_map(|o| checked.bytes.get(&o.target))
+            .filter_map(|o| bytes.get(&o.target))
             .sum();
-        outcomes.extend(acted);
+        drop(bytes);
+        let mut outcomes: Vec<Outcome> = acted;
         outcomes.extend(checked.skipped);
         outcomes.extend(invalid);
         report.set_outcomes(sink.action(), outcomes);
@@ -444,33 +480,49 @@ fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(),
     Ok(())
 }
 
-/// Distinct targets from the query's rows, plus failed outcomes for rows
-/// whose required columns are NULL.
-fn targets(batches: &[RecordBatch], sink: &dyn Sink) -> (Vec<Target>, Vec<Outcome>) {
-    let mut seen = BTreeSet::new();
+/// Runs the policy's query a batch at a time, keeping of each row only the
+/// sink's columns: the distinct targets, plus failed outcomes for rows whose
+/// required columns are NULL.
+async fn read_targets(
+    query: DataFrame,
+    sink: &dyn Sink,
+) -> datafusion::error::Result<(Vec<Target>, Vec<Outcome>)> {
+    let mut stream = query.execute_stream().await?;
     let mut out = Vec::new();
     let mut invalid = Vec::new();
+    while let Some(batch) = stream.try_next().await? {
+        add_targets(&batch, sink, &mut out, &mut invalid);
+    }
+    Ok((distinct(out), invalid))
+}
+
+/// Appends the targets of one batch's rows to `out`, and the rows missing a
+/// required column to `invalid`.
+fn add_targets(batch: &RecordBatch, sink: &dyn Sink, out: &mut Vec<Target>, invalid: &mut Vec<Outcome>) {
     let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
-    for batch in batches {
-        let columns: Vec<(&str, Vec<Option<String>>)> =
-            wanted.iter().map(|name| (*name, strings(batch, name))).collect();
-        for row in 0..batch.num_rows() {
-            let mut target = Target::default();
-            for (name, values) in &columns {
-                if let Some(v) = &values[row] {
-                    target.columns.insert(name.to_string(), v.clone());
-                }
-            }
-            if let Some(missing) = sink.required_columns().iter().find(|c| target.get(c).is_none()) {
-                invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
-                continue;
-            }
-            if seen.insert(target.clone()) {
-                out.push(target);
+    let columns: Vec<(&str, Vec<Option<String>>)> =
+        wanted.iter().map(|name| (*name, strings(batch, name))).collect();
+    for row in 0..batch.num_rows() {
+        let mut target = Target::default();
+        for (name, values) in &columns {
+            if let Some(v) = &values[row] {
+                target.columns.insert(name.to_string(), v.clone());
             }
         }
+        match sink.required_columns().iter().find(|c| target.get(c).is_none()) {
+            Some(missing) => invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL"))),
+            None => out.push(target),
+        }
     }
-    (out, invalid)
+}
+
+/// `targets` without repeats, first occurrences in order.
+fn distinct(targets: Vec<Target>) -> Vec<Target> {
+    let keep: Vec<bool> = {
+        let mut seen: HashSet<&Target> = HashSet::with_capacity(targets.len());
+        targets.iter().map(|t| seen.insert(t)).collect()
+    };
+    targets.into_iter().zip(keep).filter_map(|(t, keep)| keep.then_some(t)).collect()
 }
 
 /// A run id: UTC time plus randomness from the clock and process.
