@@ -13,6 +13,9 @@
 //! own, so its peak memory (VmHWM) is skyglue's alone; the parent reads the
 //! sandbox's call counters afterwards.
 //!
+//! `SKYGLUE_BENCH_EXPLAIN=1` prints a policy scenario's `EXPLAIN ANALYZE`
+//! (each operator's memory among its metrics) on stderr.
+//!
 //! The policy scenarios also print their phases (query, GitHub within it,
 //! guardrail, delete: see `phases`), and the last scenario applies the
 //! cleanup policy, deleting what it selects.
@@ -72,6 +75,9 @@ async fn parent(filter: &str) {
             .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
             .output()
             .expect("child runs");
+        if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        }
         let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
             Ok(v) => v,
             Err(_) => {

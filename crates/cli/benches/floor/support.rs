@@ -451,6 +451,15 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
     let options = skyglue_policy::RunOptions { notify: Some(false), apply, ..Default::default() };
     let started = Instant::now();
     let prepared = runner.prepare_parsed(policy, "policy.sql", &options).await?;
+    if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
+        // Where a policy's memory goes: each operator's metrics (build_mem_used,
+        // peak_mem_used, ...) on stderr, from a run of the query alone.
+        let analyzed = prepared.query.clone().explain(false, true).map_err(|e| e.to_string())?;
+        let batches = analyzed.collect().await.map_err(|e| e.to_string())?;
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?;
+        eprintln!("{text}");
+        eprintln!("peak after EXPLAIN ANALYZE: {} MB", peak_kb() / 1024);
+    }
     let outcome = runner.run(prepared).await;
     let wall = started.elapsed();
     marks.mark("end");
