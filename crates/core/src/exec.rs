@@ -39,9 +39,9 @@ use crate::cache::{CacheKey, ScanCache};
 use crate::connection::{AwsConnection, Connections, KubeContext};
 use crate::error::{Error, Result};
 use crate::join_keys;
-use crate::query_memo::{self, QueryMemo};
 use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
+use crate::query_memo::{self, QueryMemo};
 use crate::spec::{Scope, TableSpec};
 use crate::table::{ApiTable, FetchContext};
 

@@ -43,7 +43,8 @@ impl QueryMemo {
         Fut: Future<Output = Result<T>>,
     {
         let cell = lock(&self.entries).entry(key.to_string()).or_default().clone();
-        let shared = cell.get_or_try_init(|| async { Ok::<Shared, crate::Error>(Arc::new(fetch().await?)) }).await?;
+        let shared =
+            cell.get_or_try_init(|| async { Ok::<Shared, crate::Error>(Arc::new(fetch().await?)) }).await?;
         // A key is only ever filled by one type; a mismatch is a programming error
         // that would show as a fetch per caller, never as a wrong answer.
         match shared.clone().downcast::<T>() {
@@ -93,7 +94,10 @@ mod tests {
             tokio::task::yield_now().await;
             Ok(vec!["arn:a".to_string()])
         };
-        let (a, b) = tokio::join!(memo.get_or_fetch("c1 ListClusters", fetch), memo.get_or_fetch("c1 ListClusters", fetch));
+        let (a, b) = tokio::join!(
+            memo.get_or_fetch("c1 ListClusters", fetch),
+            memo.get_or_fetch("c1 ListClusters", fetch)
+        );
         assert_eq!(a.expect("a"), b.expect("b"));
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         memo.get_or_fetch("c2 ListClusters", fetch).await.expect("c2");

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
-use futures::TryStreamExt;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
+use futures::TryStreamExt;
 use skyglue_core::columns::strings;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
@@ -124,7 +124,15 @@ impl Runner {
         sinks: Vec<Arc<dyn Sink>>,
         notifier: Option<Arc<dyn Notifier>>,
     ) -> Self {
-        Self { engine, journal, sinks, notifier, locks: None, interrupt: Interrupt::default(), observer: None }
+        Self {
+            engine,
+            journal,
+            sinks,
+            notifier,
+            locks: None,
+            interrupt: Interrupt::default(),
+            observer: None,
+        }
     }
 
     /// Applying runs take their policy's lock here first (see [`crate::lock`]).
@@ -397,11 +405,10 @@ impl Runner {
         let checked = sink.check(engine, targets).await?;
         let mut checked = resolved_only(checked, sink);
         report.not_checked.clone_from(&checked.not_checked);
-        let planned = checked
-            .proceed
-            .iter()
-            .map(|t| (t, Status::Planned, None))
-            .chain(checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())));
+        let planned =
+            checked.proceed.iter().map(|t| (t, Status::Planned, None)).chain(
+                checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())),
+            );
         let mut chunk = Vec::with_capacity(JOURNAL_CHUNK);
         for (t, status, reason) in planned {
             chunk.push(crate::journal::Entry {

@@ -324,9 +324,14 @@ async fn protected_children(
 ) -> Result<HashMap<(String, String, String, String), String>> {
     let mut kept: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
     for p in indexes.iter().filter(|p| !going.contains(p)) {
-        kept.entry((p.account.to_string(), p.region.to_string(), p.registry.to_string(), p.repository.to_string()))
-            .or_default()
-            .push(p.digest.clone());
+        kept.entry((
+            p.account.to_string(),
+            p.region.to_string(),
+            p.registry.to_string(),
+            p.repository.to_string(),
+        ))
+        .or_default()
+        .push(p.digest.clone());
     }
     let mut protected = HashMap::new();
     for ((account, region, registry, repository), indexes) in kept {

@@ -437,7 +437,11 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
         reset_calls(endpoint).map_err(|e| e.to_string())?;
         let started = Instant::now();
         let b = ctx.sql(q).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
-        return Ok(Ran { rows: b.iter().map(|b| b.num_rows()).sum(), wall: started.elapsed(), ..Ran::default() });
+        return Ok(Ran {
+            rows: b.iter().map(|b| b.num_rows()).sum(),
+            wall: started.elapsed(),
+            ..Ran::default()
+        });
     }
     let dir = std::env::temp_dir().join(format!("skyglue-bench-{}", std::process::id()));
     let journal = Arc::new(skyglue_policy::Journal::open(&dir).map_err(|e| e.to_string())?);
@@ -456,7 +460,8 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
         // peak_mem_used, ...) on stderr, from a run of the query alone.
         let analyzed = prepared.query.clone().explain(false, true).map_err(|e| e.to_string())?;
         let batches = analyzed.collect().await.map_err(|e| e.to_string())?;
-        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?;
+        let text =
+            datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?;
         eprintln!("{text}");
         eprintln!("peak after EXPLAIN ANALYZE: {} MB", peak_kb() / 1024);
     }

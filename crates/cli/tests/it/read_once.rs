@@ -38,7 +38,8 @@ fn decisions(report: &Report) -> Vec<(String, Status, Option<String>)> {
     out
 }
 
-const IN_USE_READS: [&str; 4] = ["ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "lambda:ListFunctions"];
+const IN_USE_READS: [&str; 4] =
+    ["ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "lambda:ListFunctions"];
 
 #[tokio::test]
 async fn a_dry_run_reads_in_use_once_and_decides_as_apply_does() {
