@@ -76,16 +76,20 @@ judged AS (
                       CASE WHEN u.account_id <> t.account_id THEN concat(' in account ', u.account_id) END,
                       CASE WHEN u.region IS NOT NULL THEN concat(' (', u.region, ')') END,
                       CASE WHEN u.tag IS NULL THEN ', by digest' END) END) AS used_by
-    FROM image_tag t
-    LEFT JOIN github_commit c
-      -- short_sha is an equi-join key (so only these commits are fetched);
-      -- starts_with checks the whole tag, short (abc1234) or full (40 hex)
-      ON c.repository_full_name = t.github_repo
-     AND c.short_sha = left(t.tag, 7)
-     AND starts_with(c.sha, t.tag)
-    LEFT JOIN image_in_use u
-      -- in use: a reference to this registry, region and repository, by
-      -- this image's digest or by one of its tags
+    -- in use: a reference to this registry, region and repository, by this
+    -- image's digest or by one of its tags. The few references are the
+    -- join's first side, the one it holds in memory; RIGHT JOIN keeps every
+    -- image row, as a LEFT JOIN from the images would.
+    FROM image_in_use u
+    RIGHT JOIN (
+        image_tag t
+        LEFT JOIN github_commit c
+          -- short_sha is an equi-join key (so only these commits are fetched);
+          -- starts_with checks the whole tag, short (abc1234) or full (40 hex)
+          ON c.repository_full_name = t.github_repo
+         AND c.short_sha = left(t.tag, 7)
+         AND starts_with(c.sha, t.tag)
+    )
       ON u.registry_id = t.registry_id
      AND u.image_region = t.region
      AND u.repository_name = t.repository_name

@@ -25,7 +25,11 @@ pub struct Engine {
     connections: Arc<Connections>,
     registry: Registry,
     cache: Option<Arc<ScanCache>>,
+    checks_reuse_reads: bool,
 }
+
+/// How long a dry run's own reads stay reusable: longer than any run.
+const DRY_RUN_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl Engine {
     /// An engine over ready connections.
@@ -35,7 +39,7 @@ impl Engine {
                 connections.throttle.register(limits);
             }
         }
-        Self { connections: Arc::new(connections), registry, cache: None }
+        Self { connections: Arc::new(connections), registry, cache: None, checks_reuse_reads: false }
     }
 
     /// Turns on the scan cache: a repeated scan within `ttl` makes no API
@@ -113,6 +117,29 @@ impl Engine {
         let ctx = new_context();
         self.register_with(&ctx, None).await?;
         Ok(ctx)
+    }
+
+    /// The engine of one dry run: its sessions keep every complete scan in a
+    /// cache of this run's own (a cache the engine had is not read), and
+    /// [`Engine::check_session`] reads through it, so the sink's check reuses
+    /// what the policy's query has just read instead of reading it again.
+    ///
+    /// That is safe only because a dry run deletes nothing: its check decides
+    /// on the data its query saw, which is what `--apply` would have decided
+    /// at that moment. An applying run never uses this; its check re-reads.
+    pub fn for_dry_run(&self) -> Engine {
+        Engine {
+            cache: Some(Arc::new(ScanCache::new(DRY_RUN_TTL))),
+            checks_reuse_reads: true,
+            ..self.clone()
+        }
+    }
+
+    /// The session a sink's check reads through: [`Engine::fresh_session`],
+    /// except on a dry run's engine ([`Engine::for_dry_run`]), where it
+    /// reuses the run's own reads.
+    pub async fn check_session(&self) -> DfResult<SessionContext> {
+        if self.checks_reuse_reads { self.session().await } else { self.fresh_session().await }
     }
 }
 

@@ -41,6 +41,7 @@ use crate::error::{Error, Result};
 use crate::join_keys;
 use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
+use crate::query_memo::{self, QueryMemo};
 use crate::spec::{Scope, TableSpec};
 use crate::table::{ApiTable, FetchContext};
 
@@ -227,8 +228,9 @@ impl ExecutionPlan for ApiScanExec {
         Some(self.metrics.clone_inner())
     }
 
-    fn execute(&self, partition: usize, _ctx: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+    fn execute(&self, partition: usize, task: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let scan = ScanMetrics::new(&self.metrics, self.plan.connections.counters.clone());
+        let memo = query_memo::for_task(&task);
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let plan = self.plan.clone();
         // Join keys exist only once the join's build side is done, which is
@@ -239,7 +241,7 @@ impl ExecutionPlan for ApiScanExec {
             let schema = self.schema.clone();
             futures::stream::once(async move {
                 match with_join_keys(plan, &join_filters, &schema) {
-                    Ok(Some(plan)) => source_pages(&plan, &scan),
+                    Ok(Some(plan)) => source_pages(&plan, &scan, memo),
                     Ok(None) => futures::stream::empty().boxed(),
                     Err(e) => futures::stream::once(async { Err(e) }).boxed(),
                 }
@@ -322,7 +324,11 @@ pub fn is_key(spec: &TableSpec, column: &str) -> bool {
 type Cached = Option<(Arc<ScanCache>, CacheKey)>;
 
 /// Full-width pages from every target, merged as they arrive.
-fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Result<RecordBatch>> {
+fn source_pages(
+    plan: &ScanPlan,
+    scan: &ScanMetrics,
+    memo: Arc<QueryMemo>,
+) -> BoxStream<'static, Result<RecordBatch>> {
     let context = |aws: Option<Arc<AwsConnection>>, kube: Option<Arc<KubeContext>>| FetchContext {
         spec: plan.spec.clone(),
         aws,
@@ -332,11 +338,18 @@ fn source_pages(plan: &ScanPlan, scan: &ScanMetrics) -> BoxStream<'static, Resul
         columns: plan.columns.clone(),
         limit: plan.limit,
         metrics: scan.clone(),
+        query: memo.clone(),
     };
     let cache_key = |connection: String, ctx: &FetchContext| {
         let mut columns: Vec<String> = ctx.columns.iter().cloned().collect();
         columns.sort();
-        CacheKey { table: plan.spec.name.to_string(), connection, keys: format!("{:?}", ctx.keys), columns }
+        CacheKey {
+            table: plan.spec.name.to_string(),
+            connection,
+            keys: ctx.keys.clone(),
+            columns,
+            whole_rows: plan.table.fetches_whole_rows(),
+        }
     };
     let schema = plan.spec.schema();
     match plan.spec.scope {

@@ -85,6 +85,23 @@ impl KeyValues {
         Some(rows.iter().map(|r| idx.iter().map(|&i| r[i].clone()).collect()).collect())
     }
 
+    /// Whether a fetch with these keys returns every row a fetch with
+    /// `narrower` would: the same key columns, each narrower's values among
+    /// these. Keys that came with combinations match only themselves (their
+    /// fetch may have asked for the combinations alone).
+    pub fn covers(&self, narrower: &KeyValues) -> bool {
+        if self.tuples.is_some() {
+            return self == narrower;
+        }
+        self.values.len() == narrower.values.len()
+            && self.values.iter().all(|(column, mine)| {
+                narrower
+                    .values
+                    .get(column)
+                    .is_some_and(|theirs| theirs.iter().all(|v| mine.binary_search(v).is_ok()))
+            })
+    }
+
     /// Whether there are no constraints at all.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
@@ -206,6 +223,22 @@ fn literal_text(expr: &Expr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_cover_the_same_columns_with_fewer_values() {
+        let mut wide = KeyValues::new();
+        wide.insert("repository_name", vec!["a".into(), "b".into(), "c".into()]);
+        let mut narrow = KeyValues::new();
+        narrow.insert("repository_name", vec!["c".into(), "a".into()]);
+        assert!(wide.covers(&narrow));
+        assert!(!narrow.covers(&wide));
+        assert!(!KeyValues::new().covers(&narrow), "an unkeyed listing may mean another default");
+        narrow.insert("image_digest", vec!["sha256:1".into()]);
+        assert!(!wide.covers(&narrow), "another key column is another question");
+        let mut paired = wide.clone();
+        paired.set_tuples(vec!["repository_name".into()], vec![vec!["a".into()]]);
+        assert!(!paired.covers(&wide) && paired.covers(&paired.clone()));
+    }
 
     #[test]
     fn like_pushes_the_literal_text_before_the_first_wildcard() {

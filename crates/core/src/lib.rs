@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod paging;
 pub mod probe_side;
 pub mod provider;
+pub mod query_memo;
 pub mod registry;
 pub mod rows;
 pub mod sink;

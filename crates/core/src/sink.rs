@@ -216,10 +216,11 @@ pub trait Sink: Send + Sync {
     /// The fresh, cache-free safety check, run immediately before acting (and
     /// in a dry run, so the plan shows what `--apply` would do): resolves each
     /// target to exactly one resource, and says which may go, which are kept
-    /// and why, and the bytes each frees. It reads the APIs through
-    /// [`Engine::fresh_session`], never the scan cache. An error (an API that
-    /// failed, a source that could not be read) fails the run: when unsure,
-    /// nothing is deleted.
+    /// and why, and the bytes each frees. It reads through
+    /// [`Engine::check_session`]: the APIs, never the scan cache, when acting;
+    /// in a dry run, what the run's own query has just read (see
+    /// [`Engine::for_dry_run`]). An error (an API that failed, a source that
+    /// could not be read) fails the run: when unsure, nothing is deleted.
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked>;
 
     /// Acts on `targets` (only ones [`Sink::check`] let through), logging

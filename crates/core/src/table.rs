@@ -22,6 +22,7 @@ use crate::connection::{AwsConnection, Connections, KubeContext};
 use crate::error::{Error, Result};
 use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
+use crate::query_memo::QueryMemo;
 use crate::rows::rows_to_batch;
 use crate::spec::TableSpec;
 
@@ -108,6 +109,14 @@ pub trait ApiTable: Debug + Send + Sync + 'static {
     /// every pushed filter on each batch.
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>>;
 
+    /// Whether every fetch fills every column, whatever `ctx.columns` asks
+    /// for (one call answers whole rows): a cached scan of this table then
+    /// answers a request for any of its columns. `false` for a table that
+    /// skips per-row detail calls when their columns are not read.
+    fn fetches_whole_rows(&self) -> bool {
+        false
+    }
+
     /// About how many rows one connection's full listing has: a planning hint
     /// that steers joins so the cheaper side is read first and its keys are
     /// pushed into this table (see `join_keys`).
@@ -137,6 +146,8 @@ pub struct FetchContext {
     pub limit: Option<usize>,
     /// This scan's metrics.
     pub metrics: ScanMetrics,
+    /// Listings shared with the other scans of the same query.
+    pub query: Arc<QueryMemo>,
 }
 
 impl FetchContext {
@@ -166,6 +177,19 @@ impl FetchContext {
     /// Whether the query reads any of `columns`.
     pub fn needs_any(&self, columns: &[&str]) -> bool {
         columns.iter().any(|c| self.needs(c))
+    }
+
+    /// A listing this connection answers the same to every scan of the
+    /// query (ListClusters, say): made once per connection and query, by
+    /// whichever scan asks first (see [`crate::query_memo`]).
+    pub async fn listed_once<T, F, Fut>(&self, operation: &str, fetch: F) -> Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let connection = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
+        self.query.get_or_fetch(&format!("{connection} {operation}"), fetch).await
     }
 
     /// Converts rows to a batch in the page schema.

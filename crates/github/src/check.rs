@@ -78,6 +78,7 @@ pub async fn check(connections: Arc<Connections>) -> GithubCheck {
         keys: KeyValues::default(),
         columns: Arc::new(HashSet::new()),
         limit: None,
+        query: Arc::default(),
     };
     let rate_limit = match client.get(&ctx, "/rate_limit", "GET /rate_limit").await {
         Ok(reply) if reply.is_absent() => Err(format!("HTTP {}: no /rate_limit here", reply.status)),

@@ -38,7 +38,13 @@ impl Commits {
     ) -> BoxStream<'static, Result<Vec<Found>>> {
         let mut hits = Vec::new();
         let mut unknown = Vec::new();
+        // A join hands over one pair per row of its other side: many images
+        // share a commit, and each commit is looked up (and yielded) once.
+        let mut seen = std::collections::HashSet::new();
         for (repo, reference) in lookups {
+            if !seen.insert((repo.clone(), reference.clone())) {
+                continue;
+            }
             match self.cache.get(&self.api_url, &repo, &reference) {
                 Cached::Hit(commit) => hits.push((repo, commit)),
                 Cached::Missing => {}

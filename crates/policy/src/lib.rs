@@ -21,6 +21,7 @@ pub mod report;
 pub mod rows;
 pub mod runner;
 pub mod slack;
+pub mod stage;
 pub mod team;
 
 pub use error::Error;
@@ -31,4 +32,5 @@ pub use lock::Locks;
 pub use notify::{Notifier, notify_failure};
 pub use report::{Mode, Report, RunStatus};
 pub use runner::{Prepared, RunOptions, RunOutcome, Runner};
+pub use stage::{Stage, StageObserver};
 pub use team::TeamTable;

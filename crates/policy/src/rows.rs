@@ -11,7 +11,7 @@
 //!   rows of each group only, so a run over 100,000 images does not hold a
 //!   copy of every row.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -80,32 +80,50 @@ pub struct Rows {
     pub details: Details,
 }
 
-/// Sorts the query's rows into targets, invalid rows and kept rows.
-pub fn read(batches: &[RecordBatch], sink: &dyn Sink) -> Rows {
-    let wanted: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
-    let shown: Vec<String> = batches
-        .first()
-        .map(|b| {
-            let schema = b.schema();
-            schema
+/// Sorts the query's rows, a batch at a time, into targets, invalid rows and
+/// kept rows; of each row it keeps only the sink's columns (and, for the first
+/// few of each group, the cells the report shows).
+pub struct Reader<'a> {
+    sink: &'a dyn Sink,
+    wanted: Vec<&'a str>,
+    shown: Option<Vec<String>>,
+    rows: Rows,
+    kept_targets: HashSet<Target>,
+    shown_per_group: HashMap<String, usize>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader for `sink`'s rows.
+    pub fn new(sink: &'a dyn Sink) -> Self {
+        let wanted = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
+        Reader {
+            sink,
+            wanted,
+            shown: None,
+            rows: Rows::default(),
+            kept_targets: HashSet::new(),
+            shown_per_group: HashMap::new(),
+        }
+    }
+
+    /// Reads one batch of the query's rows.
+    pub fn add(&mut self, batch: &RecordBatch) {
+        let shown = self.shown.get_or_insert_with(|| {
+            let shown: Vec<String> = batch
+                .schema()
                 .fields()
                 .iter()
                 .map(|f| f.name().clone())
                 .filter(|n| n != KEEP_REASON && !UNSHOWN.contains(&n.as_str()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut rows = Rows::default();
-    rows.details.columns = shown.iter().map(|c| header(c)).collect();
-    rows.details.names.clone_from(&shown);
-    let mut seen = BTreeSet::new();
-    let mut kept_targets = HashSet::new();
-    let mut shown_per_group: HashMap<String, usize> = HashMap::new();
-    for batch in batches {
+                .collect();
+            self.rows.details.columns = shown.iter().map(|c| header(c)).collect();
+            self.rows.details.names.clone_from(&shown);
+            shown
+        });
         let keys: Vec<(&str, Vec<Option<String>>)> =
-            wanted.iter().map(|name| (*name, strings(batch, name))).collect();
+            self.wanted.iter().map(|name| (*name, strings(batch, name))).collect();
         let reasons = strings(batch, KEEP_REASON);
-        let cells = Cells::new(batch, &shown);
+        let cells = Cells::new(batch, shown);
         for row in 0..batch.num_rows() {
             let mut target = Target::default();
             for (name, values) in &keys {
@@ -114,33 +132,41 @@ pub fn read(batches: &[RecordBatch], sink: &dyn Sink) -> Rows {
                 }
             }
             if let Some(reason) = &reasons[row] {
-                let kept = rows.details.kept.entry(group_of(&target)).or_default();
+                let kept = self.rows.details.kept.entry(group_of(&target)).or_default();
                 kept.count += 1;
                 if kept.shown.len() < SHOWN_PER_GROUP {
                     kept.shown.push((cells.row(row), reason.clone()));
                 }
-                kept_targets.insert(target);
+                self.kept_targets.insert(target);
                 continue;
             }
-            if let Some(missing) = sink.required_columns().iter().find(|c| target.get(c).is_none()) {
-                rows.invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
+            if let Some(missing) = self.sink.required_columns().iter().find(|c| target.get(c).is_none()) {
+                self.rows.invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
                 continue;
             }
-            if seen.insert(target.clone()) {
-                let count = shown_per_group.entry(group_of(&target)).or_default();
-                if *count < SHOWN_PER_GROUP {
-                    *count += 1;
-                    rows.details.rows.insert(target.clone(), cells.row(row));
-                }
-                rows.targets.push(target);
+            let count = self.shown_per_group.entry(group_of(&target)).or_default();
+            if *count < SHOWN_PER_GROUP && !self.rows.details.rows.contains_key(&target) {
+                *count += 1;
+                self.rows.details.rows.insert(target.clone(), cells.row(row));
             }
+            self.rows.targets.push(target);
         }
     }
-    if !kept_targets.is_empty() {
-        rows.targets.retain(|t| !kept_targets.contains(t));
-        rows.details.rows.retain(|t, _| !kept_targets.contains(t));
+
+    /// The rows read: targets without repeats (first occurrences, in order)
+    /// and without any target a row kept.
+    pub fn finish(self) -> Rows {
+        let Reader { mut rows, kept_targets, .. } = self;
+        let keep: Vec<bool> = {
+            let mut seen: HashSet<&Target> = HashSet::with_capacity(rows.targets.len());
+            rows.targets.iter().map(|t| !kept_targets.contains(t) && seen.insert(t)).collect()
+        };
+        rows.targets = rows.targets.into_iter().zip(keep).filter_map(|(t, keep)| keep.then_some(t)).collect();
+        if !kept_targets.is_empty() {
+            rows.details.rows.retain(|t, _| !kept_targets.contains(t));
+        }
+        rows
     }
-    rows
 }
 
 /// A column's header: `image_pushed_at` reads `pushed`, `image_size_in_bytes` `size`.

@@ -12,6 +12,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
+use futures::TryStreamExt;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
@@ -24,6 +25,11 @@ use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
 use crate::rows::KEEP_REASON;
+use crate::stage::{Stage, StageObserver};
+
+/// Planned entries are journaled this many at a time, so a large plan is
+/// never held twice over as journal lines.
+const JOURNAL_CHUNK: usize = 1_000;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +54,10 @@ pub struct Prepared {
     pub sink: Arc<dyn Sink>,
     /// The planned query.
     pub query: DataFrame,
+    /// The engine the query was planned on and the check reads through: a
+    /// dry run's own ([`Engine::for_dry_run`], so its check reuses what the
+    /// query read), else the runner's.
+    pub engine: Engine,
     /// Dry run or apply.
     pub mode: Mode,
     /// Whether to notify.
@@ -101,6 +111,7 @@ pub struct Runner {
     notifier: Option<Arc<dyn Notifier>>,
     locks: Option<Locks>,
     interrupt: Interrupt,
+    observer: Option<StageObserver>,
 }
 
 impl Runner {
@@ -111,7 +122,15 @@ impl Runner {
         sinks: Vec<Arc<dyn Sink>>,
         notifier: Option<Arc<dyn Notifier>>,
     ) -> Self {
-        Self { engine, journal, sinks, notifier, locks: None, interrupt: Interrupt::default() }
+        Self {
+            engine,
+            journal,
+            sinks,
+            notifier,
+            locks: None,
+            interrupt: Interrupt::default(),
+            observer: None,
+        }
     }
 
     /// Applying runs take their policy's lock here first (see [`crate::lock`]).
@@ -125,6 +144,18 @@ impl Runner {
     pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
         self.interrupt = interrupt;
         self
+    }
+
+    /// Tells `observer` as each stage of a run begins (see [`Stage`]).
+    pub fn with_stage_observer(mut self, observer: StageObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn stage(&self, stage: Stage) {
+        if let Some(observer) = &self.observer {
+            observer(stage);
+        }
     }
 
     /// The engine.
@@ -163,7 +194,8 @@ impl Runner {
         };
         let params =
             params::resolve(&policy.params, &options.params).map_err(|e| format!("{origin}: {e}"))?;
-        let query = self.plan(&policy, &params, origin).await?;
+        let engine = if options.apply { self.engine.clone() } else { self.engine.for_dry_run() };
+        let query = self.plan(&engine, &policy, &params, origin).await?;
         check_columns(&query, sink.as_ref(), origin)?;
         let notify = match (options.notify, policy.notify) {
             (Some(false), _) | (None, Some(NotifyTarget::None)) => false,
@@ -177,11 +209,12 @@ impl Runner {
             ));
         }
         let mode = if options.apply { Mode::Apply } else { Mode::DryRun };
-        Ok(Prepared { policy, params, sink, query, mode, notify })
+        Ok(Prepared { policy, params, sink, query, engine, mode, notify })
     }
 
     async fn plan(
         &self,
+        engine: &Engine,
         policy: &PolicyFile,
         params: &[(String, ParamValue)],
         origin: &str,
@@ -197,7 +230,7 @@ impl Runner {
         let Some(statement) = statements.pop_front() else {
             return Err(format!("{origin}: the policy has no query"));
         };
-        let ctx = self.engine.session().await.map_err(|e| sql_error(&e))?;
+        let ctx = engine.session().await.map_err(|e| sql_error(&e))?;
         let plan = ctx.state().statement_to_plan(statement).await.map_err(|e| sql_error(&df_message(&e)))?;
         if matches!(
             plan,
@@ -214,7 +247,7 @@ impl Runner {
 
     /// Runs a prepared policy to the end, whatever happens.
     pub async fn run(&self, prepared: Prepared) -> RunOutcome {
-        let Prepared { policy, params, sink, query, mode, notify } = prepared;
+        let Prepared { policy, params, sink, query, engine, mode, notify } = prepared;
         let run_id = new_run_id();
         let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action())
             .with_interrupt(self.interrupt.clone());
@@ -234,9 +267,10 @@ impl Runner {
             report.fail(e.to_string());
         } else if report.error.is_none() {
             self.warn_unfinished(&policy.name, &since, &mut report).await;
-            if let Err(e) = self.act(&policy, sink.as_ref(), query, &log, &mut report).await {
+            if let Err(e) = self.act(&engine, &policy, sink.as_ref(), query, &log, &mut report).await {
                 report.fail(e.to_string());
             }
+            self.stage(Stage::Finish);
             if let Some(e) = log.write_error() {
                 report.fail(format!("{e} (the journal no longer says what was done; check the targets)"));
             }
@@ -337,19 +371,20 @@ impl Runner {
 
     async fn act(
         &self,
+        engine: &Engine,
         policy: &PolicyFile,
         sink: &dyn Sink,
         query: DataFrame,
         log: &RunLog,
         report: &mut Report,
     ) -> Result<(), Error> {
-        let batches = query.collect().await.map_err(|e| Error::Api {
+        self.stage(Stage::Query);
+        let rows = read_rows(query, sink).await.map_err(|e| Error::Api {
             operation: "the policy query".into(),
             connection: "every connection".into(),
             detail: one_line(&df_message(&e)),
         })?;
-        let crate::rows::Rows { targets, invalid, details } = crate::rows::read(&batches, sink);
-        drop(batches);
+        let crate::rows::Rows { targets, invalid, details } = rows;
         report.details = details;
         report.summary.planned = targets.len() + invalid.len();
         if report.summary.planned > policy.max_deletes {
@@ -366,41 +401,48 @@ impl Runner {
 
         // Every sink owns its fresh check: the runner cannot act without it,
         // and acts only on the resolved targets it lets through.
-        let checked = sink.check(&self.engine, targets).await?;
-        let checked = resolved_only(checked, sink);
+        self.stage(Stage::Guardrail);
+        let checked = sink.check(engine, targets).await?;
+        let mut checked = resolved_only(checked, sink);
         report.not_checked.clone_from(&checked.not_checked);
-        // A planned target's entry carries its size, so the history can say
-        // what each repository reclaimed.
-        let planned: Vec<crate::journal::Entry> = checked
-            .proceed
-            .iter()
-            .map(|t| (t, Status::Planned, None))
-            .chain(checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.clone())))
-            .map(|(t, status, reason)| crate::journal::Entry {
+        let planned =
+            checked.proceed.iter().map(|t| (t, Status::Planned, None)).chain(
+                checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())),
+            );
+        let mut chunk = Vec::with_capacity(JOURNAL_CHUNK);
+        for (t, status, reason) in planned {
+            chunk.push(crate::journal::Entry {
                 target: Some(t.clone()),
                 status: Some(status_name(status).into()),
-                reason,
+                reason: reason.cloned(),
+                // its size, so the history can say what each repository reclaimed
                 detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ "bytes": bytes })),
                 ..log.entry("planned")
-            })
-            .collect();
-        log.write(&planned)?;
+            });
+            if chunk.len() == JOURNAL_CHUNK {
+                log.write(&chunk)?;
+                chunk.clear();
+            }
+        }
+        log.write(&chunk)?;
+        drop(chunk);
 
-        let mut outcomes: Vec<Outcome> = Vec::new();
-        let acted = match report.mode {
-            Mode::DryRun => checked
-                .proceed
-                .iter()
-                .map(|t| Outcome { target: t.clone(), status: Status::Planned, reason: None })
+        self.stage(Stage::Act);
+        let bytes = std::mem::take(&mut checked.bytes);
+        let acted: Vec<Outcome> = match report.mode {
+            Mode::DryRun => std::mem::take(&mut checked.proceed)
+                .into_iter()
+                .map(|target| Outcome { target, status: Status::Planned, reason: None })
                 .collect(),
-            Mode::Apply => sink.apply(self.engine.connections(), checked.proceed.clone(), log).await,
+            Mode::Apply => sink.apply(engine.connections(), std::mem::take(&mut checked.proceed), log).await,
         };
         report.summary.bytes_reclaimed = acted
             .iter()
             .filter(|o| matches!(o.status, Status::Done | Status::Planned))
-            .filter_map(|o| checked.bytes.get(&o.target))
+            .filter_map(|o| bytes.get(&o.target))
             .sum();
-        outcomes.extend(acted);
+        drop(bytes);
+        let mut outcomes: Vec<Outcome> = acted;
         outcomes.extend(checked.skipped);
         outcomes.extend(invalid);
         report.set_outcomes(sink.action(), outcomes);
@@ -457,6 +499,17 @@ fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// Runs the policy's query a batch at a time, keeping of each row only what
+/// the run needs (see [`crate::rows::Reader`]).
+async fn read_rows(query: DataFrame, sink: &dyn Sink) -> datafusion::error::Result<crate::rows::Rows> {
+    let mut stream = query.execute_stream().await?;
+    let mut reader = crate::rows::Reader::new(sink);
+    while let Some(batch) = stream.try_next().await? {
+        reader.add(&batch);
+    }
+    Ok(reader.finish())
 }
 
 /// A run id: UTC time plus randomness from the clock and process.

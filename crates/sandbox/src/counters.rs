@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// Calls per operation, and separately the calls that were throttled.
+/// Calls per operation, separately the calls that were throttled, and when
+/// each operation was first and last called.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     inner: Mutex<Inner>,
@@ -13,15 +15,24 @@ pub(crate) struct Counters {
 struct Inner {
     calls: BTreeMap<String, u64>,
     throttled: BTreeMap<String, u64>,
+    first_last: BTreeMap<String, (Instant, Instant)>,
 }
 
 impl Counters {
     /// Counts one call of `op` and returns its number (1-based) since the last reset.
     pub(crate) fn count(&self, op: &str) -> u64 {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        inner.first_last.entry(op.to_owned()).and_modify(|(_, last)| *last = now).or_insert((now, now));
         let n = inner.calls.entry(op.to_owned()).or_insert(0);
         *n += 1;
         *n
+    }
+
+    /// Per operation, the time from its first call to its last (each call's arrival).
+    pub(crate) fn spans(&self) -> BTreeMap<String, Duration> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.first_last.iter().map(|(op, (first, last))| (op.clone(), *last - *first)).collect()
     }
 
     /// Records that a call of `op` was throttled (it was already counted).
@@ -45,5 +56,6 @@ impl Counters {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.calls.clear();
         inner.throttled.clear();
+        inner.first_last.clear();
     }
 }

@@ -103,6 +103,13 @@ impl Sandbox {
         self.state.counters.throttled_calls()
     }
 
+    /// Per operation, the time from its first call to the arrival of its
+    /// last, since start or the last reset: how long a phase of work that
+    /// only one kind of call makes (GitHub's, say) kept the API busy.
+    pub fn call_spans(&self) -> BTreeMap<String, Duration> {
+        self.state.counters.spans()
+    }
+
     /// Forgets all call counts (injected faults count from here again).
     pub fn reset_calls(&self) {
         self.state.counters.reset();

@@ -13,7 +13,8 @@
 //! registry and repository, and each group is sent in the order the check
 //! gave: an image index before its child manifests, so the index is gone by
 //! the time ECR is asked for a child (ECR refuses a child an index still
-//! references). Deleting by digest removes the image with all its tags. Each
+//! references); repositories are worked on concurrently (up to
+//! `DEFAULT_CONCURRENCY` at once). Deleting by digest removes the image with all its tags. Each
 //! per-image failure is reported as `<failureCode>: <failureReason>`; a failed
 //! call fails only its own batch. An image the answer neither lists as deleted
 //! nor as failed is looked up again (BatchGetImage): it is done only when ECR
@@ -25,7 +26,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_ecr::operation::batch_delete_image::BatchDeleteImageOutput;
 use aws_sdk_ecr::types::{ImageFailure, ImageIdentifier};
+use futures::StreamExt;
 use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{Connections, Engine, Result};
 
 use super::common::{self, Group, Item, Locator, fail_all, required, send, targets_of};
@@ -74,13 +77,30 @@ impl Sink for DeleteEcrImages {
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;
-        for group in &plan.groups {
-            for batch in group.items.chunks(BATCH) {
-                outcomes.extend(delete_batch(connections, group, batch, log).await);
-            }
-        }
+        // Repositories are deleted from concurrently, each one's batches in
+        // order (an index before its children); outcomes keep the plan's order.
+        let groups = &plan.groups;
+        let per_group: Vec<Vec<Outcome>> = futures::stream::iter(0..groups.len())
+            .map(|g| delete_group(connections, &groups[g], log))
+            .buffered(DEFAULT_CONCURRENCY)
+            .collect()
+            .await;
+        outcomes.extend(per_group.into_iter().flatten());
         outcomes
     }
+}
+
+/// One repository's batches, one after another (an index before its children).
+async fn delete_group(
+    connections: &Connections,
+    group: &Group<Repository>,
+    log: &dyn ActionLog,
+) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    for batch in group.items.chunks(BATCH) {
+        outcomes.extend(delete_batch(connections, group, batch, log).await);
+    }
+    outcomes
 }
 
 /// The connection is the resolved row's account and region: never a guess.

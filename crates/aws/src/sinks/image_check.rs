@@ -1,6 +1,6 @@
-//! The fresh check of `delete_ecr_images`, run on a cache-free session
-//! immediately before acting (and in a dry run, so the plan is what `--apply`
-//! would do):
+//! The fresh check of `delete_ecr_images`, run immediately before acting on
+//! a cache-free session (and in a dry run, so the plan is what `--apply`
+//! would do, on what the run's query has just read: `Engine::check_session`):
 //!
 //! 1. **Resolve.** Every row is matched against a fresh listing of its
 //!    repository in every connection. It must name exactly one copy of the
@@ -17,36 +17,45 @@
 //! 3. **Image indexes.** A manifest that a kept image index lists is kept, and
 //!    indexes go before their children.
 //!
+//! The listing is read a batch at a time: of each batch the check keeps only
+//! the copies some target names and the image indexes, so its memory follows
+//! the targets, not the repositories' size.
+//!
 //! Any failure to read (a listing, the in-use view, an index document) is an
 //! error: the run fails and nothing is deleted.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
 use skyglue_core::columns::{int64s, string_lists, strings};
 use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
-use super::fresh::{collect, df_err, sql_list};
+use super::fresh::{collect, df_err, sql_list, stream};
 use crate::manifests;
 
 /// One copy of an image: a digest in one repository of one registry and region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Place {
-    account: String,
-    region: String,
-    registry: String,
-    repository: String,
+    account: Arc<str>,
+    region: Arc<str>,
+    registry: Arc<str>,
+    repository: Arc<str>,
     digest: String,
 }
 
-/// What the fresh listing says about one copy.
+/// What the fresh listing says about one copy a target may name. Its tags
+/// are looked at while its row is read (for uses by tag) and not kept.
 #[derive(Debug, Clone)]
 struct Copy {
     place: Place,
-    tags: Vec<String>,
     index: bool,
     size: i64,
+    /// Who uses this copy: the first use in [`in_use`]'s order that names it.
+    used_by: Option<String>,
 }
 
 /// One reference to an image that something uses.
@@ -61,18 +70,18 @@ struct Use {
 }
 
 impl Use {
-    fn names(&self, copy: &Copy) -> bool {
-        self.repository == copy.place.repository
-            && self.registry.as_deref().is_none_or(|r| r == copy.place.registry)
-            && self.region.as_deref().is_none_or(|r| r == copy.place.region)
-            && (self.digest.as_deref() == Some(copy.place.digest.as_str())
-                || self.tag.as_ref().is_some_and(|t| copy.tags.contains(t)))
+    fn names(&self, place: &Place, tags: &[String]) -> bool {
+        *self.repository == *place.repository
+            && self.registry.as_deref().is_none_or(|r| r == &*place.registry)
+            && self.region.as_deref().is_none_or(|r| r == &*place.region)
+            && (self.digest.as_deref() == Some(place.digest.as_str())
+                || self.tag.as_ref().is_some_and(|t| tags.contains(t)))
     }
 }
 
 /// Checks `delete_ecr_images` targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-    let ctx = engine.fresh_session().await.map_err(df_err)?;
+    let ctx = engine.check_session().await.map_err(df_err)?;
     let repositories: Vec<String> = {
         let names: HashSet<&str> = targets.iter().filter_map(|t| t.get("repository_name")).collect();
         let mut names: Vec<String> = names.into_iter().map(str::to_string).collect();
@@ -82,8 +91,8 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
     if repositories.is_empty() {
         return Ok(Checked::default());
     }
-    let copies = listing(&ctx, &repositories).await?;
     let uses = in_use(&ctx, &repositories).await?;
+    let listed = listing(&ctx, &repositories, &targets, &uses).await?;
 
     let mut checked = Checked {
         not_checked: engine.connections().in_use.not_checked().iter().map(|s| s.to_string()).collect(),
@@ -91,7 +100,7 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
     };
     let mut going: Vec<(Target, &Copy)> = Vec::new();
     for target in targets {
-        let copy = match resolve(&target, &copies) {
+        let copy = match resolve(&target, &listed.copies) {
             Ok(copy) => copy,
             Err(reason) => {
                 checked.skipped.push(Outcome::skipped(target, reason));
@@ -100,21 +109,21 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
         };
         // From here on the row names one copy: reports say which.
         let target = located(target, &copy.place);
-        if let Some(user) = uses.iter().find(|u| u.names(copy)) {
-            checked.skipped.push(Outcome::skipped(target, format!("in use by {}", user.by)));
+        if let Some(user) = &copy.used_by {
+            checked.skipped.push(Outcome::skipped(target, format!("in use by {user}")));
             continue;
         }
         going.push((target, copy));
     }
 
     let going_places: HashSet<&Place> = going.iter().map(|(_, c)| &c.place).collect();
-    let protected = protected_children(engine, &copies, &going_places).await?;
+    let protected = protected_children(engine, &listed.indexes, &going_places).await?;
     going.sort_by_key(|(_, copy)| !copy.index);
     for (target, copy) in going {
         let key = (
-            copy.place.account.clone(),
-            copy.place.region.clone(),
-            copy.place.repository.clone(),
+            copy.place.account.to_string(),
+            copy.place.region.to_string(),
+            copy.place.repository.to_string(),
             copy.place.digest.clone(),
         );
         if let Some(index) = protected.get(&key) {
@@ -130,7 +139,7 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
 /// The one copy a row names, or why it names none.
 fn resolve<'a>(
     target: &Target,
-    copies: &'a BTreeMap<(String, String), Vec<Copy>>,
+    copies: &'a HashMap<(String, String), Vec<Copy>>,
 ) -> std::result::Result<&'a Copy, String> {
     let (Some(repository), Some(digest)) = (target.get("repository_name"), target.get("image_digest")) else {
         return Err("the row has no repository_name or image_digest".into());
@@ -138,15 +147,7 @@ fn resolve<'a>(
     let key = (repository.to_string(), digest.to_string());
     let matching: Vec<&Copy> = copies
         .get(&key)
-        .map(|all| {
-            all.iter()
-                .filter(|c| {
-                    target.get("account_id").is_none_or(|a| a == c.place.account)
-                        && target.get("region").is_none_or(|r| r == c.place.region)
-                        && target.get("registry_id").is_none_or(|r| r == c.place.registry)
-                })
-                .collect()
-        })
+        .map(|all| all.iter().filter(|c| names_place(target, &c.place)).collect())
         .unwrap_or_default();
     match matching.as_slice() {
         [] => Err("the image no longer exists".into()),
@@ -155,54 +156,124 @@ fn resolve<'a>(
     }
 }
 
+/// Whether the row's locating columns (those it has) agree with `place`.
+fn names_place(target: &Target, place: &Place) -> bool {
+    target.get("account_id").is_none_or(|a| a == &*place.account)
+        && target.get("region").is_none_or(|r| r == &*place.region)
+        && target.get("registry_id").is_none_or(|r| r == &*place.registry)
+}
+
 /// The row with the columns that locate its one copy filled in.
 fn located(mut target: Target, place: &Place) -> Target {
     for (column, value) in
         [("account_id", &place.account), ("region", &place.region), ("registry_id", &place.registry)]
     {
-        target.columns.insert(column.to_string(), value.clone());
+        target.columns.insert(column.to_string(), value.to_string());
     }
     target
 }
 
-/// Every copy of every image in `repositories`, in every connection, by (repository, digest).
+/// What the check keeps from the fresh listing: the copies some target's
+/// (repository, digest) names, and every image index (an index that stays
+/// protects its children).
+#[derive(Debug, Default)]
+struct Listed {
+    copies: HashMap<(String, String), Vec<Copy>>,
+    indexes: Vec<Place>,
+}
+
+/// Reads the fresh listing of `repositories` in every connection a batch at a
+/// time, keeping only what [`Listed`] says: the other images of a
+/// repository, and every image's tags, are dropped with their batch.
 async fn listing(
     ctx: &SessionContext,
     repositories: &[String],
-) -> Result<BTreeMap<(String, String), Vec<Copy>>> {
+    targets: &[Target],
+    uses: &[Use],
+) -> Result<Listed> {
+    let wanted: HashSet<(&str, &str)> =
+        targets.iter().filter_map(|t| Some((t.get("repository_name")?, t.get("image_digest")?))).collect();
     let sql = format!(
         "SELECT account_id, region, registry_id, repository_name, image_digest, image_tags, \
                 image_manifest_media_type, image_size_in_bytes \
          FROM aws_ecr_image WHERE repository_name IN ({})",
         sql_list(repositories)
     );
-    let mut copies: BTreeMap<(String, String), Vec<Copy>> = BTreeMap::new();
-    for batch in collect(ctx, &sql).await? {
-        let account = strings(&batch, "account_id");
-        let region = strings(&batch, "region");
-        let registry = strings(&batch, "registry_id");
-        let repository = strings(&batch, "repository_name");
-        let digest = strings(&batch, "image_digest");
-        let media = strings(&batch, "image_manifest_media_type");
-        let size = int64s(&batch, "image_size_in_bytes");
-        let tags = string_lists(&batch, "image_tags");
-        for (i, tags) in tags.into_iter().enumerate() {
-            let (Some(account), Some(region), Some(repository), Some(digest)) =
-                (account[i].clone(), region[i].clone(), repository[i].clone(), digest[i].clone())
-            else {
-                continue;
-            };
-            let registry = registry[i].clone().unwrap_or_else(|| account.clone());
-            let place = Place { account, region, registry, repository, digest };
-            copies.entry((place.repository.clone(), place.digest.clone())).or_default().push(Copy {
-                place,
-                tags,
-                index: manifests::is_index(media[i].as_deref()),
-                size: size[i].unwrap_or(0),
-            });
+    let mut uses_of: HashMap<&str, Vec<&Use>> = HashMap::new();
+    for u in uses {
+        uses_of.entry(u.repository.as_str()).or_default().push(u);
+    }
+    let mut names = Names::default();
+    let mut listed = Listed::default();
+    let mut batches = stream(ctx, &sql).await?;
+    while let Some(batch) = batches.try_next().await.map_err(df_err)? {
+        read_batch(&batch, &wanted, &uses_of, &mut names, &mut listed);
+    }
+    Ok(listed)
+}
+
+/// Adds one batch of the listing to `listed`.
+fn read_batch(
+    batch: &RecordBatch,
+    wanted: &HashSet<(&str, &str)>,
+    uses_of: &HashMap<&str, Vec<&Use>>,
+    names: &mut Names,
+    listed: &mut Listed,
+) {
+    let account = strings(batch, "account_id");
+    let region = strings(batch, "region");
+    let registry = strings(batch, "registry_id");
+    let repository = strings(batch, "repository_name");
+    let digest = strings(batch, "image_digest");
+    let media = strings(batch, "image_manifest_media_type");
+    let size = int64s(batch, "image_size_in_bytes");
+    let tags = string_lists(batch, "image_tags");
+    for (i, tags) in tags.into_iter().enumerate() {
+        let (Some(account), Some(region), Some(repository), Some(digest)) =
+            (&account[i], &region[i], &repository[i], &digest[i])
+        else {
+            continue;
+        };
+        let index = manifests::is_index(media[i].as_deref());
+        let targeted = wanted.contains(&(repository.as_str(), digest.as_str()));
+        if !targeted && !index {
+            continue;
+        }
+        let registry = registry[i].as_deref().unwrap_or(account);
+        let place = Place {
+            account: names.get(account),
+            region: names.get(region),
+            registry: names.get(registry),
+            repository: names.get(repository),
+            digest: digest.clone(),
+        };
+        if index {
+            listed.indexes.push(place.clone());
+        }
+        if targeted {
+            let used_by = uses_of
+                .get(repository.as_str())
+                .and_then(|uses| uses.iter().find(|u| u.names(&place, &tags)))
+                .map(|u| u.by.clone());
+            let copy = Copy { place, index, size: size[i].unwrap_or(0), used_by };
+            listed.copies.entry((repository.clone(), digest.clone())).or_default().push(copy);
         }
     }
-    Ok(copies)
+}
+
+/// Accounts, regions, registries and repositories, each stored once.
+#[derive(Debug, Default)]
+struct Names(HashSet<Arc<str>>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(name) {
+            return known.clone();
+        }
+        let name: Arc<str> = Arc::from(name);
+        self.0.insert(name.clone());
+        name
+    }
 }
 
 /// Every in-use reference to `repositories`, ordered by user so the reason
@@ -248,15 +319,19 @@ async fn in_use(ctx: &SessionContext, repositories: &[String]) -> Result<Vec<Use
 /// (account, region, repository, child digest), with the index that keeps them.
 async fn protected_children(
     engine: &Engine,
-    copies: &BTreeMap<(String, String), Vec<Copy>>,
+    indexes: &[Place],
     going: &HashSet<&Place>,
 ) -> Result<HashMap<(String, String, String, String), String>> {
     let mut kept: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
-    for copy in copies.values().flatten().filter(|c| c.index && !going.contains(&c.place)) {
-        let p = &copy.place;
-        kept.entry((p.account.clone(), p.region.clone(), p.registry.clone(), p.repository.clone()))
-            .or_default()
-            .push(p.digest.clone());
+    for p in indexes.iter().filter(|p| !going.contains(p)) {
+        kept.entry((
+            p.account.to_string(),
+            p.region.to_string(),
+            p.registry.to_string(),
+            p.repository.to_string(),
+        ))
+        .or_default()
+        .push(p.digest.clone());
     }
     let mut protected = HashMap::new();
     for ((account, region, registry, repository), indexes) in kept {
@@ -277,23 +352,22 @@ async fn protected_children(
 mod tests {
     use super::*;
 
-    fn copy(account: &str, region: &str) -> Copy {
-        Copy {
-            place: Place {
-                account: account.into(),
-                region: region.into(),
-                registry: account.into(),
-                repository: "web".into(),
-                digest: "sha256:a".into(),
-            },
-            tags: vec!["abc1234".into()],
-            index: false,
-            size: 1,
+    fn place(account: &str, region: &str) -> Place {
+        Place {
+            account: account.into(),
+            region: region.into(),
+            registry: account.into(),
+            repository: "web".into(),
+            digest: "sha256:a".into(),
         }
     }
 
-    fn copies() -> BTreeMap<(String, String), Vec<Copy>> {
-        BTreeMap::from([(
+    fn copy(account: &str, region: &str) -> Copy {
+        Copy { place: place(account, region), index: false, size: 1, used_by: None }
+    }
+
+    fn copies() -> HashMap<(String, String), Vec<Copy>> {
+        HashMap::from([(
             ("web".into(), "sha256:a".into()),
             vec![copy("1", "us-east-1"), copy("1", "eu-west-1"), copy("2", "us-east-1")],
         )])
@@ -318,7 +392,7 @@ mod tests {
             ("repository_name", "web"),
             ("image_digest", "sha256:a"),
         ]);
-        assert_eq!(resolve(&exact, &copies()).map(|c| c.place.account.clone()), Ok("2".into()));
+        assert_eq!(resolve(&exact, &copies()).map(|c| c.place.account.to_string()), Ok("2".into()));
         let gone = Target::from_pairs([
             ("account_id", "3"),
             ("region", "us-east-1"),
@@ -330,7 +404,8 @@ mod tests {
 
     #[test]
     fn a_use_names_a_copy_by_place_and_digest_or_tag() {
-        let c = copy("1", "us-east-1");
+        let p = place("1", "us-east-1");
+        let tags = vec!["abc1234".to_string()];
         let by_tag = Use {
             registry: Some("1".into()),
             region: Some("us-east-1".into()),
@@ -339,9 +414,10 @@ mod tests {
             digest: None,
             by: "s".into(),
         };
-        assert!(by_tag.names(&c));
+        assert!(by_tag.names(&p, &tags));
+        assert!(!by_tag.names(&p, &[]), "an untagged copy is not used by tag");
         let other_region = Use { region: Some("eu-west-1".into()), ..by_tag };
-        assert!(!other_region.names(&c));
+        assert!(!other_region.names(&p, &tags));
         let by_digest = Use {
             registry: None,
             region: None,
@@ -350,6 +426,13 @@ mod tests {
             digest: Some("sha256:a".into()),
             by: "t".into(),
         };
-        assert!(by_digest.names(&c));
+        assert!(by_digest.names(&p, &[]));
+    }
+
+    #[test]
+    fn names_are_stored_once() {
+        let mut names = Names::default();
+        let (a, b) = (names.get("us-east-1"), names.get("us-east-1"));
+        assert!(Arc::ptr_eq(&a, &b));
     }
 }

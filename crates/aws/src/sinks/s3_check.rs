@@ -1,5 +1,6 @@
 //! The fresh check of `delete_s3_objects`, run on a cache-free session
-//! immediately before acting (and in a dry run):
+//! immediately before acting (and in a dry run, on what the run's query has
+//! just read: `Engine::check_session`):
 //!
 //! 1. **Find.** Each row's bucket is looked up in every account (bucket names
 //!    are global; the owning account is the one whose ListBuckets has it), and
@@ -40,7 +41,7 @@ struct Found {
 
 /// Checks `delete_s3_objects` targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-    let ctx = engine.fresh_session().await.map_err(df_err)?;
+    let ctx = engine.check_session().await.map_err(df_err)?;
     let mut by_bucket: HashMap<String, Vec<&Target>> = HashMap::new();
     for t in &targets {
         if let Some(bucket) = t.get("bucket_name") {

@@ -1,6 +1,7 @@
 //! The fresh check of `deregister_ecs_task_definitions` and
 //! `delete_ecs_task_definitions`, run on a cache-free session immediately
-//! before acting (and in a dry run):
+//! before acting (and in a dry run, on what the run's query has just read:
+//! `Engine::check_session`):
 //!
 //! 1. **Resolve.** A row names a revision by full ARN or as `family:revision`
 //!    with its `account_id` and `region`; a short name without them is looked
@@ -29,7 +30,7 @@ type Revision = (String, String, String, i64);
 
 /// Checks task definition targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-    let ctx = engine.fresh_session().await.map_err(df_err)?;
+    let ctx = engine.check_session().await.map_err(df_err)?;
     let mut checked = Checked::default();
 
     // Names to resolve: located ones now, short unlocated ones from a listing.

@@ -82,6 +82,11 @@ impl ApiTable for EcrImage {
         100_000
     }
 
+    fn fetches_whole_rows(&self) -> bool {
+        // DescribeImages answers every column; nothing is fetched per column.
+        true
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
         // One named repository is described directly; several (a join's
         // keys, which may name repositories of other connections) or none are

@@ -29,18 +29,29 @@ fn ecs_bucket(operation: &str) -> Option<Bucket> {
     })
 }
 
-/// Cluster ARNs to visit: the ones the query names, or every cluster (100 per page).
+/// Cluster ARNs to visit: the ones the query names, or every cluster (100
+/// per page), listed once per connection and query however many scans of the
+/// query walk clusters (the in-use view reads services and tasks).
 pub fn cluster_arns(ctx: &FetchContext) -> BoxStream<'static, Result<String>> {
     if let Some(arns) = ctx.keys.get("cluster_arn") {
         return futures::stream::iter(arns.to_vec()).map(Ok).boxed();
     }
-    let ecs = clients::ecs(ctx.aws());
-    ctx.paginate(
-        "ecs:ListClusters",
-        move |token| ecs.list_clusters().max_results(100).set_next_token(token).send(),
-        |out| out.next_token().map(str::to_string),
-    )
-    .map_ok(|out| futures::stream::iter(out.cluster_arns().to_vec()).map(Ok))
+    let ctx = ctx.clone();
+    futures::stream::once(async move {
+        let listing = || {
+            let ecs = clients::ecs(ctx.aws());
+            ctx.paginate(
+                "ecs:ListClusters",
+                move |token| ecs.list_clusters().max_results(100).set_next_token(token).send(),
+                |out| out.next_token().map(str::to_string),
+            )
+            .map_ok(|out| futures::stream::iter(out.cluster_arns().to_vec()).map(Ok))
+            .try_flatten()
+            .try_collect::<Vec<String>>()
+        };
+        let arns = ctx.listed_once("ecs:ListClusters", listing).await?;
+        Ok::<_, Error>(futures::stream::iter(arns.as_ref().clone()).map(Ok))
+    })
     .try_flatten()
     .boxed()
 }

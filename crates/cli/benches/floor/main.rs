@@ -13,12 +13,20 @@
 //! own, so its peak memory (VmHWM) is skyglue's alone; the parent reads the
 //! sandbox's call counters afterwards.
 //!
+//! `SKYGLUE_BENCH_EXPLAIN=1` prints a policy scenario's `EXPLAIN ANALYZE`
+//! (each operator's memory among its metrics) on stderr.
+//!
+//! The policy scenarios also print their phases (query, GitHub within it,
+//! guardrail, delete: see `phases`), and the last scenario applies the
+//! cleanup policy, deleting what it selects.
+//!
 //! The call floor is the fewest calls the documented page and batch sizes
 //! allow for what the query needs; the wall floor is the larger of the ECS
 //! rate limits (calls beyond the burst at the sustained rate) and the chain of
 //! calls that must follow one another at 20 ms each, at skyglue's concurrency.
 #![allow(missing_docs)]
 
+mod phases;
 mod support;
 
 use std::collections::BTreeMap;
@@ -67,6 +75,9 @@ async fn parent(filter: &str) {
             .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
             .output()
             .expect("child runs");
+        if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        }
         let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
             Ok(v) => v,
             Err(_) => {
@@ -79,8 +90,12 @@ async fn parent(filter: &str) {
             .into_iter()
             .filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:"))
             .collect();
-        let floor = (scenario.floor)(&world);
+        let mut floor = (scenario.floor)(&world);
+        if let Some(deletes) = report["delete_floor"].as_u64().filter(|n| *n > 0) {
+            floor = support::with_deletes(floor, &world, deletes);
+        }
         print_row(&scenario, &report, &calls, &floor);
+        phases::print(&report["phases"], &sandbox.call_spans(), LATENCY);
         details.push((scenario.name, calls, floor, sandbox.throttled_calls()));
     }
     println!("\nper operation (calls / floor; throttled answers are counted in calls):");

@@ -200,16 +200,16 @@ fn is_sha(tag: &str) -> bool {
     (tag.len() == 7 || tag.len() == 40) && tag.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The cleanup policy: images of every repository, the in-use view, the
-/// distinct commits by GraphQL (100 per query), and the sink's fresh check:
-/// the in-use view again plus a fresh listing of the repositories with targets.
-fn cleanup(world: &World) -> Floor {
+/// The cleanup policy's own query: images of every repository, the in-use
+/// view, the repository map's tags, the distinct commits by GraphQL (100 per
+/// query), and image_in_use's other default sources.
+fn cleanup_query(world: &World) -> Floor {
     let imgs = images(world);
     let use1 = in_use(world);
-    let mut f = imgs.clone().merge(use1.clone()).merge(in_use(world)).merge(images(world));
-    f.calls.remove("ecr:DescribeRepositories");
-    f.add("ecr:DescribeRepositories", 2 * connections(world).len() as u64);
-    // The repository map reads each repository's tags (ListTagsForResource, one each).
+    let mut f = imgs.clone().merge(use1.clone());
+    // The repository map lists the repositories once more and reads each
+    // one's tags (ListTagsForResource, one each).
+    f.add("ecr:DescribeRepositories", connections(world).len() as u64);
     f.add("ecr:ListTagsForResource", connections(world).iter().map(|c| c.repositories.len() as u64).sum());
     let commits: HashSet<String> = connections(world)
         .iter()
@@ -218,21 +218,57 @@ fn cleanup(world: &World) -> Floor {
         .collect();
     let github_queries = batches(commits.len(), 100);
     f.add("github:graphql", github_queries);
-    // The guardrail reads the manifests of the image indexes it keeps, 100 per call.
-    let index_calls: u64 = connections(world)
+    // image_in_use's other default sources: one page of functions and one of
+    // job definitions per connection.
+    f.add("lambda:ListFunctions", connections(world).len() as u64);
+    f.add("batch:DescribeJobDefinitions", connections(world).len() as u64);
+    let github_secs = (github_queries as f64 / CONCURRENCY).ceil() * LATENCY;
+    f.wall = seconds((imgs.wall.as_secs_f64() + github_secs).max(use1.wall.as_secs_f64()));
+    f
+}
+
+/// The guardrail reads the manifests of the image indexes it keeps, 100 per call.
+fn index_reads(world: &World, f: &mut Floor) {
+    let calls: u64 = connections(world)
         .iter()
         .flat_map(|c| c.repositories.iter())
         .map(|r| batches(r.images.iter().filter(|i| !i.child_digests.is_empty()).count(), 100))
         .sum();
-    f.add("ecr:BatchGetImage", index_calls);
-    // image_in_use's other default sources, read by the policy and again by the
-    // check: one page of functions and one of job definitions per connection.
-    f.add("lambda:ListFunctions", 2 * connections(world).len() as u64);
-    f.add("batch:DescribeJobDefinitions", 2 * connections(world).len() as u64);
-    let github_secs = (github_queries as f64 / CONCURRENCY).ceil() * LATENCY;
-    let query = (imgs.wall.as_secs_f64() + github_secs).max(use1.wall.as_secs_f64());
-    f.wall = seconds(query + use1.wall.as_secs_f64() + imgs.wall.as_secs_f64());
+    f.add("ecr:BatchGetImage", calls);
+}
+
+/// A dry run: the query, then the sink's check on what the query read
+/// (nothing is deleted, so the check reuses the run's reads), which only
+/// adds the kept indexes' manifests.
+fn cleanup(world: &World) -> Floor {
+    let mut f = cleanup_query(world);
+    index_reads(world, &mut f);
+    f.wall += Duration::from_secs_f64(LATENCY);
     f
+}
+
+/// An applying run: the query, the check's fresh re-read (the in-use view,
+/// its other sources, and a listing of the repositories with targets), the
+/// kept indexes' manifests; the deletes (100 image ids per BatchDeleteImage)
+/// are added from the run's own count (see `phases::delete_floor`).
+fn cleanup_apply(world: &World) -> Floor {
+    let query = cleanup_query(world);
+    let check = in_use(world).merge(images(world));
+    let mut f = query.clone().merge(check.clone());
+    f.add("lambda:ListFunctions", connections(world).len() as u64);
+    f.add("batch:DescribeJobDefinitions", connections(world).len() as u64);
+    index_reads(world, &mut f);
+    f.wall = query.wall + check.wall + Duration::from_secs_f64(LATENCY);
+    f
+}
+
+/// Adds `deletes` BatchDeleteImage calls to an applying run's floor, at
+/// skyglue's concurrency on every connection.
+pub fn with_deletes(mut floor: Floor, world: &World, deletes: u64) -> Floor {
+    floor.add("ecr:BatchDeleteImage", deletes);
+    let per_connection = (deletes as f64 / connections(world).len().max(1) as f64 / CONCURRENCY).ceil();
+    floor.wall += Duration::from_secs_f64(per_connection * LATENCY);
+    floor
 }
 
 fn none(_: &World) -> Floor {
@@ -253,6 +289,8 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "repeated query (2nd run, cached)", floor: none },
         Scenario { name: "scan aws_s3_object (100k objects)", floor: s3_objects },
         Scenario { name: "policy s3_cleanup.sql dry run", floor: s3_cleanup },
+        // Last: it deletes the images the other scenarios read.
+        Scenario { name: "policy ecr_cleanup.sql apply", floor: cleanup_apply },
     ]
 }
 
@@ -347,12 +385,30 @@ pub fn child(args: &[String]) {
         let engine = Engine::new(connections, skyglue::sandbox::registry());
         run(name, engine, endpoint).await
     });
-    let ((rows, error), wall) = match result {
-        Ok((n, wall)) => ((n, None), wall),
-        Err(e) => ((0, Some(e)), Duration::ZERO),
+    let (run, error) = match result {
+        Ok(run) => (run, None),
+        Err(e) => (Ran::default(), Some(e)),
     };
-    let out = serde_json::json!({ "wall_s": wall.as_secs_f64(), "rows": rows, "peak_kb": peak_kb(), "error": error });
+    let out = serde_json::json!({
+        "wall_s": run.wall.as_secs_f64(),
+        "rows": run.rows,
+        "peak_kb": peak_kb(),
+        "error": error,
+        "phases": run.phases,
+        "delete_floor": run.delete_floor,
+    });
     println!("{out}");
+}
+
+/// What a scenario's run reports to the parent.
+#[derive(Default)]
+struct Ran {
+    rows: usize,
+    wall: Duration,
+    /// A policy run's stage marks (see `phases`).
+    phases: serde_json::Value,
+    /// An applying run's BatchDeleteImage floor.
+    delete_floor: u64,
 }
 
 /// The shipped S3 policy on the benchmark bucket.
@@ -364,13 +420,14 @@ fn s3_cleanup_policy() -> String {
 
 /// Runs the scenario; returns its rows and the wall time of the work itself
 /// (session setup excluded).
-async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<(usize, Duration), String> {
+async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> {
     if let Some(sql) = sql(name) {
         let ctx = engine.session().await.map_err(|e| e.to_string())?;
         let started = Instant::now();
         let batches =
             ctx.sql(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
-        return Ok((batches.iter().map(|b| b.num_rows()).sum(), started.elapsed()));
+        let rows = batches.iter().map(|b| b.num_rows()).sum();
+        return Ok(Ran { rows, wall: started.elapsed(), ..Ran::default() });
     }
     if name.starts_with("repeated") {
         let engine = engine.with_cache(Duration::from_secs(300));
@@ -380,23 +437,42 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<(usize, Durat
         reset_calls(endpoint).map_err(|e| e.to_string())?;
         let started = Instant::now();
         let b = ctx.sql(q).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
-        return Ok((b.iter().map(|b| b.num_rows()).sum(), started.elapsed()));
+        return Ok(Ran {
+            rows: b.iter().map(|b| b.num_rows()).sum(),
+            wall: started.elapsed(),
+            ..Ran::default()
+        });
     }
     let dir = std::env::temp_dir().join(format!("skyglue-bench-{}", std::process::id()));
     let journal = Arc::new(skyglue_policy::Journal::open(&dir).map_err(|e| e.to_string())?);
-    let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
+    let marks = crate::phases::Marks::new(endpoint);
+    let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), None)
+        .with_stage_observer(marks.observer());
     let text = if name.contains("s3_cleanup") { s3_cleanup_policy() } else { cleanup_policy() };
     let policy =
         skyglue_policy::PolicyFile::parse(&text, "policy.sql", "policy").map_err(|e| e.to_string())?;
-    let options = skyglue_policy::RunOptions { notify: Some(false), ..Default::default() };
+    let apply = name.ends_with(" apply");
+    let options = skyglue_policy::RunOptions { notify: Some(false), apply, ..Default::default() };
     let started = Instant::now();
     let prepared = runner.prepare_parsed(policy, "policy.sql", &options).await?;
+    if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
+        // Where a policy's memory goes: each operator's metrics (build_mem_used,
+        // peak_mem_used, ...) on stderr, from a run of the query alone.
+        let analyzed = prepared.query.clone().explain(false, true).map_err(|e| e.to_string())?;
+        let batches = analyzed.collect().await.map_err(|e| e.to_string())?;
+        let text =
+            datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?;
+        eprintln!("{text}");
+        eprintln!("peak after EXPLAIN ANALYZE: {} MB", peak_kb() / 1024);
+    }
     let outcome = runner.run(prepared).await;
     let wall = started.elapsed();
+    marks.mark("end");
     let _ = std::fs::remove_dir_all(&dir);
+    let delete_floor = if apply { crate::phases::delete_floor(&outcome.report) } else { 0 };
     match outcome.report.error {
         Some(e) => Err(e),
-        None => Ok((outcome.report.summary.planned, wall)),
+        None => Ok(Ran { rows: outcome.report.summary.planned, wall, phases: marks.to_json(), delete_floor }),
     }
 }
 
@@ -413,7 +489,7 @@ fn reset_calls(endpoint: &str) -> std::io::Result<()> {
 }
 
 /// Peak resident memory of this process, from /proc.
-fn peak_kb() -> u64 {
+pub fn peak_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -13,14 +13,14 @@ use skyglue_sandbox::{DescribeFailure, Fault, Sandbox, SandboxConfig, World};
 use crate::policy_runner::write_policy;
 use crate::support::*;
 
-struct GuardEnv {
-    sandbox: Sandbox,
+pub(crate) struct GuardEnv {
+    pub(crate) sandbox: Sandbox,
     runner: Runner,
     dir: tempfile::TempDir,
 }
 
 /// A runner over `world` that notifies the sandbox's Slack.
-async fn guard_env(world: World, config: SandboxConfig) -> GuardEnv {
+pub(crate) async fn guard_env(world: World, config: SandboxConfig) -> GuardEnv {
     let sandbox = Sandbox::start(world.clone(), config).await.unwrap();
     let mut connections = skyglue::sandbox::connections(&sandbox, &world).await.unwrap();
     connections.slack.webhook_url = Some(sandbox.slack_webhook_url());
@@ -33,14 +33,14 @@ async fn guard_env(world: World, config: SandboxConfig) -> GuardEnv {
 }
 
 impl GuardEnv {
-    async fn run(&self, name: &str, policy: &str, apply: bool) -> Report {
+    pub(crate) async fn run(&self, name: &str, policy: &str, apply: bool) -> Report {
         let path = write_policy(self.dir.path(), name, policy);
         let options = RunOptions { apply, params: vec![], notify: Some(true) };
         let prepared = self.runner.prepare(&path, &options).await.unwrap();
         self.runner.run(prepared).await.report
     }
 
-    fn calls(&self, op: &str) -> u64 {
+    pub(crate) fn calls(&self, op: &str) -> u64 {
         self.sandbox.calls().get(op).copied().unwrap_or(0)
     }
 }
@@ -66,7 +66,7 @@ fn repo_with(name: &str, images: Vec<Image>) -> Repository {
 /// The same image (digest 1) in `web` of 111/us-east-1, 111/eu-west-1 and
 /// 222/us-east-1; a service in 222/us-east-1 runs the 111/us-east-1 copy by
 /// digest (a cross-account pull), so only that copy is in use.
-fn replicated_world() -> World {
+pub(crate) fn replicated_world() -> World {
     let shared = image(1, &["abc1234"]);
     let d = digest(1);
     let pull = format!("{}@{d}", ecr_uri(ACCOUNT, US, "web"));

@@ -15,6 +15,7 @@ mod moto;
 mod policy_crash;
 mod policy_runner;
 mod policy_validation;
+mod read_once;
 mod repl;
 mod sandbox_errors;
 mod sandbox_framework;

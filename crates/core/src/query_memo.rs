@@ -1,0 +1,124 @@
+//! Listings shared by the scans of one query.
+//!
+//! Two scans of one query sometimes need the same listing: `aws_ecs_service`
+//! and `aws_ecs_task` both start from ListClusters, and the in-use view reads
+//! both. A [`QueryMemo`] makes such a listing once per connection and query:
+//! the first scan to ask fetches it, the others wait for that answer.
+//!
+//! "One query" is one execution of a physical plan. DataFusion hands the same
+//! `Arc<TaskContext>` to every operator of an execution and a new one to the
+//! next `collect`, so the memo is looked up by that context ([`for_task`]) and
+//! lives exactly as long as it: the next query, and a guardrail's fresh
+//! session, list again. A failed fetch is not remembered; the next scan to
+//! ask tries again (and reports its own error).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use datafusion::execution::TaskContext;
+use tokio::sync::OnceCell;
+
+use crate::error::Result;
+
+/// A shared answer, typed by the caller.
+type Shared = Arc<dyn Any + Send + Sync>;
+
+/// The listings one query has made, by key.
+#[derive(Debug, Default)]
+pub struct QueryMemo {
+    entries: Mutex<HashMap<String, Arc<OnceCell<Shared>>>>,
+}
+
+impl QueryMemo {
+    /// The answer stored under `key`, fetching it with `fetch` when no scan of
+    /// this query has yet. Concurrent callers with the same key wait for the
+    /// one fetch. `key` must name everything the answer depends on (the
+    /// connection and the operation, for a parameterless listing).
+    pub async fn get_or_fetch<T, F, Fut>(&self, key: &str, fetch: F) -> Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let cell = lock(&self.entries).entry(key.to_string()).or_default().clone();
+        let shared =
+            cell.get_or_try_init(|| async { Ok::<Shared, crate::Error>(Arc::new(fetch().await?)) }).await?;
+        // A key is only ever filled by one type; a mismatch is a programming error
+        // that would show as a fetch per caller, never as a wrong answer.
+        match shared.clone().downcast::<T>() {
+            Ok(answer) => Ok(answer),
+            Err(_) => Err(crate::Error::Config(format!("query memo key {key} holds another type"))),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Memos of the queries running now, by their task context.
+static RUNNING: Mutex<Vec<(Weak<TaskContext>, Arc<QueryMemo>)>> = Mutex::new(Vec::new());
+
+/// The memo of the query `task` belongs to (a new one for a new query).
+pub fn for_task(task: &Arc<TaskContext>) -> Arc<QueryMemo> {
+    let mut running = lock(&RUNNING);
+    // Finished queries first: their contexts are gone, and a new context may
+    // reuse the address of an old one.
+    running.retain(|(ctx, _)| ctx.strong_count() > 0);
+    let me = Arc::downgrade(task);
+    if let Some((_, memo)) = running.iter().find(|(ctx, _)| ctx.ptr_eq(&me)) {
+        return memo.clone();
+    }
+    let memo = Arc::new(QueryMemo::default());
+    running.push((me, memo.clone()));
+    memo
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn one_fetch_per_key_however_many_ask() {
+        let memo = QueryMemo::default();
+        let fetches = AtomicUsize::new(0);
+        let fetch = || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok(vec!["arn:a".to_string()])
+        };
+        let (a, b) = tokio::join!(
+            memo.get_or_fetch("c1 ListClusters", fetch),
+            memo.get_or_fetch("c1 ListClusters", fetch)
+        );
+        assert_eq!(a.expect("a"), b.expect("b"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        memo.get_or_fetch("c2 ListClusters", fetch).await.expect("c2");
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "another key is another listing");
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_is_tried_again() {
+        let memo = QueryMemo::default();
+        let failed: Result<Arc<Vec<String>>> =
+            memo.get_or_fetch("k", || async { Err(crate::Error::Config("boom".into())) }).await;
+        assert!(failed.is_err());
+        let again = memo.get_or_fetch("k", || async { Ok(vec!["x".to_string()]) }).await.expect("again");
+        assert_eq!(again.as_slice(), ["x".to_string()]);
+    }
+
+    #[test]
+    fn each_query_has_its_own_memo_and_its_scans_share_it() {
+        let first = Arc::new(TaskContext::default());
+        let second = Arc::new(TaskContext::default());
+        assert!(Arc::ptr_eq(&for_task(&first), &for_task(&first.clone())));
+        assert!(!Arc::ptr_eq(&for_task(&first), &for_task(&second)));
+    }
+}
