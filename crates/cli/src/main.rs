@@ -13,6 +13,7 @@ mod repl;
 mod run;
 mod schedule;
 mod shell;
+mod tables;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,6 +112,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
+    /// Declared REST tables (`[[table]]`, `tables_dir`).
+    Tables {
+        #[command(subcommand)]
+        command: tables::TablesCommand,
+    },
     /// Print a completion script for a shell (see the README for where to put it).
     Completions {
         /// The shell.
@@ -155,6 +161,7 @@ fn main() -> ExitCode {
             Some(Command::Connections { format }) => {
                 connections::command(cli.config.as_deref(), format).await
             }
+            Some(Command::Tables { command }) => tables::run(command),
             Some(Command::Completions { shell }) => {
                 shell::completions(Cli::command(), shell, &mut std::io::stdout());
                 Ok(ExitCode::SUCCESS)

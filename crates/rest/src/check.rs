@@ -21,11 +21,7 @@ pub fn check_file(path: &Path, builtin: &Registry) -> Result<Vec<Declared>> {
     let text = std::fs::read_to_string(path).map_err(read)?;
     let is_config = text.parse::<toml::Table>().is_ok_and(|t| t.keys().any(|k| CONFIG_KEYS.contains(&k.as_str())));
     let declared = if is_config {
-        let config = Config::from_file(path).map_err(|e| Error::Declaration {
-            file: path.display().to_string(),
-            line: 1,
-            message: e.to_string(),
-        })?;
+        let config = Config::from_file(path).map_err(|e| Error::Config(e.to_string()))?;
         load::from_config(&config)?
     } else {
         load::from_file(path)?

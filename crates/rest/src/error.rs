@@ -26,6 +26,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The `skyglue.toml` holding declarations is itself invalid.
+    #[error("{0}")]
+    Config(String),
+
     /// A `${VAR}` the declaration reads is not set.
     #[error("table {table}: environment variable {var} is not set (its {field} reads ${{{var}}}); export it and retry")]
     MissingEnv {
