@@ -95,6 +95,8 @@ impl RestFake {
     }
 }
 
+const STATUSES: [&str; 3] = ["triggered", "acknowledged", "resolved"];
+
 async fn incidents(State((calls, latency)): State<(Arc<AtomicU64>, Duration)>, Query(page): Query<Page>) -> String {
     calls.fetch_add(1, Ordering::SeqCst);
     tokio::time::sleep(latency).await;
@@ -103,7 +105,7 @@ async fn incidents(State((calls, latency)): State<(Arc<AtomicU64>, Duration)>, Q
         .map(|i| {
             serde_json::json!({
                 "id": format!("P{i:06}"), "incident_number": i, "title": format!("disk full on host-{}", i % 97),
-                "status": ["triggered", "acknowledged", "resolved"][i % 3],
+                "status": STATUSES[i % 3],
                 "service": {"id": format!("PSVC{}", i % 12), "summary": "web"},
                 "created_at": "2024-05-01T12:00:00Z", "assignments": [{"assignee": {"id": "PUSER1"}}],
             })

@@ -81,6 +81,8 @@ async fn slack_conversations_follow_the_cursor() {
     assert!(shown.contains("| team-1   | public_channel | 2024-05-01T12:00:01Z |"), "{shown}");
 }
 
+const STATUSES: [&str; 3] = ["triggered", "acknowledged", "resolved"];
+
 #[tokio::test]
 async fn pagerduty_incidents_page_by_offset_until_more_is_false() {
     let shape = Shape {
@@ -92,7 +94,7 @@ async fn pagerduty_incidents_page_by_offset_until_more_is_false() {
     };
     let incidents = (1..=230)
         .map(|i| json!({"id": format!("P{i:04}"), "incident_number": i, "title": "disk full",
-            "status": ["triggered", "acknowledged", "resolved"][i % 3], "urgency": "high",
+            "status": STATUSES[i % 3], "urgency": "high",
             "service": {"id": "PSVC1", "summary": "web"}, "created_at": "2024-05-01T12:00:00Z",
             "assignments": [{"assignee": {"id": "PUSER1"}}], "html_url": "https://acme.pagerduty.com/incidents/x"}))
         .collect();
