@@ -19,7 +19,8 @@ const CONFIG_KEYS: &[&str] =
 pub fn check_file(path: &Path, builtin: &Registry) -> Result<Vec<Declared>> {
     let read = |source| Error::Read { path: path.display().to_string(), source };
     let text = std::fs::read_to_string(path).map_err(read)?;
-    let is_config = text.parse::<toml::Table>().is_ok_and(|t| t.keys().any(|k| CONFIG_KEYS.contains(&k.as_str())));
+    let is_config =
+        text.parse::<toml::Table>().is_ok_and(|t| t.keys().any(|k| CONFIG_KEYS.contains(&k.as_str())));
     let declared = if is_config {
         let config = Config::from_file(path).map_err(|e| Error::Config(e.to_string()))?;
         load::from_config(&config)?
@@ -38,7 +39,10 @@ pub fn summary(declared: &[Declared], env: &crate::Env) -> String {
             .keys()
             .map(|(c, k)| if k.required { format!("{} (required)", c.name) } else { c.name.clone() })
             .collect();
-        let paging = d.paginate.as_ref().map_or("one request".to_string(), |p| format!("{} pagination", p.style.name()));
+        let paging = d
+            .paginate
+            .as_ref()
+            .map_or("one request".to_string(), |p| format!("{} pagination", p.style.name()));
         let rate = d.rate.map_or(String::new(), |r| format!(", {} req/s", r.per_second));
         let vars: Vec<String> = d
             .required_vars()

@@ -105,7 +105,8 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Arc::new(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
@@ -117,15 +118,18 @@ mod tests {
         assert_eq!(t.required_vars(), vec!["PD_TOKEN"]);
         let u = Template::parse("${API:-https://api.example.com}/v1/items").expect("parses");
         assert_eq!(u.render(&env(&[])), Ok("https://api.example.com/v1/items".into()));
-        assert_eq!(u.render(&env(&[("API", "http://127.0.0.1:9")])), Ok("http://127.0.0.1:9/v1/items".into()));
+        assert_eq!(
+            u.render(&env(&[("API", "http://127.0.0.1:9")])),
+            Ok("http://127.0.0.1:9/v1/items".into())
+        );
         assert!(u.required_vars().is_empty());
         assert!(!Template::parse("plain").expect("parses").has_vars());
     }
 
     #[test]
     fn malformed_references_are_refused() {
-        assert!(Template::parse("Bearer ${TOKEN").unwrap_err().contains("unterminated"));
-        assert!(Template::parse("Bearer ${}").unwrap_err().contains("not an environment variable name"));
+        assert!(Template::parse("Bearer ${TOKEN").expect_err("an error").contains("unterminated"));
+        assert!(Template::parse("Bearer ${}").expect_err("an error").contains("not an environment variable name"));
         assert!(Template::parse("Bearer ${A B}").is_err());
     }
 }

@@ -31,7 +31,9 @@ pub enum Error {
     Config(String),
 
     /// A `${VAR}` the declaration reads is not set.
-    #[error("table {table}: environment variable {var} is not set (its {field} reads ${{{var}}}); export it and retry")]
+    #[error(
+        "table {table}: environment variable {var} is not set (its {field} reads ${{{var}}}); export it and retry"
+    )]
     MissingEnv {
         /// The table.
         table: String,

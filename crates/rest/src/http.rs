@@ -67,18 +67,31 @@ impl Http {
     }
 
     /// `GET url` with the `auth` header, as the module doc says.
-    pub async fn get(&self, ctx: &FetchContext, url: &str, auth: Option<&(HeaderName, HeaderValue)>) -> Result<Answer> {
+    pub async fn get(
+        &self,
+        ctx: &FetchContext,
+        url: &str,
+        auth: Option<&(HeaderName, HeaderValue)>,
+    ) -> Result<Answer> {
         let fail = |detail: String| Error::Http { table: self.table.clone(), url: url.to_string(), detail };
         let client = self.client(url).map_err(fail)?;
         let mut attempt = 1;
         loop {
             self.hold_off(ctx).await;
             if self.rate_limited {
-                let waited =
-                    ctx.connections.throttle.acquire("rest", &self.operation).await.map_err(|e| fail(e.to_string()))?;
+                let waited = ctx
+                    .connections
+                    .throttle
+                    .acquire("rest", &self.operation)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
                 ctx.metrics.throttle_wait(waited);
             }
-            if attempt == 1 { ctx.metrics.call() } else { ctx.metrics.retry() }
+            if attempt == 1 {
+                ctx.metrics.call()
+            } else {
+                ctx.metrics.retry()
+            }
             let answer = tokio::time::timeout(TIMEOUT, send(&client, url, auth)).await;
             let answer = match answer {
                 Ok(answer) => answer,
@@ -116,7 +129,8 @@ impl Http {
             return match answer {
                 Ok((status, headers, body)) if (200..300).contains(&status) => Ok(Answer { headers, body }),
                 Ok((status, _, body)) => {
-                    let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
+                    let tries =
+                        if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
                     Err(fail(format!("HTTP {status}{tries}: {}", snippet(&body))))
                 }
                 Err(e) => Err(fail(format!("{e} (after {attempt} attempts)"))),
@@ -161,7 +175,8 @@ async fn send(
     let request = request.body(Empty::new()).map_err(|e| format!("not a valid request: {e}"))?;
     let response = client.request(request).await.map_err(|e| chain(&e))?;
     let (parts, body) = response.into_parts();
-    let body = Limited::new(body, MAX_ANSWER).collect().await.map_err(|e| format!("answer broke off: {e}"))?;
+    let body =
+        Limited::new(body, MAX_ANSWER).collect().await.map_err(|e| format!("answer broke off: {e}"))?;
     Ok((parts.status.as_u16(), parts.headers, body.to_bytes()))
 }
 

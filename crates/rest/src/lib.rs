@@ -58,12 +58,17 @@ pub fn registry(config: &Config, builtin: &Registry, env: Env) -> Result<Registr
 
 /// Refuses a declared table named like a built-in table or view.
 pub fn refuse_builtin_names(declared: &[Declared], builtin: &Registry) -> Result<()> {
-    let taken =
-        |name: &str| builtin.tables().iter().any(|t| t.spec().name == name) || builtin.views().iter().any(|v| v.name == name);
+    let taken = |name: &str| {
+        builtin.tables().iter().any(|t| t.spec().name == name)
+            || builtin.views().iter().any(|v| v.name == name)
+    };
     match declared.iter().find(|d| taken(&d.name)) {
         Some(d) => Err(load::at_origin(
             &d.origin,
-            format!("table {} clashes with skyglue's built-in table of that name: choose another name", d.name),
+            format!(
+                "table {} clashes with skyglue's built-in table of that name: choose another name",
+                d.name
+            ),
         )),
         None => Ok(()),
     }

@@ -62,7 +62,8 @@ pub fn from_file(path: &Path) -> Result<Vec<Declared>> {
 pub fn from_text(file: &str, text: &str) -> Result<Vec<Declared>> {
     let src = Source { file, text };
     let parsed: TablesFile = parse(src)?;
-    let tables = parsed.table.into_iter().map(|decl| validate::table(src, decl)).collect::<Result<Vec<_>>>()?;
+    let tables =
+        parsed.table.into_iter().map(|decl| validate::table(src, decl)).collect::<Result<Vec<_>>>()?;
     unique(&tables)?;
     Ok(tables)
 }
@@ -70,7 +71,11 @@ pub fn from_text(file: &str, text: &str) -> Result<Vec<Declared>> {
 fn parse<T: DeserializeOwned>(src: Source<'_>) -> Result<T> {
     toml::from_str(src.text).map_err(|e| {
         let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
-        Error::Declaration { file: src.file.to_string(), line: e.span().map_or(1, |s| src.line(s.start)), message }
+        Error::Declaration {
+            file: src.file.to_string(),
+            line: e.span().map_or(1, |s| src.line(s.start)),
+            message,
+        }
     })
 }
 
@@ -132,12 +137,19 @@ key = { param = "statuses[]" }
         assert_eq!(error_of(&unknown).split(": ").next(), Some("t.toml:11"), "{}", error_of(&unknown));
         assert!(error_of(&unknown).contains("pth"));
         let bad_path = VALID.replace("rows = \"$.incidents[*]\"", "rows = \"$.incidents[\"");
-        assert!(error_of(&bad_path).starts_with("t.toml:6: table pagerduty_incident: rows:"), "{}", error_of(&bad_path));
+        assert!(
+            error_of(&bad_path).starts_with("t.toml:6: table pagerduty_incident: rows:"),
+            "{}",
+            error_of(&bad_path)
+        );
         let style = VALID.replace("style = \"offset\"", "style = \"offsets\"");
         assert!(error_of(&style).starts_with("t.toml:7:"), "{}", error_of(&style));
         assert!(error_of(&style).contains("unknown paginate style \"offsets\""));
         let no_param = VALID.replace("key = { param = \"statuses[]\" }", "key = { required = true }");
-        assert!(error_of(&no_param).starts_with("t.toml:13: table pagerduty_incident: column status: key needs a param"));
+        assert!(
+            error_of(&no_param)
+                .starts_with("t.toml:13: table pagerduty_incident: column status: key needs a param")
+        );
         let secret = VALID.replace("Token token=${PAGERDUTY_TOKEN}", "Token token=abc123");
         assert!(error_of(&secret).contains("from the environment"), "{}", error_of(&secret));
         let top = format!("{VALID}\n[[tabel]]\nname = \"x\"\n");

@@ -13,7 +13,8 @@ use crate::model::{Declared, KeyParam, Style};
 
 /// Characters escaped in a path parameter: `/` is kept, so
 /// `{repo}` = `acme/web` fills `/repos/{repo}/...` as GitHub expects.
-const PATH_PARAM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const PATH_PARAM: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// The key values one listing is asked for: the key and its value.
 pub type Listing = Vec<(KeyParam, String)>;
@@ -27,7 +28,8 @@ pub fn page_url(decl: &Declared, base: &str, listing: &Listing, token: Option<&s
     }
     let mut path = base.to_string();
     for (key, value) in listing.iter().filter(|(k, _)| k.in_path) {
-        path = path.replace(&format!("{{{}}}", key.param), &utf8_percent_encode(value, PATH_PARAM).to_string());
+        path =
+            path.replace(&format!("{{{}}}", key.param), &utf8_percent_encode(value, PATH_PARAM).to_string());
     }
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in &decl.params {
@@ -121,7 +123,11 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
             let next = params.split(';').any(|param| {
                 let Some((name, value)) = param.split_once('=') else { return false };
                 name.trim().eq_ignore_ascii_case("rel")
-                    && value.trim().trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+                    && value
+                        .trim()
+                        .trim_matches('"')
+                        .split_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
             });
             next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
         })
@@ -161,7 +167,8 @@ mod tests {
 
     #[test]
     fn keys_fill_the_path_and_the_query() {
-        let d = decl("{ style = \"offset\", offset_param = \"offset\", limit_param = \"limit\", page_size = 2 }");
+        let d =
+            decl("{ style = \"offset\", offset_param = \"offset\", limit_param = \"limit\", page_size = 2 }");
         let base = "https://api.example.com/repos/{repo}/items";
         assert_eq!(
             page_url(&d, base, &listing(&d), None),
@@ -174,7 +181,8 @@ mod tests {
     fn each_style_finds_its_next_page() {
         let headers = HeaderMap::new();
         let facts = |body: &'static Value, rows, token| PageFacts { headers: &headers, body, rows, token };
-        let d = decl("{ style = \"offset\", offset_param = \"offset\", limit_param = \"limit\", page_size = 2 }");
+        let d =
+            decl("{ style = \"offset\", offset_param = \"offset\", limit_param = \"limit\", page_size = 2 }");
         let body = Box::leak(Box::new(json!({})));
         assert_eq!(next_token(&d, &facts(body, 2, Some("4"))), Ok(Some("6".into())));
         assert_eq!(next_token(&d, &facts(body, 1, Some("4"))), Ok(None), "a short page is the last");

@@ -40,7 +40,10 @@ pub struct DeclaredTable {
 
 impl std::fmt::Debug for DeclaredTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeclaredTable").field("name", &self.decl.name).field("origin", &self.decl.origin).finish()
+        f.debug_struct("DeclaredTable")
+            .field("name", &self.decl.name)
+            .field("origin", &self.decl.origin)
+            .finish()
     }
 }
 
@@ -83,7 +86,11 @@ impl DeclaredTable {
     }
 
     /// One listing's pages.
-    fn listing(&self, ctx: FetchContext, listing: Listing) -> BoxStream<'static, skyglue_core::Result<RecordBatch>> {
+    fn listing(
+        &self,
+        ctx: FetchContext,
+        listing: Listing,
+    ) -> BoxStream<'static, skyglue_core::Result<RecordBatch>> {
         let prepared = self.prepare();
         let (decl, http) = (self.decl.clone(), self.http.clone());
         let (base, auth) = match prepared {
@@ -107,7 +114,8 @@ impl DeclaredTable {
                     detail: format!("not JSON: {e}"),
                 })?;
                 let (batch, rows) = page_batch(&decl, &ctx, &url, &listing, &body)?;
-                let facts = PageFacts { headers: &answer.headers, body: &body, rows, token: token.as_deref() };
+                let facts =
+                    PageFacts { headers: &answer.headers, body: &body, rows, token: token.as_deref() };
                 let next = next_token(&decl, &facts).map_err(|(path, detail)| Error::Response {
                     table: decl.name.clone(),
                     url: url.clone(),
@@ -154,7 +162,9 @@ impl ApiTable for DeclaredTable {
         if let Some(rate) = self.decl.rate
             && !ctx.connections.throttle.knows(self.spec.name)
         {
-            ctx.connections.throttle.declare(self.spec.name, bucket(self.spec.name, rate.burst, rate.per_second));
+            ctx.connections
+                .throttle
+                .declare(self.spec.name, bucket(self.spec.name, rate.burst, rate.per_second));
         }
         let mut listings = self.listings(&ctx.keys);
         if listings.len() == 1 {
@@ -180,7 +190,11 @@ fn spec(decl: &Declared) -> TableSpec {
         .columns
         .iter()
         .map(|c| {
-            let description = if c.description.is_empty() { format!("{} of each row.", c.path.text()) } else { c.description.clone() };
+            let description = if c.description.is_empty() {
+                format!("{} of each row.", c.path.text())
+            } else {
+                c.description.clone()
+            };
             let column = ColumnSpec::new(leak(c.name.clone()), c.kind.data_type(), leak(description));
             match &c.key {
                 Some(k) if k.required => column.required_key(),

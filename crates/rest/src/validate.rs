@@ -31,7 +31,11 @@ impl Source<'_> {
 
     /// An error at `span`.
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Error {
-        Error::Declaration { file: self.file.to_string(), line: self.line(span.start), message: message.into() }
+        Error::Declaration {
+            file: self.file.to_string(),
+            line: self.line(span.start),
+            message: message.into(),
+        }
     }
 }
 
@@ -43,7 +47,9 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
     let name = decl.name.into_inner();
     let at = |span: Range<usize>, message: String| src.error(span, format!("table {name}: {message}"));
     if !is_identifier(&name) {
-        return Err(src.error(name_span, format!("table name {name:?} must be lower-case letters, digits and _")));
+        return Err(
+            src.error(name_span, format!("table name {name:?} must be lower-case letters, digits and _"))
+        );
     }
     let url = checked_url(&decl.url).map_err(|m| at(decl.url.span(), m))?;
     let auth = match decl.auth {
@@ -62,7 +68,8 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
         }
         None => None,
     };
-    let rows = JsonPath::parse(decl.rows.get_ref()).map_err(|m| at(decl.rows.span(), format!("rows: {m}")))?;
+    let rows =
+        JsonPath::parse(decl.rows.get_ref()).map_err(|m| at(decl.rows.span(), format!("rows: {m}")))?;
     let paginate = decl.paginate.map(|p| paginate(p, &at)).transpose()?;
     let rate = decl
         .rate
@@ -94,7 +101,10 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
             if key.in_path && !key.required {
                 return Err(at(
                     decl.url.span(),
-                    format!("the url's {{{}}} needs a value: make column {}'s key required", key.param, column.name),
+                    format!(
+                        "the url's {{{}}} needs a value: make column {}'s key required",
+                        key.param, column.name
+                    ),
                 ));
             }
         }
@@ -103,7 +113,11 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
         return Err(at(decl.url.span(), format!("the url's {{{unused}}} is no key column's param")));
     }
     Ok(Declared {
-        description: if decl.description.is_empty() { format!("Rows of {}.", decl.url.get_ref()) } else { decl.description },
+        description: if decl.description.is_empty() {
+            format!("Rows of {}.", decl.url.get_ref())
+        } else {
+            decl.description
+        },
         name,
         origin: format!("{}:{}", src.file, src.line(span.start)),
         url,
@@ -149,23 +163,36 @@ fn paginate(p: Spanned<PaginateDecl>, at: &impl Fn(Range<usize>, String) -> Erro
             .map(Spanned::into_inner)
             .ok_or_else(|| at(span.clone(), format!("paginate style {:?} needs {field}", p.style.get_ref())))
     };
-    let path = |what: &str, v: &Spanned<String>| JsonPath::parse(v.get_ref()).map_err(|m| at(v.span(), format!("{what}: {m}")));
+    let path = |what: &str, v: &Spanned<String>| {
+        JsonPath::parse(v.get_ref()).map_err(|m| at(v.span(), format!("{what}: {m}")))
+    };
     let style = match p.style.get_ref().as_str() {
         "link" => Style::Link,
         "cursor" => {
             let next = p.next.as_ref().map(|n| path("paginate.next", n)).transpose()?;
-            let next = next.ok_or_else(|| at(span.clone(), "paginate style \"cursor\" needs next (the JSON path of the next cursor)".into()))?;
+            let next = next.ok_or_else(|| {
+                at(
+                    span.clone(),
+                    "paginate style \"cursor\" needs next (the JSON path of the next cursor)".into(),
+                )
+            })?;
             Style::Cursor { param: needs("cursor_param", p.cursor_param)?, next }
         }
         "offset" => Style::Offset { param: needs("offset_param", p.offset_param)? },
         "page" => Style::Page { param: needs("page_param", p.page_param)?, first: p.first_page.unwrap_or(1) },
         other => {
-            return Err(at(style_span, format!("unknown paginate style {other:?}: use link, cursor, offset or page")));
+            return Err(at(
+                style_span,
+                format!("unknown paginate style {other:?}: use link, cursor, offset or page"),
+            ));
         }
     };
     let more = p.more.as_ref().map(|m| path("paginate.more", m)).transpose()?;
     if p.page_size.is_some() != p.page_size_param.is_some() {
-        return Err(at(span, "paginate needs page_size and page_size_param (or limit_param) together".into()));
+        return Err(at(
+            span,
+            "paginate needs page_size and page_size_param (or limit_param) together".into(),
+        ));
     }
     Ok(Paginate { style, page_size: p.page_size, page_size_param: p.page_size_param, more })
 }
@@ -192,7 +219,10 @@ fn column(c: ColumnDecl, at: &impl Fn(Range<usize>, String) -> Error) -> Result<
         Some(key) => {
             let (span, key) = (key.span(), key.into_inner());
             let param = key.param.filter(|p| !p.is_empty()).ok_or_else(|| {
-                column_at(span.clone(), "key needs a param: the query parameter its values are sent as".into())
+                column_at(
+                    span.clone(),
+                    "key needs a param: the query parameter its values are sent as".into(),
+                )
             })?;
             if kind != ColumnType::Text {
                 return Err(column_at(span, "a key column must be of type text".into()));

@@ -77,9 +77,7 @@ impl RestFake {
     pub async fn start(latency: Duration) -> RestFake {
         let calls = Arc::new(AtomicU64::new(0));
         let state = (calls.clone(), latency);
-        let app = Router::new()
-            .route("/incidents", axum::routing::get(incidents))
-            .with_state(state);
+        let app = Router::new().route("/incidents", axum::routing::get(incidents)).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
@@ -97,7 +95,10 @@ impl RestFake {
 
 const STATUSES: [&str; 3] = ["triggered", "acknowledged", "resolved"];
 
-async fn incidents(State((calls, latency)): State<(Arc<AtomicU64>, Duration)>, Query(page): Query<Page>) -> String {
+async fn incidents(
+    State((calls, latency)): State<(Arc<AtomicU64>, Duration)>,
+    Query(page): Query<Page>,
+) -> String {
     calls.fetch_add(1, Ordering::SeqCst);
     tokio::time::sleep(latency).await;
     let (offset, limit) = (page.offset.unwrap_or(0), page.limit.unwrap_or(25).min(PAGE));

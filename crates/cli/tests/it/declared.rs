@@ -51,7 +51,10 @@ fn a_declaration_error_names_the_file_and_line_and_exits_2() {
     std::fs::write(&file, text.replace("name = \"urgency\"", "name = \"urgency\"\nkind = \"text\"")).unwrap();
     let (code, out, err) = skyglue(&["tables", "check", file.to_str().unwrap()], &[]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.starts_with(&format!("error: {}:{}: unknown field `kind`", file.display(), line + 1)), "{err}");
+    assert!(
+        err.starts_with(&format!("error: {}:{}: unknown field `kind`", file.display(), line + 1)),
+        "{err}"
+    );
 }
 
 #[test]
@@ -88,7 +91,14 @@ fn a_table_in_the_configured_tables_dir_answers_queries() {
     .unwrap();
     let config = dir.path().join("skyglue.toml");
     std::fs::write(&config, "tables_dir = \"tables\"\n").unwrap();
-    let args = ["--config", config.to_str().unwrap(), "query", "SELECT name FROM widget ORDER BY id", "--format", "csv"];
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "query",
+        "SELECT name FROM widget ORDER BY id",
+        "--format",
+        "csv",
+    ];
     let (code, out, err) = skyglue(&args, &[("WIDGET_URL", &base)]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "name\ngear\ncog\n");

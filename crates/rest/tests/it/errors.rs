@@ -36,7 +36,10 @@ async fn a_missing_rows_array_names_the_rows_path() {
     let text = declarations(Paging::Offset, 10).replacen("$.items[*]", "$.data[*]", 1);
     let s = Session::over(&fake, &text).await;
     let err = s.try_query("SELECT id FROM item").await.expect_err("malformed");
-    assert!(err.contains("table item:") && err.contains("does not fit $.data[*] (rows): no array there"), "{err}");
+    assert!(
+        err.contains("table item:") && err.contains("does not fit $.data[*] (rows): no array there"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -52,7 +55,8 @@ async fn an_unset_variable_is_named() {
 #[tokio::test]
 async fn an_error_status_names_the_request() {
     let fake = Fake::start(shape(Paging::Offset), items(3)).await;
-    let text = declarations(Paging::Offset, 10).replacen("Bearer ${FAKE_TOKEN}", "Bearer ${FAKE_TOKEN}-revoked", 1);
+    let text =
+        declarations(Paging::Offset, 10).replacen("Bearer ${FAKE_TOKEN}", "Bearer ${FAKE_TOKEN}-revoked", 1);
     let s = Session::over(&fake, &text).await;
     let err = s.try_query("SELECT id FROM item").await.expect_err("401");
     assert!(err.starts_with("table item: failed to GET http://"), "{err}");

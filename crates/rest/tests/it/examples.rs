@@ -16,21 +16,26 @@ use crate::support::{env, fast_retries, rows};
 async fn shipped(vars: &[(&str, &str)]) -> datafusion::prelude::SessionContext {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tables");
     let env = env(vars);
-    let registry = load::from_dir(&dir).expect("the shipped declarations are valid").into_iter().fold(
-        Registry::new(),
-        |r, d| r.table(DeclaredTable::new(d, env.clone()).with_retry_policy(fast_retries())),
-    );
+    let registry = load::from_dir(&dir)
+        .expect("the shipped declarations are valid")
+        .into_iter()
+        .fold(Registry::new(), |r, d| {
+            r.table(DeclaredTable::new(d, env.clone()).with_retry_policy(fast_retries()))
+        });
     Engine::new(Connections::default(), registry).session().await.expect("session")
 }
 
-async fn collect(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Vec<datafusion::arrow::array::RecordBatch> {
+async fn collect(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Vec<datafusion::arrow::array::RecordBatch> {
     ctx.sql(sql).await.expect("plans").collect().await.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 fn run(i: usize) -> Value {
     json!({
-        "id": 9000 + i, "name": "ci", "run_number": i, "event": if i % 4 == 0 { "schedule" } else { "push" },
-        "status": "completed", "conclusion": if i % 5 == 0 { "failure" } else { "success" },
+        "id": 9000 + i, "name": "ci", "run_number": i, "event": if i.is_multiple_of(4) { "schedule" } else { "push" },
+        "status": "completed", "conclusion": if i.is_multiple_of(5) { "failure" } else { "success" },
         "head_branch": "main", "head_sha": format!("{i:040x}"), "actor": {"login": "octocat"},
         "created_at": "2024-05-01T12:00:00Z", "updated_at": "2024-05-01T12:10:00Z",
         "html_url": format!("https://github.com/acme/web/actions/runs/{}", 9000 + i),
@@ -61,11 +66,19 @@ async fn github_workflow_runs_follow_link_headers() {
 
 #[tokio::test]
 async fn slack_conversations_follow_the_cursor() {
-    let shape = Shape { paging: Paging::Cursor, rows: "channels", size_param: "limit", default_size: 100, filters: &[] };
-    let channels = (1..=450)
-        .map(|i| json!({"id": format!("C{i:05}"), "name": format!("team-{i}"), "is_private": false,
-            "is_archived": i % 10 == 0, "num_members": i, "topic": {"value": "ops"}, "purpose": {"value": ""},
-            "created": 1_714_564_800 + i, "creator": "U1"}))
+    let shape = Shape {
+        paging: Paging::Cursor,
+        rows: "channels",
+        size_param: "limit",
+        default_size: 100,
+        filters: &[],
+    };
+    let channels = (1..=450u32)
+        .map(|i| {
+            json!({"id": format!("C{i:05}"), "name": format!("team-{i}"), "is_private": false,
+            "is_archived": i.is_multiple_of(10), "num_members": i, "topic": {"value": "ops"}, "purpose": {"value": ""},
+            "created": 1_714_564_800 + i, "creator": "U1"})
+        })
         .collect();
     let fake = Fake::start(shape, channels).await;
     let ctx = shipped(&[("SLACK_API_URL", &fake.base), ("SLACK_BOT_TOKEN", "test-token")]).await;
@@ -104,7 +117,9 @@ async fn pagerduty_incidents_page_by_offset_until_more_is_false() {
     assert_eq!(fake.calls(), 3, "230 incidents in pages of 100: {:?}", fake.requests());
     let open = "SELECT id FROM pagerduty_incident WHERE status IN ('triggered', 'acknowledged')";
     assert_eq!(rows(&collect(&ctx, open).await), 153);
-    let statuses: Vec<String> =
-        fake.requests()[3..].iter().flat_map(|r| params_of(r).remove("statuses[]").unwrap_or_default()).collect();
+    let statuses: Vec<String> = fake.requests()[3..]
+        .iter()
+        .flat_map(|r| params_of(r).remove("statuses[]").unwrap_or_default())
+        .collect();
     assert!(statuses.iter().all(|s| s == "triggered" || s == "acknowledged"), "{statuses:?}");
 }

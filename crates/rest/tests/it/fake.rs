@@ -100,7 +100,10 @@ async fn answer(State(served): State<Arc<Served>>, uri: Uri, headers: HeaderMap)
         form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let shape = &served.shape;
-    let repo = uri.path().strip_prefix("/repos/").map(|rest| rest.splitn(3, '/').take(2).collect::<Vec<_>>().join("/"));
+    let repo = uri
+        .path()
+        .strip_prefix("/repos/")
+        .map(|rest| rest.splitn(3, '/').take(2).collect::<Vec<_>>().join("/"));
     let items: Vec<&Value> = served
         .items
         .iter()
@@ -129,7 +132,10 @@ async fn answer(State(served): State<Arc<Served>>, uri: Uri, headers: HeaderMap)
             (start, json!({}), link)
         }
         Paging::Cursor => {
-            let start = param("cursor").and_then(|c| c.strip_prefix("c").map(str::to_string)).and_then(|c| c.parse().ok()).unwrap_or(0);
+            let start = param("cursor")
+                .and_then(|c| c.strip_prefix("c").map(str::to_string))
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
             let next = if start + size < items.len() { format!("c{}", start + size) } else { String::new() };
             (start, json!({"ok": true, "response_metadata": {"next_cursor": next}}), None)
         }

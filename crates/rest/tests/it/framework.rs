@@ -21,7 +21,9 @@ async fn explain_analyze_shows_the_calls_and_pushed_keys() {
 #[tokio::test]
 async fn a_repeated_query_answers_from_the_cache() {
     let fake = Fake::start(shape(Paging::Cursor), items(30)).await;
-    let s = Session::with(&fake, &declarations(Paging::Cursor, 10), |e| e.with_cache(Duration::from_secs(60))).await;
+    let s =
+        Session::with(&fake, &declarations(Paging::Cursor, 10), |e| e.with_cache(Duration::from_secs(60)))
+            .await;
     assert_eq!(rows(&s.query("SELECT id FROM item").await), 30);
     let calls = fake.calls();
     assert_eq!(rows(&s.query("SELECT id FROM item").await), 30);
@@ -31,7 +33,11 @@ async fn a_repeated_query_answers_from_the_cache() {
 #[tokio::test]
 async fn the_declared_rate_holds_requests_back() {
     let fake = Fake::start(shape(Paging::Link), items(40)).await;
-    let text = declarations(Paging::Link, 10).replacen("rows = \"$.items[*]\"", "rows = \"$.items[*]\"\nrate = { per_second = 20, burst = 1 }", 1);
+    let text = declarations(Paging::Link, 10).replacen(
+        "rows = \"$.items[*]\"",
+        "rows = \"$.items[*]\"\nrate = { per_second = 20, burst = 1 }",
+        1,
+    );
     let s = Session::over(&fake, &text).await;
     let out = s.pretty("EXPLAIN ANALYZE SELECT count(*) FROM item").await;
     assert!(out.contains("api_calls=4"), "{out}");
@@ -43,7 +49,15 @@ async fn the_declared_rate_holds_requests_back() {
 async fn descriptions_reach_the_spec_the_repl_describes() {
     let fake = Fake::start(shape(Paging::Link), items(1)).await;
     let s = Session::over(&fake, &declarations(Paging::Link, 10)).await;
-    let spec = s.engine.registry().tables().iter().map(|t| t.spec()).find(|t| t.name == "item").cloned().expect("item");
+    let spec = s
+        .engine
+        .registry()
+        .tables()
+        .iter()
+        .map(|t| t.spec())
+        .find(|t| t.name == "item")
+        .cloned()
+        .expect("item");
     assert_eq!(spec.description, "Items of the fake.");
     let id = spec.column("id").expect("id");
     assert_eq!(id.description, "The item's id.");

@@ -66,7 +66,11 @@ async fn a_join_supplies_the_keys() {
                    SELECT i.id FROM wanted JOIN item i ON i.status = wanted.s";
         assert_eq!(rows(&s.query(sql).await), 25, "{paging:?}");
         for request in fake.requests() {
-            assert_eq!(params_of(&request).get("status"), Some(&vec!["closed".to_string()]), "{paging:?}: {request}");
+            assert_eq!(
+                params_of(&request).get("status"),
+                Some(&vec!["closed".to_string()]),
+                "{paging:?}: {request}"
+            );
         }
     }
 }

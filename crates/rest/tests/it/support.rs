@@ -60,7 +60,9 @@ pub fn paginate(paging: Paging, size: u32) -> String {
         Paging::Cursor => format!(
             "{{ style = \"cursor\", cursor_param = \"cursor\", next = \"$.response_metadata.next_cursor\", {common} }}"
         ),
-        Paging::Offset => format!("{{ style = \"offset\", offset_param = \"offset\", more = \"$.more\", {common} }}"),
+        Paging::Offset => {
+            format!("{{ style = \"offset\", offset_param = \"offset\", more = \"$.more\", {common} }}")
+        }
         Paging::Page => format!("{{ style = \"page\", page_param = \"page\", {common} }}"),
     }
 }
