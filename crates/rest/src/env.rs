@@ -129,7 +129,9 @@ mod tests {
     #[test]
     fn malformed_references_are_refused() {
         assert!(Template::parse("Bearer ${TOKEN").expect_err("an error").contains("unterminated"));
-        assert!(Template::parse("Bearer ${}").expect_err("an error").contains("not an environment variable name"));
+        assert!(
+            Template::parse("Bearer ${}").expect_err("an error").contains("not an environment variable name")
+        );
         assert!(Template::parse("Bearer ${A B}").is_err());
     }
 }

@@ -196,7 +196,9 @@ mod tests {
         assert_eq!(ts(Some("unix_ms"), json!(1_714_564_800_000i64)), Ok(micros.clone()));
         assert_eq!(ts(Some("%Y-%m-%d %H:%M:%S"), json!("2024-05-01 12:00:00")), Ok(micros.clone()));
         assert_eq!(ts(Some("%d/%m/%Y"), json!("01/05/2024")), Ok(json!(1_714_521_600_000_000i64)));
-        assert!(ts(None, json!("yesterday")).expect_err("an error").contains("expected a timestamp (rfc3339)"));
+        assert!(
+            ts(None, json!("yesterday")).expect_err("an error").contains("expected a timestamp (rfc3339)")
+        );
         assert!(ColumnType::parse("timestamp", Some("iso")).is_err());
     }
 
@@ -216,6 +218,8 @@ mod tests {
     #[test]
     fn unknown_types_and_misplaced_formats_are_refused() {
         assert!(ColumnType::parse("string", None).expect_err("an error").contains(TYPE_NAMES));
-        assert!(ColumnType::parse("text", Some("unix")).expect_err("an error").contains("timestamp columns only"));
+        assert!(
+            ColumnType::parse("text", Some("unix")).expect_err("an error").contains("timestamp columns only")
+        );
     }
 }
