@@ -14,6 +14,10 @@ use serde_json::Value;
 pub struct JsonPath {
     text: String,
     query: JpQuery,
+    /// For a path of member names only (`$.service.id`, the common case):
+    /// the names, walked directly instead of through the query engine,
+    /// which matters at thousands of rows per scan.
+    names: Option<Vec<String>>,
 }
 
 impl JsonPath {
@@ -26,7 +30,7 @@ impl JsonPath {
             let why = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
             format!("{text:?} is not a valid JSON path: {why}")
         })?;
-        Ok(Self { text: text.to_string(), query })
+        Ok(Self { text: text.to_string(), query, names: member_names(text) })
     }
 
     /// The path as written.
@@ -36,6 +40,9 @@ impl JsonPath {
 
     /// Every value the path selects in `value`.
     pub fn select<'a>(&self, value: &'a Value) -> Vec<&'a Value> {
+        if let Some(names) = &self.names {
+            return names.iter().try_fold(value, |v, name| v.get(name)).into_iter().collect();
+        }
         js_path_process(&self.query, value)
             .map(|found| found.into_iter().map(|r| r.val()).collect())
             .unwrap_or_default()
@@ -61,6 +68,21 @@ impl JsonPath {
     }
 }
 
+/// The member names of `$.a.b.c` (letters, digits, `_`), or `None` for
+/// any other path.
+fn member_names(text: &str) -> Option<Vec<String>> {
+    let rest = text.strip_prefix('$')?;
+    if rest.is_empty() {
+        return Some(vec![]);
+    }
+    let names: Vec<String> = rest.strip_prefix('.')?.split('.').map(str::to_string).collect();
+    let plain = |n: &String| {
+        n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    names.iter().all(plain).then_some(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +99,21 @@ mod tests {
             JsonPath::parse("$.data").expect("path").rows(&json!({"data": [1, 2, 3]})).map(|r| r.len()),
             Some(3)
         );
+    }
+
+    #[test]
+    fn member_paths_are_walked_directly_and_agree_with_the_query_engine() {
+        assert_eq!(member_names("$.service.id"), Some(vec!["service".to_string(), "id".to_string()]));
+        assert_eq!(member_names("$.items[*]"), None);
+        assert_eq!(member_names("$..id"), None);
+        assert_eq!(member_names("$.2fa"), None);
+        let row = json!({"service": {"id": "P1"}, "list": [1, 2]});
+        for path in ["$.service.id", "$.service", "$.missing.id", "$.list"] {
+            let fast = JsonPath::parse(path).expect("path");
+            assert!(fast.names.is_some(), "{path}");
+            let slow = JsonPath { names: None, ..fast.clone() };
+            assert_eq!(fast.select(&row), slow.select(&row), "{path}");
+        }
     }
 
     #[test]
