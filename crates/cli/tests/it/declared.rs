@@ -1,10 +1,11 @@
 //! Declared REST tables through the `skyglue` binary: `tables check` on the
 //! shipped examples and on broken files (exit 2 with file:line), a name that
-//! clashes with a built-in table, and a `query` of a table declared in a
-//! `tables_dir` against a loopback fake.
+//! clashes with a built-in table, a `query` of a table declared in a
+//! `tables_dir` against a loopback fake, and `\d` describing it in the REPL.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use axum::Router;
 use axum::routing::get;
@@ -105,4 +106,31 @@ fn a_table_in_the_configured_tables_dir_answers_queries() {
     let (code, _, err) = skyglue(&args, &[]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("table widget: environment variable WIDGET_URL is not set"), "{err}");
+}
+
+#[test]
+fn the_repl_describes_a_declared_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("skyglue.toml"),
+        "[[table]]\nname = \"widget\"\ndescription = \"Widgets of the shop.\"\nurl = \"https://shop.example/widgets\"\n\
+         rows = \"$.widgets[*]\"\n[[table.column]]\nname = \"colour\"\ndescription = \"The widget's colour.\"\n\
+         key = { param = \"colour\" }\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_skyglue"))
+        .args(["--config", dir.path().join("skyglue.toml").to_str().unwrap(), "repl"])
+        .env("SKYGLUE_STATE_DIR", dir.path())
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"\\d widget\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Widgets of the shop."), "{stdout}");
+    assert!(stdout.contains("colour") && stdout.contains("The widget's colour."), "{stdout}");
 }
