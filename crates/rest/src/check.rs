@@ -9,18 +9,14 @@ use crate::error::{Error, Result};
 use crate::load;
 use crate::model::Declared;
 
-/// The top-level keys of a `skyglue.toml` other than `table`: a file with
-/// any of them is checked as a config, so its other sections are checked too.
-const CONFIG_KEYS: &[&str] =
-    &["aws", "github", "slack", "schedule", "state", "kubernetes", "in_use", "tables_dir"];
-
 /// Checks `path` against the built-in tables' names; returns the declared
 /// tables.
 pub fn check_file(path: &Path, builtin: &Registry) -> Result<Vec<Declared>> {
     let read = |source| Error::Read { path: path.display().to_string(), source };
     let text = std::fs::read_to_string(path).map_err(read)?;
-    let is_config =
-        text.parse::<toml::Table>().is_ok_and(|t| t.keys().any(|k| CONFIG_KEYS.contains(&k.as_str())));
+    // A declarations file holds `[[table]]` only; any other top-level key
+    // makes it a `skyglue.toml`, checked whole (naming an unknown key).
+    let is_config = text.parse::<toml::Table>().is_ok_and(|t| t.keys().any(|k| k != "table"));
     let declared = if is_config {
         let config = Config::from_file(path).map_err(|e| Error::Config(e.to_string()))?;
         load::from_config(&config)?

@@ -20,8 +20,24 @@ use crate::validate::{self, Source};
 /// files of its `tables_dir` in name order.
 pub fn from_config(config: &Config) -> Result<Vec<Declared>> {
     let mut all = Vec::new();
-    if let Some(source) = config.source.as_ref().filter(|_| !config.table.is_empty()) {
-        let src = Source { file: &source.origin, text: &source.text };
+    if !config.table.is_empty() {
+        // A config built in code has no text to point into: its entries are
+        // written out as TOML and checked the same way.
+        let written;
+        let (file, text) = match &config.source {
+            Some(source) => (source.origin.as_str(), source.text.as_str()),
+            None => {
+                written = toml::to_string(&toml::Table::from_iter([(
+                    "table".to_string(),
+                    toml::Value::Array(config.table.clone()),
+                )]))
+                .map_err(|e| {
+                    Error::Config(format!("failed to read the configured [[table]] entries: {e}"))
+                })?;
+                ("[[table]] (configuration)", written.as_str())
+            }
+        };
+        let src = Source { file, text };
         let parsed: ConfigTables = parse(src)?;
         for decl in parsed.table {
             all.push(validate::table(src, decl)?);
@@ -127,7 +143,7 @@ key = { param = "statuses[]" }
         assert_eq!(tables[0].name, "pagerduty_incident");
         assert_eq!(tables[0].origin, "t.toml:2");
         assert_eq!(tables[0].required_vars(), vec!["PAGERDUTY_TOKEN".to_string()]);
-        let keys: Vec<&str> = tables[0].keys().map(|(c, k)| (c.name.as_str(), k.param.as_str()).1).collect();
+        let keys: Vec<&str> = tables[0].keys().map(|(_, k)| k.param.as_str()).collect();
         assert_eq!(keys, vec!["statuses[]"]);
     }
 
@@ -173,6 +189,17 @@ key = { param = "repo" }
         assert!(tables[0].columns[0].key.as_ref().is_some_and(|k| k.in_path));
         let stray = ok.replace("{repo}/actions", "{repo}/{workflow}/actions");
         assert!(error_of(&stray).contains("{workflow} is no key column's param"));
+    }
+
+    #[test]
+    fn config_entries_are_read_with_their_lines_or_without_text() {
+        let mut config = Config::parse(VALID, "skyglue.toml").expect("valid config");
+        assert_eq!(from_config(&config).expect("declared")[0].origin, "skyglue.toml:2");
+        config.source = None;
+        assert_eq!(from_config(&config).expect("declared")[0].name, "pagerduty_incident");
+        let bad = Config::parse(&VALID.replace("$.incidents[*]", "incidents"), "skyglue.toml").expect("toml");
+        let err = from_config(&bad).expect_err("bad rows").to_string();
+        assert!(err.starts_with("skyglue.toml:6: table pagerduty_incident: rows:"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::request::{Listing, PageFacts, next_token, page_url};
 use crate::rows::page_batch;
 
 /// A declared table.
+#[derive(Clone)]
 pub struct DeclaredTable {
     decl: Arc<Declared>,
     spec: TableSpec,
@@ -170,12 +171,7 @@ impl ApiTable for DeclaredTable {
         if listings.len() == 1 {
             return self.listing(ctx, listings.remove(0));
         }
-        let this = DeclaredTable {
-            decl: self.decl.clone(),
-            spec: self.spec.clone(),
-            env: self.env.clone(),
-            http: self.http.clone(),
-        };
+        let this = self.clone();
         let listings = stream::iter(listings.into_iter().map(Ok)).boxed();
         fan_out(listings, DEFAULT_CONCURRENCY, move |listing| this.listing(ctx.clone(), listing))
     }
