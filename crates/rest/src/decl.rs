@@ -72,7 +72,7 @@ pub struct AuthDecl {
 pub struct PaginateDecl {
     /// `link`, `cursor`, `offset` or `page`.
     pub style: Spanned<String>,
-    /// Rows asked for per page.
+    /// Rows per page: asked for with `page_size_param`, else the API's own.
     pub page_size: Option<u32>,
     /// The query parameter carrying `page_size` (`limit_param` is a synonym).
     #[serde(alias = "limit_param")]

@@ -188,11 +188,9 @@ fn paginate(p: Spanned<PaginateDecl>, at: &impl Fn(Range<usize>, String) -> Erro
         }
     };
     let more = p.more.as_ref().map(|m| path("paginate.more", m)).transpose()?;
-    if p.page_size.is_some() != p.page_size_param.is_some() {
-        return Err(at(
-            span,
-            "paginate needs page_size and page_size_param (or limit_param) together".into(),
-        ));
+    // `page_size` alone still tells a short (last) page; a parameter without a size says nothing.
+    if p.page_size_param.is_some() && p.page_size.is_none() {
+        return Err(at(span, "paginate.page_size_param (or limit_param) needs page_size".into()));
     }
     Ok(Paginate { style, page_size: p.page_size, page_size_param: p.page_size_param, more })
 }
