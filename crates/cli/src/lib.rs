@@ -70,7 +70,16 @@ pub fn register_team_journal(
     Ok(())
 }
 
-/// An engine with every shipped table, over the connections `config` names.
+/// An engine with every shipped table and every table `config` declares
+/// (`[[table]]`, `tables_dir`), over the connections `config` names.
 pub async fn engine(config: &Config) -> skyglue_core::Result<Engine> {
-    Engine::from_config(config, registry()).await
+    Engine::from_config(config, registry_with_declared(config)?).await
+}
+
+/// The shipped tables plus the ones `config` declares; a declared name
+/// that clashes with a shipped table is refused.
+pub fn registry_with_declared(config: &Config) -> skyglue_core::Result<Registry> {
+    let builtin = registry();
+    let declared = skyglue_rest::registry(config, &builtin, skyglue_rest::process_env())?;
+    Ok(builtin.merge(declared))
 }

@@ -14,6 +14,7 @@ mod repl;
 mod run;
 mod schedule;
 mod shell;
+mod tables;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,6 +119,11 @@ enum Command {
         #[arg(long, value_name = "FILE.html", default_value = "skyglue-report.html")]
         out: PathBuf,
     },
+    /// Declared REST tables (`[[table]]`, `tables_dir`).
+    Tables {
+        #[command(subcommand)]
+        command: tables::TablesCommand,
+    },
     /// Print a completion script for a shell (see the README for where to put it).
     Completions {
         /// The shell.
@@ -165,6 +171,7 @@ fn main() -> ExitCode {
             Some(Command::Report { out }) => {
                 ok(history::command(cli.config.as_deref(), cli.state_dir.as_deref(), &out).await)
             }
+            Some(Command::Tables { command }) => tables::run(command),
             Some(Command::Completions { shell }) => {
                 shell::completions(Cli::command(), shell, &mut std::io::stdout());
                 Ok(ExitCode::SUCCESS)

@@ -42,6 +42,26 @@ pub struct Config {
     /// Which sources count when deciding whether an image is in use.
     #[serde(default)]
     pub in_use: InUseSection,
+    /// Declared REST tables (`[[table]]`), read by `skyglue-rest` from
+    /// [`Config::source`] so its errors can name the line.
+    #[serde(default)]
+    pub table: Vec<toml::Value>,
+    /// A directory of declared-table files (`*.toml`, each with `[[table]]`
+    /// entries); relative to the config file.
+    pub tables_dir: Option<PathBuf>,
+    /// The text this configuration was parsed from, and where it came from.
+    #[serde(skip)]
+    pub source: Option<ConfigSource>,
+}
+
+/// A configuration's text and its origin (a file name), kept for readers
+/// that report file and line (declared tables).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigSource {
+    /// The file name (or other origin) errors show.
+    pub origin: String,
+    /// The TOML text.
+    pub text: String,
 }
 
 impl Config {
@@ -98,9 +118,10 @@ pub struct SlackSection {
 impl Config {
     /// Parses TOML text; `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let config: Config = toml::from_str(text)
+        let mut config: Config = toml::from_str(text)
             .map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))?;
         config.validate(origin)?;
+        config.source = Some(ConfigSource { origin: origin.to_string(), text: text.to_string() });
         Ok(config)
     }
 
@@ -113,6 +134,9 @@ impl Config {
         config.schedule.iter_mut().for_each(|e| e.resolve(base));
         config.kubernetes.iter_mut().for_each(|e| e.resolve(base));
         if let Some(dir) = config.state.dir.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
+        }
+        if let Some(dir) = config.tables_dir.as_mut().filter(|d| d.is_relative()) {
             *dir = base.join(&*dir);
         }
         Ok(config)

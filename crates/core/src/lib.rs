@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod functions;
+pub mod http_retry;
 pub mod join_keys;
 pub mod keys;
 pub mod metrics;

@@ -75,6 +75,8 @@ pub struct Throttle {
     unlimited: bool,
     services: RwLock<HashMap<&'static str, &'static RateLimits>>,
     overrides: HashMap<&'static str, Bucket>,
+    /// Buckets declared at run time (a declared REST table's `rate`), one per service.
+    declared: RwLock<HashMap<&'static str, Bucket>>,
     limiters: Mutex<HashMap<(String, &'static str), Arc<DefaultDirectRateLimiter>>>,
 }
 
@@ -98,11 +100,20 @@ impl Throttle {
         services.insert(limits.service, limits);
     }
 
+    /// Every operation of `service` shares `bucket`: for a service whose
+    /// limit is known only at run time (a declared REST table's `rate`).
+    /// Declaring it again replaces the bucket.
+    pub fn declare(&self, service: &'static str, bucket: Bucket) {
+        let mut declared = self.declared.write().unwrap_or_else(|e| e.into_inner());
+        declared.insert(service, bucket);
+    }
+
     /// Whether limits are declared for `service`.
     pub fn knows(&self, service: &str) -> bool {
         self.unlimited
             || self.overrides.contains_key(service)
             || self.services.read().unwrap_or_else(|e| e.into_inner()).contains_key(service)
+            || self.declared.read().unwrap_or_else(|e| e.into_inner()).contains_key(service)
     }
 
     fn bucket(&self, operation: &str) -> Result<Option<Bucket>> {
@@ -111,6 +122,9 @@ impl Throttle {
             return Ok(None);
         }
         if let Some(b) = self.overrides.get(service) {
+            return Ok(Some(*b));
+        }
+        if let Some(b) = self.declared.read().unwrap_or_else(|e| e.into_inner()).get(service) {
             return Ok(Some(*b));
         }
         let services = self.services.read().unwrap_or_else(|e| e.into_inner());
@@ -189,5 +203,15 @@ mod tests {
         assert!(Throttle::unlimited().acquire("c", "lambda:ListFunctions").await.is_ok());
         let t = Throttle::default().with_override("lambda", bucket("x", 1, 1));
         assert!(t.acquire("c", "lambda:ListFunctions").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_bucket_declared_at_run_time_limits_its_service() {
+        let t = Throttle::default();
+        assert!(!t.knows("pagerduty_incident"));
+        t.declare("pagerduty_incident", bucket("pagerduty_incident", 2, 1));
+        assert!(t.knows("pagerduty_incident"));
+        assert_eq!(t.acquire("c", "pagerduty_incident:GET").await.ok(), Some(Duration::ZERO));
+        assert!(t.acquire("c", "pagerduty_incident:GET").await.ok() > Some(Duration::ZERO));
     }
 }

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::graphql::{Points, endpoint_path, rate_limited};
 use crate::model::error_message;
-use crate::retry::{RateHeaders, RetryPolicy, Verdict, decide};
+use skyglue_core::http_retry::{RateHeaders, RetryPolicy, Verdict, decide};
 
 /// A finished answer: 2xx, or a status the caller interprets (404, 409, 422).
 #[derive(Debug)]

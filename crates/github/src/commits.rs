@@ -18,7 +18,7 @@ use skyglue_core::{Error, FetchContext, Result};
 use crate::cache::{Cached, CommitCache};
 use crate::client::GithubClient;
 use crate::model::{Commit, parse_commit, parse_commits};
-use crate::retry::RetryPolicy;
+use skyglue_core::http_retry::RetryPolicy;
 
 /// GitHub's page size limit for commit listings.
 const PAGE_SIZE: usize = 100;

@@ -14,13 +14,12 @@ mod commits;
 mod graphql;
 mod lookup;
 mod model;
-mod retry;
 pub mod tables;
 
 use skyglue_core::Registry;
 
 pub use cache::{CACHE_DIR_ENV, default_cache_dir};
-pub use retry::RetryPolicy;
+pub use skyglue_core::http_retry::RetryPolicy;
 pub use tables::commit::GithubCommit;
 pub use tables::repository_map::GithubRepositoryMap;
 

@@ -26,6 +26,7 @@
 //! calls that must follow one another at 20 ms each, at skyglue's concurrency.
 #![allow(missing_docs)]
 
+mod declared;
 mod phases;
 mod support;
 
@@ -60,6 +61,7 @@ async fn parent(filter: &str) {
     );
     let config = SandboxConfig { latency: LATENCY, ..SandboxConfig::default() };
     let sandbox = Sandbox::start(world.clone(), config).await.expect("sandbox");
+    let rest = declared::RestFake::start(LATENCY).await;
     let accounts = serde_json::to_string(&skyglue::sandbox::accounts(&world)).expect("json");
     let exe = std::env::current_exe().expect("exe");
     println!(
@@ -71,8 +73,11 @@ async fn parent(filter: &str) {
         // Let the sandbox's ECS buckets refill, so each scenario starts fresh.
         tokio::time::sleep(Duration::from_secs(3)).await;
         sandbox.reset_calls();
+        rest.take_calls();
         let out = Command::new(&exe)
             .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
+            .env(declared::URL_ENV, &rest.base)
+            .env(declared::TOKEN_ENV, "bench")
             .output()
             .expect("child runs");
         if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
@@ -85,11 +90,12 @@ async fn parent(filter: &str) {
                 continue;
             }
         };
-        let calls: BTreeMap<String, u64> = sandbox
+        let mut calls: BTreeMap<String, u64> = sandbox
             .calls()
             .into_iter()
             .filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:"))
             .collect();
+        calls.extend(rest.take_calls());
         let mut floor = (scenario.floor)(&world);
         if let Some(deletes) = report["delete_floor"].as_u64().filter(|n| *n > 0) {
             floor = support::with_deletes(floor, &world, deletes);

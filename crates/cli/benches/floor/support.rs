@@ -10,7 +10,7 @@ use skyglue_core::Engine;
 use skyglue_sandbox::World;
 use skyglue_sandbox::world::RegionWorld;
 
-const LATENCY: f64 = 0.020;
+pub const LATENCY: f64 = 0.020;
 /// skyglue's per-connection concurrency for per-repository and per-key work.
 const CONCURRENCY: f64 = 8.0;
 
@@ -289,6 +289,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "repeated query (2nd run, cached)", floor: none },
         Scenario { name: "scan aws_s3_object (100k objects)", floor: s3_objects },
         Scenario { name: "policy s3_cleanup.sql dry run", floor: s3_cleanup },
+        Scenario { name: crate::declared::SCENARIO, floor: crate::declared::floor },
         // Last: it deletes the images the other scenarios read.
         Scenario { name: "policy ecr_cleanup.sql apply", floor: cleanup_apply },
     ]
@@ -353,6 +354,7 @@ fn sql(name: &str) -> Option<&'static str> {
         }
         "scan aws_ecs_task_definition all" => "SELECT * FROM aws_ecs_task_definition",
         "view aws_ecs_image_in_use" => "SELECT * FROM aws_ecs_image_in_use",
+        crate::declared::SCENARIO => crate::declared::SQL,
         "scan aws_s3_object (100k objects)" => {
             "SELECT * FROM aws_s3_object WHERE bucket_name = 'bench-artifacts'"
         }
@@ -382,7 +384,8 @@ pub fn child(args: &[String]) {
         let mut connections =
             skyglue::sandbox::connections_at(endpoint, &accounts).await.expect("connections");
         connections.github.repositories = repository_map();
-        let engine = Engine::new(connections, skyglue::sandbox::registry());
+        let registry = skyglue::sandbox::registry().merge(crate::declared::registry());
+        let engine = Engine::new(connections, registry);
         run(name, engine, endpoint).await
     });
     let (run, error) = match result {

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod connections;
+mod declared;
 mod examples;
 mod github_joins;
 mod guards;

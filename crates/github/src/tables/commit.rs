@@ -27,7 +27,7 @@ use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec}
 use crate::cache::default_cache_dir;
 use crate::commits::{Commits, Session, is_repository, lookups};
 use crate::model::Commit;
-use crate::retry::RetryPolicy;
+use skyglue_core::http_retry::RetryPolicy;
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "github_commit",

@@ -1,4 +1,6 @@
-//! When a GitHub request is retried, and how long skyglue waits first.
+//! When an HTTP API request is retried, and how long skyglue waits first:
+//! the rules GitHub documents, which most REST APIs share (the GitHub tables
+//! and declared REST tables both use them).
 //!
 //! GitHub's rules (research/api-limits.md, A3): a rate-limited answer is 403 or
 //! 429; honour `retry-after`; if `x-ratelimit-remaining` is 0, wait until
@@ -9,7 +11,7 @@
 
 use std::time::Duration;
 
-/// How hard a GitHub table tries before a query fails.
+/// How hard an HTTP table tries before a query fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
@@ -38,7 +40,7 @@ impl Default for RetryPolicy {
 
 /// The rate-limit headers of one answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct RateHeaders {
+pub struct RateHeaders {
     /// `retry-after`, in seconds.
     pub retry_after: Option<u64>,
     /// `x-ratelimit-remaining`.
@@ -66,7 +68,7 @@ impl RateHeaders {
 
 /// What to do with one answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// Hand the answer to the caller (success, "not found", or a failure
     /// that a retry cannot fix).
     Done,
@@ -81,7 +83,7 @@ pub(crate) enum Verdict {
 /// Decides about attempt `attempt` (1-based). `status` is `None` when no
 /// answer arrived (a transport failure); `secondary` says the body mentions
 /// a secondary rate limit.
-pub(crate) fn decide(
+pub fn decide(
     policy: &RetryPolicy,
     attempt: u32,
     status: Option<u16>,
