@@ -42,6 +42,18 @@ pub struct Config {
     /// Which sources count when deciding whether an image is in use.
     #[serde(default)]
     pub in_use: InUseSection,
+    /// Workers that `query` and `run` spread scans over.
+    #[serde(default)]
+    pub cluster: ClusterSection,
+}
+
+/// The `[cluster]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// `HOST:PORT` of each `skyglue worker`; `--workers` overrides it.
+    #[serde(default)]
+    pub workers: Vec<String>,
 }
 
 impl Config {
@@ -204,6 +216,14 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("region"), "{msg}");
         assert!(msg.contains("skyglue.toml"), "{msg}");
+    }
+
+    #[test]
+    fn cluster_workers_parse_and_an_unknown_cluster_key_is_named() {
+        let c = Config::parse("[cluster]\nworkers = [\"10.0.0.1:50051\", \"w2:50051\"]\n", "f").expect("valid");
+        assert_eq!(c.cluster.workers, ["10.0.0.1:50051", "w2:50051"]);
+        let err = Config::parse("[cluster]\nworker = [\"10.0.0.1:50051\"]\n", "skyglue.toml").expect_err("typo");
+        assert!(err.to_string().contains("worker"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,10 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod connections;
+#[cfg(feature = "distributed")]
+mod distributed;
+#[cfg(feature = "distributed")]
+mod distributed_loopback;
 mod examples;
 mod github_joins;
 mod guards;
