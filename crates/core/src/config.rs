@@ -220,9 +220,11 @@ mod tests {
 
     #[test]
     fn cluster_workers_parse_and_an_unknown_cluster_key_is_named() {
-        let c = Config::parse("[cluster]\nworkers = [\"10.0.0.1:50051\", \"w2:50051\"]\n", "f").expect("valid");
+        let c =
+            Config::parse("[cluster]\nworkers = [\"10.0.0.1:50051\", \"w2:50051\"]\n", "f").expect("valid");
         assert_eq!(c.cluster.workers, ["10.0.0.1:50051", "w2:50051"]);
-        let err = Config::parse("[cluster]\nworker = [\"10.0.0.1:50051\"]\n", "skyglue.toml").expect_err("typo");
+        let err =
+            Config::parse("[cluster]\nworker = [\"10.0.0.1:50051\"]\n", "skyglue.toml").expect_err("typo");
         assert!(err.to_string().contains("worker"), "{err}");
     }
 

@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn an_error_names_its_worker_once() {
         let e = named("10.0.0.7:50051", DataFusionError::Execution("transport error".into()));
-        assert_eq!(e.to_string(), "External error: worker 10.0.0.7:50051 failed: Execution error: transport error");
+        assert_eq!(
+            e.to_string(),
+            "External error: worker 10.0.0.7:50051 failed: Execution error: transport error"
+        );
         let again = named("10.0.0.8:50051", e);
         assert!(!again.to_string().contains("10.0.0.8"), "{again}");
         let url = Url::parse("http://w1:7000").unwrap_or_else(|_| unreachable!());

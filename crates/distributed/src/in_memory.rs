@@ -45,14 +45,19 @@ impl InMemoryCluster {
                 .map_err(|e| DataFusionError::Internal(e.to_string()))?;
             let (client, server) = tokio::io::duplex(1024 * 1024);
             let client = Mutex::new(Some(client));
-            let channel = Endpoint::from(url.as_str().parse::<http::Uri>().map_err(|e| {
-                DataFusionError::Internal(format!("in-memory worker URL {url}: {e}"))
-            })?)
+            let channel = Endpoint::from(
+                url.as_str()
+                    .parse::<http::Uri>()
+                    .map_err(|e| DataFusionError::Internal(format!("in-memory worker URL {url}: {e}")))?,
+            )
             .connect_with_connector_lazy(tower::service_fn(move |_| {
                 let taken = client.lock().ok().and_then(|mut c| c.take());
                 async move {
                     taken.map(TokioIo::new).ok_or_else(|| {
-                        std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "in-memory pipe already used")
+                        std::io::Error::new(
+                            std::io::ErrorKind::ConnectionRefused,
+                            "in-memory pipe already used",
+                        )
                     })
                 }
             }));

@@ -30,8 +30,11 @@ pub fn worker_session(
     Worker::from_session_builder(move |ctx: WorkerQueryContext| {
         let (codec, channels) = (codec.clone(), channels.clone());
         async move {
-            let mut state =
-                ctx.builder.with_distributed_user_codec(codec).with_distributed_channel_resolver(channels).build();
+            let mut state = ctx
+                .builder
+                .with_distributed_user_codec(codec)
+                .with_distributed_channel_resolver(channels)
+                .build();
             for udf in functions::all() {
                 state.register_udf(Arc::new(udf))?;
             }

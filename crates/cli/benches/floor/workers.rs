@@ -54,7 +54,8 @@ pub async fn parent() {
     for n in [0usize, 1, 2, 4] {
         tokio::time::sleep(Duration::from_secs(3)).await;
         sandbox.reset_calls();
-        let mut workers: Vec<(Child, String)> = (0..n).map(|_| spawn_worker(&exe, &sandbox, &accounts)).collect();
+        let mut workers: Vec<(Child, String)> =
+            (0..n).map(|_| spawn_worker(&exe, &sandbox, &accounts)).collect();
         let list = workers.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>().join(",");
         let out = Command::new(&exe)
             .args(["--coordinator", &sandbox.endpoint_url(), &accounts, &list])

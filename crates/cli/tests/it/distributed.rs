@@ -96,8 +96,7 @@ async fn policy_rows(engine: Engine, name: &str, text: &str) -> Vec<String> {
     let journal = Arc::new(skyglue_policy::Journal::open(dir.path()).unwrap());
     let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
     let policy = skyglue_policy::PolicyFile::parse(text, name, name).unwrap();
-    let prepared =
-        runner.prepare_parsed(policy, name, &skyglue_policy::RunOptions::default()).await.unwrap();
+    let prepared = runner.prepare_parsed(policy, name, &skyglue_policy::RunOptions::default()).await.unwrap();
     sorted_rows(&prepared.query.collect().await.unwrap())
 }
 
@@ -132,9 +131,15 @@ async fn an_in_memory_cluster_gives_the_rows_of_one_process_and_spreads_the_scan
     assert!(shown.contains("DistributedExec"), "the plan is not distributed:\n{shown}");
 
     for (name, sql) in shipped_queries() {
-        let expected = sorted_rows(&local.session().await.unwrap().sql(&sql).await.unwrap().collect().await.unwrap());
+        let expected =
+            sorted_rows(&local.session().await.unwrap().sql(&sql).await.unwrap().collect().await.unwrap());
         let got = coordinator.session().await.unwrap().sql(&sql).await;
-        let got = sorted_rows(&got.unwrap_or_else(|e| panic!("{name}: {e}")).collect().await.unwrap_or_else(|e| panic!("{name}: {e}")));
+        let got = sorted_rows(
+            &got.unwrap_or_else(|e| panic!("{name}: {e}"))
+                .collect()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}")),
+        );
         assert!(!expected.is_empty() || name == "s3_report.sql", "{name} has no rows to compare");
         assert_eq!(got, expected, "{name}: the cluster's rows differ from one process's");
     }

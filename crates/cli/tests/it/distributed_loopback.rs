@@ -110,12 +110,7 @@ impl Drop for Worker {
 }
 
 fn stdout(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
@@ -128,8 +123,7 @@ fn sorted_lines(text: &str) -> Vec<String> {
 /// A dry run's actions (each as JSON text), sorted.
 fn actions(report: &str) -> Vec<String> {
     let report: Value = serde_json::from_str(report).unwrap();
-    let mut out: Vec<String> =
-        report["actions"].as_array().unwrap().iter().map(Value::to_string).collect();
+    let mut out: Vec<String> = report["actions"].as_array().unwrap().iter().map(Value::to_string).collect();
     out.sort();
     out
 }
@@ -161,7 +155,9 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
         let policy = policy_path(&name).display().to_string();
         let args = ["run", policy.as_str(), "--format", "json", "--notify", "none"];
         let alone = stdout(&site.run(&args), &name);
-        let spread = stdout(&site.run(&[&args[..], &["--workers", &list]].concat()), &name);
+        let mut distributed = args.to_vec();
+        distributed.extend(["--workers", list.as_str()]);
+        let spread = stdout(&site.run(&distributed), &name);
         assert!(!actions(&alone).is_empty(), "{name} selects nothing to compare");
         assert_eq!(actions(&spread), actions(&alone), "{name}: the workers' dry run differs");
     }
@@ -190,10 +186,13 @@ async fn a_killed_worker_fails_the_query_naming_it_and_nothing_is_deleted() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["status"], "failed", "{report}");
     assert!(report["error"].as_str().unwrap_or_default().contains(&lost), "{report}");
-    let deletes: u64 =
-        sandbox.calls().iter().filter(|(op, _)| op.contains("Delete")).map(|(_, n)| n).sum();
+    let deletes: u64 = sandbox.calls().iter().filter(|(op, _)| op.contains("Delete")).map(|(_, n)| n).sum();
     assert_eq!(deletes, 0, "a run with a lost worker deleted something: {:?}", sandbox.calls());
     let messages = sandbox.slack_messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
-    assert!(messages[0].to_string().contains(&lost), "the Slack message does not name {lost}: {}", messages[0]);
+    assert!(
+        messages[0].to_string().contains(&lost),
+        "the Slack message does not name {lost}: {}",
+        messages[0]
+    );
 }
