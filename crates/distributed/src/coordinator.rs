@@ -10,6 +10,7 @@ use skyglue_core::{Engine, SessionHook};
 use url::Url;
 
 use crate::codec::ScanCodec;
+use crate::on_workers::ScansOnWorkers;
 use crate::split;
 
 /// A fixed list of workers (`--workers`, `[cluster] workers`).
@@ -63,6 +64,7 @@ pub fn coordinator_hook(
             .with_distributed_user_codec(codec.clone())
             .with_distributed_desired_task_count_handler(split::desired_task_count)
             .with_distributed_scale_up_leaf_node_handler(split::scale_up)
+            .with_physical_optimizer_rule(Arc::new(ScansOnWorkers))
             .with_distributed_planner()
     })
 }

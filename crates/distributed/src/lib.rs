@@ -10,6 +10,9 @@
 //!   the *names* of its connections; the worker rebuilds it over its own
 //!   connections (its own config and credential chain): no credential ever
 //!   travels in a plan.
+//! - [`ScansOnWorkers`] gives every scan of several connections a stage of
+//!   its own, so it runs on the workers even where nothing above it would
+//!   cut the plan.
 //! - [`split`] divides one scan's (account, region) connections across the
 //!   tasks of its stage, so the work spreads over workers while each
 //!   connection (and its rate limits) is read by one worker.
@@ -23,10 +26,12 @@ mod channel;
 mod codec;
 mod coordinator;
 pub mod in_memory;
+mod on_workers;
 pub mod split;
 mod worker;
 
 pub use channel::{NamedChannels, WorkerFailed};
 pub use codec::ScanCodec;
 pub use coordinator::{StaticWorkers, coordinator_hook, worker_urls};
+pub use on_workers::ScansOnWorkers;
 pub use worker::{serve, worker_session};

@@ -140,15 +140,17 @@ async fn an_in_memory_cluster_gives_the_rows_of_one_process_and_spreads_the_scan
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}")),
         );
-        assert!(!expected.is_empty() || name == "s3_report.sql", "{name} has no rows to compare");
+        assert!(!expected.is_empty(), "{name} has no rows to compare");
         assert_eq!(got, expected, "{name}: the cluster's rows differ from one process's");
     }
+    let mut compared = 0;
     for (name, text) in shipped_policies() {
         let expected = policy_rows(local.clone(), &name, &text).await;
         let got = policy_rows(coordinator.clone(), &name, &text).await;
-        assert!(!expected.is_empty(), "{name} selects nothing to compare");
+        compared += expected.len();
         assert_eq!(got, expected, "{name}: the cluster's rows differ from one process's");
     }
+    assert!(compared > 0, "no shipped policy selects anything in this world: nothing was compared");
 
     assert_eq!(aws_calls(&coordinator), 0, "the coordinator called AWS itself");
     for (i, worker) in workers.iter().enumerate() {

@@ -151,6 +151,7 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
         assert!(alone.lines().count() > 1, "{name} has no rows to compare");
         assert_eq!(sorted_lines(&spread), sorted_lines(&alone), "{name}: the workers' rows differ");
     }
+    let mut compared = 0;
     for (name, _) in shipped_policies() {
         let policy = policy_path(&name).display().to_string();
         let args = ["run", policy.as_str(), "--format", "json", "--notify", "none"];
@@ -158,9 +159,10 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
         let mut distributed = args.to_vec();
         distributed.extend(["--workers", list.as_str()]);
         let spread = stdout(&site.run(&distributed), &name);
-        assert!(!actions(&alone).is_empty(), "{name} selects nothing to compare");
+        compared += actions(&alone).len();
         assert_eq!(actions(&spread), actions(&alone), "{name}: the workers' dry run differs");
     }
+    assert!(compared > 0, "no shipped policy selects anything in this world: nothing was compared");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
