@@ -21,12 +21,13 @@ use url::Url;
 
 /// A failure of (or on) one worker.
 #[derive(Debug, thiserror::Error)]
-#[error("worker {worker} failed: {source}")]
+#[error("worker {worker} failed: {cause}")]
 pub struct WorkerFailed {
     /// `HOST:PORT`.
     pub worker: String,
-    /// What went wrong.
-    pub source: DataFusionError,
+    /// What went wrong. Not the error's `source()`: DataFusion reports an
+    /// error's root cause, and that would drop the worker's name.
+    pub cause: DataFusionError,
 }
 
 fn named(worker: &str, error: DataFusionError) -> DataFusionError {
@@ -35,7 +36,7 @@ fn named(worker: &str, error: DataFusionError) -> DataFusionError {
     {
         return error;
     }
-    DataFusionError::External(Box::new(WorkerFailed { worker: worker.to_string(), source: error }))
+    DataFusionError::External(Box::new(WorkerFailed { worker: worker.to_string(), cause: error }))
 }
 
 /// A [`ChannelResolver`] whose channels name their worker in every error,

@@ -1,6 +1,8 @@
 //! Many machines, on loopback: three `skyglue worker` processes and a
-//! coordinating `skyglue query|run --workers` against the sandbox with 200
-//! accounts x 2 regions. Every process builds its own connections from the
+//! coordinating `skyglue query|run --workers` against the sandbox with 60
+//! accounts x 2 regions (200 stalled the in-test sandbox's connections when
+//! the machine's 2 cores were shared with other builds, in one process as
+//! much as with workers; the benchmark scenario uses 200). Every process builds its own connections from the
 //! same `skyglue.toml` and a shared credentials file (one profile per
 //! account), as real machines would.
 //!
@@ -18,7 +20,7 @@ use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 
 use crate::distributed::{many_accounts, shipped_policies, shipped_queries};
 
-const ACCOUNTS: usize = 200;
+const ACCOUNTS: usize = 60;
 
 /// A directory with `skyglue.toml` and the credentials for every account of the world.
 struct Site {
@@ -138,7 +140,7 @@ async fn start() -> (World, Sandbox) {
     (world, sandbox)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_worker_processes_give_the_rows_of_one_process() {
     let (world, sandbox) = start().await;
     let site = Site::new(&sandbox, &world);
@@ -165,7 +167,7 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
     assert!(compared > 0, "no shipped policy selects anything in this world: nothing was compared");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_worker_fails_the_query_naming_it_and_nothing_is_deleted() {
     let (world, sandbox) = start().await;
     let site = Site::new(&sandbox, &world);
