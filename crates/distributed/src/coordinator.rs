@@ -78,7 +78,7 @@ mod tests {
         let urls = worker_urls(&["10.0.0.1:50051".into(), "http://w2:7000".into()]).unwrap_or_default();
         let shown: Vec<String> = urls.iter().map(Url::to_string).collect();
         assert_eq!(shown, ["http://10.0.0.1:50051/", "http://w2:7000/"]);
-        let err = worker_urls(&["10.0.0.1:50051".into(), "no port here".into()]).unwrap_err();
+        let err = worker_urls(&["10.0.0.1:50051".into(), "no port here".into()]).expect_err("not an address");
         assert_eq!(err, "worker address \"no port here\" is not HOST:PORT");
     }
 }

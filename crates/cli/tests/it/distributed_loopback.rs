@@ -148,8 +148,9 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
     let list = workers.iter().map(|w| w.address.as_str()).collect::<Vec<_>>().join(",");
 
     for (name, sql) in shipped_queries() {
-        let alone = stdout(&site.run(&["query", &sql, "--format", "csv"]), &name);
-        let spread = stdout(&site.run(&["query", &sql, "--format", "csv", "--workers", &list]), &name);
+        // `--` before the SQL: a shipped query starts with a `--` comment.
+        let alone = stdout(&site.run(&["query", "--format", "csv", "--", &sql]), &name);
+        let spread = stdout(&site.run(&["query", "--format", "csv", "--workers", &list, "--", &sql]), &name);
         assert!(alone.lines().count() > 1, "{name} has no rows to compare");
         assert_eq!(sorted_lines(&spread), sorted_lines(&alone), "{name}: the workers' rows differ");
     }
