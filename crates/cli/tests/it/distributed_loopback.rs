@@ -149,9 +149,10 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
 
     for (name, sql) in shipped_queries() {
         // `--` before the SQL: a shipped query starts with a `--` comment.
-        let alone = stdout(&site.run(&["query", "--format", "csv", "--", &sql]), &name);
-        let spread = stdout(&site.run(&["query", "--format", "csv", "--workers", &list, "--", &sql]), &name);
-        assert!(alone.lines().count() > 1, "{name} has no rows to compare");
+        let alone = stdout(&site.run(&["query", "--format", "ndjson", "--", &sql]), &name);
+        let spread =
+            stdout(&site.run(&["query", "--format", "ndjson", "--workers", &list, "--", &sql]), &name);
+        assert!(alone.lines().count() > 0, "{name} has no rows to compare");
         assert_eq!(sorted_lines(&spread), sorted_lines(&alone), "{name}: the workers' rows differ");
     }
     let mut compared = 0;
