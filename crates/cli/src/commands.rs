@@ -19,9 +19,10 @@ pub async fn query(
     state_dir: Option<&Path>,
     sql: &str,
     format: Format,
+    workers: &[String],
 ) -> anyhow::Result<()> {
     let (_, config) = Config::discover(config)?;
-    let engine = skyglue::engine(&config).await?;
+    let engine = crate::cluster::engine(&config, workers).await?;
     let ctx = engine.session().await?;
     let dir = crate::run::state_dir(state_dir, &config);
     let team = crate::run::team_table(&config, &engine)?;

@@ -4,6 +4,7 @@
 //! one line on stderr and an exit code: 0 success, 1 the run failed, 2 bad
 //! usage, bad SQL or a bad config.
 
+mod cluster;
 mod commands;
 mod connections;
 mod demo_s3;
@@ -68,6 +69,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Run the scans on these `skyglue worker`s (HOST:PORT,...); default: `[cluster] workers`.
+        #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,...")]
+        workers: Vec<String>,
     },
     /// Run a policy file: a dry run unless --apply.
     Run {
@@ -85,6 +89,15 @@ enum Command {
         /// Override the policy's @notify for this run.
         #[arg(long, value_enum)]
         notify: Option<NotifyFlag>,
+        /// Run the query's scans on these `skyglue worker`s (deletes stay here); default: `[cluster] workers`.
+        #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,...")]
+        workers: Vec<String>,
+    },
+    /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
+    Worker {
+        /// Address to listen on (port 0: any free port; the real one is printed).
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: String,
     },
     /// Interactive SQL: completion, history, meta-commands (`\?`); reads statements from a pipe too.
     Repl {
@@ -153,17 +166,19 @@ fn main() -> ExitCode {
     let result: anyhow::Result<ExitCode> = runtime.block_on(async {
         let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
         match cli.command {
-            Some(Command::Query { sql, format }) => {
-                ok(commands::query(cli.config.as_deref(), cli.state_dir.as_deref(), &sql, format).await)
+            Some(Command::Query { sql, format, workers }) => {
+                let (config, state_dir) = (cli.config.as_deref(), cli.state_dir.as_deref());
+                ok(commands::query(config, state_dir, &sql, format, &workers).await)
             }
-            Some(Command::Run { policy, apply, params, format, notify }) => {
-                let args = run::RunArgs { policy, apply, params, format, notify };
+            Some(Command::Run { policy, apply, params, format, notify, workers }) => {
+                let args = run::RunArgs { policy, apply, params, format, notify, workers };
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Schedule { once, list }) => {
                 let args = schedule::ScheduleArgs { once, list };
                 schedule::schedule(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
+            Some(Command::Worker { listen }) => ok(cluster::worker(cli.config.as_deref(), &listen).await),
             Some(Command::Demo { serve }) => ok(commands::demo(cli.state_dir.as_deref(), serve).await),
             Some(Command::Connections { format }) => {
                 connections::command(cli.config.as_deref(), format).await

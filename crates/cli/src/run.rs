@@ -33,6 +33,8 @@ pub struct RunArgs {
     pub params: Vec<String>,
     pub format: ReportFormat,
     pub notify: Option<NotifyFlag>,
+    /// `--workers`; empty: `[cluster] workers`, else this process alone.
+    pub workers: Vec<String>,
 }
 
 /// Runs a policy with the engine `config` describes.
@@ -96,7 +98,7 @@ async fn configure_and_run(
     let (_, config) = Config::discover(config)?;
     *slack = slack_settings(&config);
     let dir = self::state_dir(state_dir, &config);
-    let engine = skyglue::engine(&config).await?;
+    let engine = crate::cluster::engine(&config, &args.workers).await?;
     let team = team_table(&config, &engine)?;
     let notifier = skyglue::notifier(engine.connections());
     run_on(engine, notifier, &dir, team, interrupt, args).await

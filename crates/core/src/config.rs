@@ -52,6 +52,9 @@ pub struct Config {
     /// The text this configuration was parsed from, and where it came from.
     #[serde(skip)]
     pub source: Option<ConfigSource>,
+    /// Workers that `query` and `run` spread scans over.
+    #[serde(default)]
+    pub cluster: ClusterSection,
 }
 
 /// A configuration's text and its origin (a file name), kept for readers
@@ -62,6 +65,15 @@ pub struct ConfigSource {
     pub origin: String,
     /// The TOML text.
     pub text: String,
+}
+
+/// The `[cluster]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// `HOST:PORT` of each `skyglue worker`; `--workers` overrides it.
+    #[serde(default)]
+    pub workers: Vec<String>,
 }
 
 impl Config {
@@ -228,6 +240,16 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("region"), "{msg}");
         assert!(msg.contains("skyglue.toml"), "{msg}");
+    }
+
+    #[test]
+    fn cluster_workers_parse_and_an_unknown_cluster_key_is_named() {
+        let c =
+            Config::parse("[cluster]\nworkers = [\"10.0.0.1:50051\", \"w2:50051\"]\n", "f").expect("valid");
+        assert_eq!(c.cluster.workers, ["10.0.0.1:50051", "w2:50051"]);
+        let err =
+            Config::parse("[cluster]\nworker = [\"10.0.0.1:50051\"]\n", "skyglue.toml").expect_err("typo");
+        assert!(err.to_string().contains("worker"), "{err}");
     }
 
     #[test]

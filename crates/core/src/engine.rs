@@ -1,5 +1,9 @@
 //! The `Engine`: connections plus registered tables, ready to put on a
 //! DataFusion `SessionContext` (yours or a new one).
+//!
+//! A [`SessionHook`] adds to the sessions [`Engine::session`] builds (the
+//! distributed planner of `skyglue-distributed`, say); [`Engine::fresh_session`]
+//! never takes it, so a policy's fresh checks run in this process.
 
 use std::sync::Arc;
 
@@ -19,13 +23,29 @@ use crate::probe_side::KeyedProbeSide;
 use crate::provider::ApiTableProvider;
 use crate::registry::Registry;
 
+/// Changes the session state [`Engine::session`] builds, before it is built.
+pub type SessionHook = Arc<dyn Fn(SessionStateBuilder) -> SessionStateBuilder + Send + Sync>;
+
 /// Connections and tables, registered on any `SessionContext`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Engine {
     connections: Arc<Connections>,
     registry: Registry,
     cache: Option<Arc<ScanCache>>,
     checks_reuse_reads: bool,
+    hook: Option<SessionHook>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("connections", &self.connections)
+            .field("registry", &self.registry)
+            .field("cache", &self.cache)
+            .field("hook", &self.hook.is_some())
+            .field("checks_reuse_reads", &self.checks_reuse_reads)
+            .finish()
+    }
 }
 
 /// How long a dry run's own reads stay reusable: longer than any run.
@@ -39,7 +59,20 @@ impl Engine {
                 connections.throttle.register(limits);
             }
         }
-        Self { connections: Arc::new(connections), registry, cache: None, checks_reuse_reads: false }
+        Self {
+            connections: Arc::new(connections),
+            registry,
+            cache: None,
+            checks_reuse_reads: false,
+            hook: None,
+        }
+    }
+
+    /// Applies `hook` to every session [`Engine::session`] builds (not to
+    /// [`Engine::fresh_session`]).
+    pub fn with_session_hook(mut self, hook: SessionHook) -> Self {
+        self.hook = Some(hook);
+        self
     }
 
     /// Turns on the scan cache: a repeated scan within `ttl` makes no API
@@ -106,7 +139,7 @@ impl Engine {
 
     /// A new `SessionContext` with skyglue's settings and everything registered.
     pub async fn session(&self) -> DfResult<SessionContext> {
-        let ctx = new_context();
+        let ctx = context_with(self.hook.as_ref());
         self.register(&ctx).await?;
         Ok(ctx)
     }
@@ -146,15 +179,22 @@ impl Engine {
 /// A context with [`session_config`] and skyglue's optimizer rule
 /// ([`KeyedProbeSide`], placed right after DataFusion's join selection).
 pub fn new_context() -> SessionContext {
+    context_with(None)
+}
+
+/// [`new_context`], changed by `hook`.
+fn context_with(hook: Option<&SessionHook>) -> SessionContext {
     let mut rules = PhysicalOptimizer::new().rules;
     let at = rules.iter().position(|r| r.name() == "join_selection").map_or(0, |i| i + 1);
     rules.insert(at, Arc::new(KeyedProbeSide));
-    let state = SessionStateBuilder::new()
+    let mut builder = SessionStateBuilder::new()
         .with_config(session_config())
         .with_default_features()
-        .with_physical_optimizer_rules(rules)
-        .build();
-    SessionContext::new_with_state(state)
+        .with_physical_optimizer_rules(rules);
+    if let Some(hook) = hook {
+        builder = hook(builder);
+    }
+    SessionContext::new_with_state(builder.build())
 }
 
 /// The session settings skyglue recommends.

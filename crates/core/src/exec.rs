@@ -123,6 +123,26 @@ impl ApiScanExec {
     pub fn scan_plan(&self) -> &ScanPlan {
         &self.plan
     }
+
+    /// The dynamic filters of the joins above, whose keys the scan reads
+    /// when it starts.
+    pub fn join_filters(&self) -> &[Arc<dyn PhysicalExpr>] {
+        &self.join_filters
+    }
+
+    /// This scan with `join_filters` (a scan rebuilt in another process).
+    pub fn with_join_filters(mut self, join_filters: Vec<Arc<dyn PhysicalExpr>>) -> Self {
+        self.join_filters = join_filters;
+        self
+    }
+
+    /// This scan reading only `targets` (one task's share of the connections).
+    pub fn with_targets(&self, targets: Vec<Arc<AwsConnection>>) -> Self {
+        let mut node = self.clone();
+        node.plan.targets = targets;
+        node.metrics = ExecutionPlanMetricsSet::new();
+        node
+    }
 }
 
 impl DisplayAs for ApiScanExec {

@@ -102,6 +102,11 @@ impl KeyValues {
             })
     }
 
+    /// The combinations a join produced, if any, as they are kept.
+    pub fn all_tuples(&self) -> Option<&KeyTuples> {
+        self.tuples.as_deref()
+    }
+
     /// Whether there are no constraints at all.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()

@@ -106,9 +106,24 @@ fn hex(rng: &mut SmallRng, digits: usize) -> String {
     s
 }
 
+/// `111111111111` to `999999999999` for the first nine accounts, then
+/// `100000000010`, `100000000011`, ...: every account of a large world
+/// (hundreds, for the many-machines tests) has its own id and access key.
 fn account_id(i: usize) -> String {
-    let d = char::from(b'1' + (i % 9) as u8);
-    std::iter::repeat_n(d, 12).collect()
+    if i < 9 {
+        let d = char::from(b'1' + i as u8);
+        return std::iter::repeat_n(d, 12).collect();
+    }
+    format!("{:012}", 100_000_000_001 + i)
+}
+
+#[cfg(test)]
+#[test]
+fn account_ids_are_distinct_in_a_large_world() {
+    let ids: std::collections::HashSet<String> = (0..500).map(account_id).collect();
+    assert_eq!(ids.len(), 500);
+    assert_eq!(account_id(0), "111111111111");
+    assert_eq!(account_id(9), "100000000010");
 }
 
 fn split(total: usize, parts: usize, i: usize) -> usize {

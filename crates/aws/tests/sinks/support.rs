@@ -102,38 +102,38 @@ impl Recorder {
             .collect()
     }
 
-    /// The calls logged for `operation`, asserting that each intent is followed
-    /// at once by an outcome for exactly its targets, in order. Outcomes without
-    /// an intent (no call made) must all be failures.
+    /// The calls logged for `operation`, in the order their outcomes came,
+    /// asserting that each call's intent came before its outcome for exactly
+    /// its targets and that no intent was left without one. Calls to different
+    /// repositories may run at once, so their entries may interleave. Outcomes
+    /// without an intent (no call made) must all be failures.
     pub fn calls(&self, operation: &str) -> Vec<Call> {
-        let entries = self.entries();
         let mut calls = Vec::new();
-        let mut i = 0;
-        while i < entries.len() {
-            match (&entries[i], entries.get(i + 1)) {
-                (Entry::Intent(op, targets), Some(Entry::Outcome(op2, outcomes))) => {
-                    assert_eq!(op, op2, "the outcome after an intent is for the same operation");
+        let mut pending: Vec<(String, Vec<Target>)> = Vec::new();
+        for entry in self.entries() {
+            match entry {
+                Entry::Intent(op, targets) => pending.push((op, targets)),
+                Entry::Outcome(op, outcomes) => {
                     let outcome_targets: Vec<&Target> = outcomes.iter().map(|o| &o.target).collect();
-                    assert_eq!(
-                        outcome_targets,
-                        targets.iter().collect::<Vec<_>>(),
-                        "one outcome per intended target"
-                    );
-                    if op == operation {
-                        calls.push((targets.clone(), outcomes.clone()));
+                    let intent = pending
+                        .iter()
+                        .position(|(o, t)| *o == op && t.iter().collect::<Vec<_>>() == outcome_targets);
+                    match intent {
+                        Some(i) => {
+                            let (op, targets) = pending.remove(i);
+                            if op == operation {
+                                calls.push((targets, outcomes));
+                            }
+                        }
+                        None => assert!(
+                            outcomes.iter().all(|o| o.status == Status::Failed),
+                            "only failures are logged without a call: {outcomes:?}"
+                        ),
                     }
-                    i += 2;
-                }
-                (Entry::Intent(op, _), _) => panic!("intent for {op} without an outcome right after it"),
-                (Entry::Outcome(_, outcomes), _) => {
-                    assert!(
-                        outcomes.iter().all(|o| o.status == Status::Failed),
-                        "only failures are logged without a call"
-                    );
-                    i += 1;
                 }
             }
         }
+        assert!(pending.is_empty(), "intents without an outcome: {pending:?}");
         calls
     }
 }

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo bench -p skyglue --bench floor            # every scenario
 //! cargo bench -p skyglue --bench floor -- cleanup # scenarios whose name contains "cleanup"
+//! cargo bench -p skyglue --bench floor -- workers # 1 process vs 1, 2, 4 workers (workers.rs)
 //! ```
 //!
 //! The parent process builds the world (2 accounts x 2 regions, 100,000
@@ -29,6 +30,8 @@
 mod declared;
 mod phases;
 mod support;
+#[cfg(feature = "distributed")]
+mod workers;
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -41,11 +44,20 @@ const LATENCY: Duration = Duration::from_millis(20);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    if args.first().map(String::as_str) == Some("--child") {
-        return support::child(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("--child") => return support::child(&args[1..]),
+        #[cfg(feature = "distributed")]
+        Some("--worker") => return workers::worker(&args[1..]),
+        #[cfg(feature = "distributed")]
+        Some("--coordinator") => return workers::coordinator(&args[1..]),
+        _ => {}
     }
     let filter = args.first().cloned().unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    #[cfg(feature = "distributed")]
+    if filter == "workers" {
+        return runtime.block_on(workers::parent());
+    }
     runtime.block_on(parent(&filter));
 }
 

@@ -172,6 +172,7 @@ fn run_fn(config: Option<PathBuf>, state_dir: Option<PathBuf>, interrupt: Interr
                     NotifyChoice::Slack => NotifyFlag::Slack,
                     NotifyChoice::None => NotifyFlag::None,
                 }),
+                workers: Vec::new(),
             };
             match crate::run::execute_interruptible(config.as_deref(), state_dir.as_deref(), args, interrupt)
                 .await

@@ -7,6 +7,10 @@
 
 mod connections;
 mod declared;
+#[cfg(feature = "distributed")]
+mod distributed;
+#[cfg(feature = "distributed")]
+mod distributed_loopback;
 mod examples;
 mod github_joins;
 mod guards;

@@ -1,0 +1,88 @@
+//! Splitting one API scan across the tasks of its stage, by connection.
+//!
+//! The unit of work is one (account, region) connection: each task reads a
+//! share of the scan's connections, and a connection is read by one task, so
+//! its client-side rate limits hold as in one process. A table read once
+//! per account (`Scope::AwsAccount`) is split by `[[aws]]` entry, so an
+//! account's regions stay in one task and it is still read once. GitHub and
+//! Kubernetes scans are not split (`maximum(1)`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_distributed::{
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec, ScaleUpLeafNodeEvent,
+    ScaleUpLeafNodeEventResponse,
+};
+use skyglue_core::exec::ApiScanExec;
+use skyglue_core::{AwsConnection, Scope};
+
+/// The scan's units of work: groups of connections one task reads together.
+pub fn units(scan: &ApiScanExec) -> Vec<Vec<Arc<AwsConnection>>> {
+    let plan = scan.scan_plan();
+    match plan.spec.scope {
+        Scope::Aws => plan.targets.iter().map(|c| vec![c.clone()]).collect(),
+        Scope::AwsAccount => {
+            let mut by_entry: BTreeMap<&str, Vec<Arc<AwsConnection>>> = BTreeMap::new();
+            for c in &plan.targets {
+                by_entry.entry(c.name.as_str()).or_default().push(c.clone());
+            }
+            by_entry.into_values().collect()
+        }
+        Scope::Global | Scope::Kubernetes => vec![],
+    }
+}
+
+/// `units` dealt round-robin into `tasks` shares (some empty when there are
+/// fewer units than tasks).
+pub fn deal<T>(units: Vec<Vec<T>>, tasks: usize) -> Vec<Vec<T>> {
+    let mut shares: Vec<Vec<T>> = (0..tasks.max(1)).map(|_| Vec::new()).collect();
+    let n = shares.len();
+    for (i, unit) in units.into_iter().enumerate() {
+        shares[i % n].extend(unit);
+    }
+    shares
+}
+
+/// As many tasks as the scan has units (the planner caps it at the number
+/// of workers); one for scans that are not split.
+pub fn desired_task_count(ev: DesiredTaskCountEvent<'_>) -> Option<Result<DesiredTaskCountEventResponse>> {
+    let scan = ev.plan.downcast_ref::<ApiScanExec>()?;
+    let units = units(scan).len();
+    Some(Ok(if units == 0 {
+        DesiredTaskCountEventResponse::maximum(1)
+    } else {
+        DesiredTaskCountEventResponse::desired(units)
+    }))
+}
+
+/// One variant of the scan per task, each reading its share of the connections.
+pub fn scale_up(ev: ScaleUpLeafNodeEvent<'_>) -> Option<Result<ScaleUpLeafNodeEventResponse>> {
+    let scan = ev.plan.downcast_ref::<ApiScanExec>()?;
+    if ev.task_count <= 1 {
+        return None;
+    }
+    let variants = deal(units(scan), ev.task_count)
+        .into_iter()
+        .map(|targets| Arc::new(scan.with_targets(targets)) as Arc<dyn ExecutionPlan>);
+    Some(
+        DistributedLeafExec::try_new(ev.plan.clone(), variants)
+            .map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf))),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_are_dealt_round_robin_and_none_is_lost_or_repeated() {
+        let units: Vec<Vec<u32>> = (0..7).map(|i| vec![i]).collect();
+        assert_eq!(deal(units, 3), vec![vec![0, 3, 6], vec![1, 4], vec![2, 5]]);
+        let grouped = vec![vec![1, 2], vec![3], vec![4, 5]];
+        assert_eq!(deal(grouped, 2), vec![vec![1, 2, 4, 5], vec![3]]);
+        assert_eq!(deal(vec![vec![1]], 3), vec![vec![1], vec![], vec![]]);
+    }
+}
