@@ -48,19 +48,21 @@ image AS (
     JOIN repo_map m ON m.repository_name = i.repository_name
 ),
 image_tag AS (
-    -- one row per tag of each image, plus one with tag NULL for its digest
+    -- one row per tag of each image, plus one with tag NULL for its digest;
+    -- the image's tag list and count are worked out here, once per image
     SELECT account_id, region, registry_id, repository_name, image_digest,
            image_pushed_at, image_size_in_bytes, last_recorded_pull_time, artifact_media_type,
-           github_repo, unnest(array_append(image_tags, NULL)) AS tag
+           github_repo,
+           coalesce(array_to_string(array_sort(image_tags), ' '), '') AS tag_list,
+           coalesce(cardinality(image_tags), 0) AS tags,
+           unnest(array_append(image_tags, NULL)) AS tag
     FROM image
 ),
 judged AS (
     SELECT t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
            t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
            t.artifact_media_type,
-           t.github_repo,
-           count(t.tag) AS tags,
-           array_to_string(array_sort(array_agg(DISTINCT t.tag)), ' ') AS tag_list,
+           t.github_repo, t.tags, t.tag_list,
            -- cosign's tags name the image an artifact belongs to: sha256-<hex>.sig
            max(CASE WHEN t.tag LIKE 'sha256-%'
                      AND (t.tag LIKE '%.sig' OR t.tag LIKE '%.att' OR t.tag LIKE '%.sbom')
@@ -68,7 +70,8 @@ judged AS (
            max(c.committed_date) AS newest_commit,
            count(c.sha) AS commits,
            count(u.used_by) AS uses,
-           count(DISTINCT u.used_by) AS users,
+           -- (not count(DISTINCT): this form aggregates without a set per image)
+           cardinality(array_distinct(array_agg(u.used_by) FILTER (WHERE u.used_by IS NOT NULL))) AS users,
            -- one user, for people: "service prod/web (us-east-1)", with its
            -- account when it is another, and "by digest" for a pinned digest
            min(CASE WHEN u.used_by IS NOT NULL THEN concat(replace(u.source, 'ecs_', ''), ' ',
@@ -96,7 +99,7 @@ judged AS (
      AND (u.digest = t.image_digest OR u.tag = t.tag)
     GROUP BY t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
              t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
-             t.artifact_media_type, t.github_repo
+             t.artifact_media_type, t.github_repo, t.tags, t.tag_list
 ),
 aged AS (
     SELECT *,

@@ -203,7 +203,14 @@ fn context_with(hook: Option<&SessionHook>) -> SessionContext {
 /// and their dynamic filters carry the exact key set for up to 100,000 keys,
 /// so join keys reach API scans as a plain `IN` list (see `join_keys`).
 pub fn session_config() -> SessionConfig {
-    let mut config = SessionConfig::new().with_information_schema(true).with_repartition_joins(false);
+    // DataFusion's own settings from `DATAFUSION_*` variables first (as
+    // datafusion-cli reads them, e.g. DATAFUSION_EXECUTION_TARGET_PARTITIONS=1);
+    // a variable that does not parse is named on stderr and the defaults kept.
+    let base = SessionConfig::from_env().unwrap_or_else(|e| {
+        eprintln!("skyglue: ignoring the DATAFUSION_* settings: {e}");
+        SessionConfig::new()
+    });
+    let mut config = base.with_information_schema(true).with_repartition_joins(false);
     let optimizer = &mut config.options_mut().optimizer;
     optimizer.hash_join_inlist_pushdown_max_distinct_values = 100_000;
     optimizer.hash_join_inlist_pushdown_max_size = 64 * 1024 * 1024;

@@ -135,7 +135,7 @@ impl ApiTable for LambdaFunction {
 }
 
 /// Pages of functions: the named ones (one GetFunction each), or every
-/// function, 50 per page.
+/// function, 50 per page, listed once per connection and query.
 pub(crate) fn functions(
     ctx: &FetchContext,
     names: Option<Vec<String>>,
@@ -158,14 +158,26 @@ pub(crate) fn functions(
             })
             .boxed()
         }
-        None => ctx
-            .paginate(
-                "lambda:ListFunctions",
-                move |token| lambda.list_functions().max_items(50).set_marker(token).send(),
-                |out| out.next_marker().map(str::to_string),
-            )
-            .map_ok(|out| out.functions().to_vec())
-            .boxed(),
+        None => {
+            // The functions and aliases tables both start from this listing
+            // (the in-use view reads both): listed once per connection and query.
+            let ctx = ctx.clone();
+            futures::stream::once(async move {
+                let listing = || {
+                    ctx.paginate(
+                        "lambda:ListFunctions",
+                        move |token| lambda.list_functions().max_items(50).set_marker(token).send(),
+                        |out| out.next_marker().map(str::to_string),
+                    )
+                    .map_ok(|out| out.functions().to_vec())
+                    .try_collect::<Vec<Vec<FunctionConfiguration>>>()
+                };
+                let pages = ctx.listed_once("lambda:ListFunctions", listing).await?;
+                Ok(futures::stream::iter(pages.as_ref().clone()).map(Ok))
+            })
+            .try_flatten()
+            .boxed()
+        }
     }
 }
 

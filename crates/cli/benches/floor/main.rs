@@ -15,7 +15,9 @@
 //! sandbox's call counters afterwards.
 //!
 //! `SKYGLUE_BENCH_EXPLAIN=1` prints a policy scenario's `EXPLAIN ANALYZE`
-//! (each operator's memory among its metrics) on stderr.
+//! (each operator's memory among its metrics) on stderr, and
+//! `SKYGLUE_BENCH_POLICY=FILE` measures that policy file in place of the
+//! shipped `ecr_cleanup.sql` (to try a variant without rebuilding).
 //!
 //! The policy scenarios also print their phases (query, GitHub within it,
 //! guardrail, delete: see `phases`), and the last scenario applies the

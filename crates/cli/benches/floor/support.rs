@@ -362,12 +362,17 @@ fn sql(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The shipped policy; its repository map comes from the connections'
-/// `[github] repositories` (see [`child`]).
+/// The shipped policy, or the file `SKYGLUE_BENCH_POLICY` names (to measure
+/// a variant without rebuilding); its repository map comes from the
+/// connections' `[github] repositories` (see [`child`]).
 fn cleanup_policy() -> String {
-    let shipped = include_str!("../../../../queries/ecr_cleanup.sql");
+    let policy = match std::env::var_os("SKYGLUE_BENCH_POLICY") {
+        Some(path) => std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("SKYGLUE_BENCH_POLICY={}: {e}", path.to_string_lossy())),
+        None => include_str!("../../../../queries/ecr_cleanup.sql").to_string(),
+    };
     // The benchmark world's commits are mostly old: let the dry run select them all.
-    shipped.replace("-- @max_deletes: 500", "-- @max_deletes: 1000000")
+    policy.replace("-- @max_deletes: 500", "-- @max_deletes: 1000000")
 }
 
 /// `[github] repositories` for the benchmark world: app-NN is built from acme/app-1 or -2.

@@ -51,6 +51,7 @@ pub async fn parent() {
         "{:<10} {:>8} {:>8} {:>9} {:>8}  {:>16}  {:>6}",
         "workers", "calls", "sts", "wall", "rows", "coordinator MB", "worker MB (each)"
     );
+    let mut alone: Option<BTreeMap<String, u64>> = None;
     for n in [0usize, 1, 2, 4] {
         tokio::time::sleep(Duration::from_secs(3)).await;
         sandbox.reset_calls();
@@ -89,6 +90,21 @@ pub async fn parent() {
         );
         if let Some(e) = report["error"].as_str() {
             println!("    error: {e}");
+        }
+        // Calls must not grow with workers: name each operation that differs
+        // from the single process.
+        match &alone {
+            None => alone = Some(calls),
+            Some(first) => {
+                let ops: std::collections::BTreeSet<&String> = first.keys().chain(calls.keys()).collect();
+                for op in ops {
+                    let (was, now) =
+                        (first.get(op).copied().unwrap_or(0), calls.get(op).copied().unwrap_or(0));
+                    if was != now {
+                        println!("    {op}: {now} (one process: {was})");
+                    }
+                }
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::routing::get;
 
 /// Runs the binary with `args` (no config but what `args` name); returns the
 /// exit code, stdout and stderr.
-fn skyglue(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn skyglue(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_skyglue"));
     cmd.args(args).current_dir(dir.path()).env_remove("SKYGLUE_CONFIG");

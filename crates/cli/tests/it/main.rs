@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod connections;
+mod datafusion_settings;
 mod declared;
 #[cfg(feature = "distributed")]
 mod distributed;

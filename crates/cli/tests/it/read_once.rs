@@ -92,3 +92,14 @@ async fn clusters_are_listed_once_per_connection_and_query() {
     env.query("SELECT * FROM aws_ecs_image_in_use").await;
     assert_eq!(env.calls("ecs:ListClusters"), 6, "the next query lists again");
 }
+
+#[tokio::test]
+async fn lambda_functions_are_listed_once_per_connection_and_query() {
+    let env = Env::start(replicated_world()).await;
+    // The in-use view reads both aws_lambda_function and aws_lambda_alias,
+    // and both start from ListFunctions.
+    env.query("SELECT * FROM image_in_use").await;
+    assert_eq!(env.calls("lambda:ListFunctions"), 3, "one listing per connection");
+    env.query("SELECT * FROM image_in_use").await;
+    assert_eq!(env.calls("lambda:ListFunctions"), 6, "the next query lists again");
+}
