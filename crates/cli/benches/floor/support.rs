@@ -498,7 +498,12 @@ fn reset_calls(endpoint: &str) -> std::io::Result<()> {
 
 /// Peak resident memory of this process, from /proc.
 pub fn peak_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_kb_of("self")
+}
+
+/// Peak resident memory (VmHWM) of `process` (a pid, or `self`), in KiB.
+pub fn peak_kb_of(process: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

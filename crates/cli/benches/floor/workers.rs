@@ -62,8 +62,10 @@ pub async fn parent() {
             .args(["--coordinator", &sandbox.endpoint_url(), &accounts, &list])
             .output()
             .expect("coordinator runs");
-        let worker_mb: Vec<String> =
-            workers.iter().map(|(c, _)| format!("{:.0}", peak_kb_of(c.id()) as f64 / 1024.0)).collect();
+        let worker_mb: Vec<String> = workers
+            .iter()
+            .map(|(c, _)| format!("{:.0}", crate::support::peak_kb_of(&c.id().to_string()) as f64 / 1024.0))
+            .collect();
         for (child, _) in &mut workers {
             let _ = child.kill();
             let _ = child.wait();
@@ -164,18 +166,6 @@ pub fn coordinator(args: &[String]) {
         Ok((rows, wall)) => (rows, wall, None),
         Err(e) => (0, Duration::ZERO, Some(e)),
     };
-    let out = serde_json::json!({ "wall_s": wall.as_secs_f64(), "rows": rows, "peak_kb": peak_kb_of(std::process::id()), "error": error });
+    let out = serde_json::json!({ "wall_s": wall.as_secs_f64(), "rows": rows, "peak_kb": crate::support::peak_kb(), "error": error });
     println!("{out}");
-}
-
-/// A process's peak resident memory (VmHWM), in KiB.
-fn peak_kb_of(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
 }
