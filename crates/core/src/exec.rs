@@ -81,6 +81,10 @@ pub struct ApiScanExec {
     metrics: ExecutionPlanMetricsSet,
     /// Dynamic filters from joins above, read when the scan starts.
     join_filters: Vec<Arc<dyn PhysicalExpr>>,
+    /// The distributed query this scan belongs to, and its memo in this
+    /// process ([`query_memo::shared`]); `None` in one process, where the
+    /// task context tells the query.
+    query: Option<(Arc<str>, Arc<QueryMemo>)>,
 }
 
 impl ApiScanExec {
@@ -92,7 +96,14 @@ impl ApiScanExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        Self { plan, schema, props, metrics: ExecutionPlanMetricsSet::new(), join_filters: vec![] }
+        Self {
+            plan,
+            schema,
+            props,
+            metrics: ExecutionPlanMetricsSet::new(),
+            join_filters: vec![],
+            query: None,
+        }
     }
 
     /// Row estimate for join planning: small when keys name the rows, huge
@@ -134,6 +145,19 @@ impl ApiScanExec {
     pub fn with_join_filters(mut self, join_filters: Vec<Arc<dyn PhysicalExpr>>) -> Self {
         self.join_filters = join_filters;
         self
+    }
+
+    /// This scan as part of the distributed query `id`: its listings are
+    /// shared with the query's other scans in this process, whichever stage
+    /// they run in.
+    pub fn in_query(mut self, id: &str) -> Self {
+        self.query = Some((Arc::from(id), query_memo::shared(id)));
+        self
+    }
+
+    /// The distributed query this scan belongs to, if any.
+    pub fn query_id(&self) -> Option<&str> {
+        self.query.as_ref().map(|(id, _)| id.as_ref())
     }
 
     /// This scan reading only `targets` (one task's share of the connections).
@@ -250,7 +274,10 @@ impl ExecutionPlan for ApiScanExec {
 
     fn execute(&self, partition: usize, task: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let scan = ScanMetrics::new(&self.metrics, self.plan.connections.counters.clone());
-        let memo = query_memo::for_task(&task);
+        let memo = match &self.query {
+            Some((_, memo)) => memo.clone(),
+            None => query_memo::for_task(&task),
+        };
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let plan = self.plan.clone();
         // Join keys exist only once the join's build side is done, which is

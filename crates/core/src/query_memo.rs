@@ -11,6 +11,12 @@
 //! lives exactly as long as it: the next query, and a guardrail's fresh
 //! session, list again. A failed fetch is not remembered; the next scan to
 //! ask tries again (and reports its own error).
+//!
+//! On many machines a query is cut into stages, and a worker runs each stage
+//! it is given with a task context of its own; the services and the tasks of
+//! one connection are then two stages on one worker. So a distributed plan's
+//! scans carry the query's id, and a worker's scans with one id share one
+//! memo ([`shared`]) for as long as any of them is alive.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -79,6 +85,23 @@ pub fn for_task(task: &Arc<TaskContext>) -> Arc<QueryMemo> {
     memo
 }
 
+/// Memos shared by query id, alive while a scan holds them.
+static SHARED: Mutex<Vec<(String, Weak<QueryMemo>)>> = Mutex::new(Vec::new());
+
+/// The memo of the distributed query `id` in this process: the scans of one
+/// query (each stage of it that this process runs) share it, and it is gone
+/// once the last of them is dropped.
+pub fn shared(id: &str) -> Arc<QueryMemo> {
+    let mut shared = lock(&SHARED);
+    shared.retain(|(_, memo)| memo.strong_count() > 0);
+    if let Some(memo) = shared.iter().find(|(key, _)| key == id).and_then(|(_, memo)| memo.upgrade()) {
+        return memo;
+    }
+    let memo = Arc::new(QueryMemo::default());
+    shared.push((id.to_string(), Arc::downgrade(&memo)));
+    memo
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,5 +143,24 @@ mod tests {
         let second = Arc::new(TaskContext::default());
         assert!(Arc::ptr_eq(&for_task(&first), &for_task(&first.clone())));
         assert!(!Arc::ptr_eq(&for_task(&first), &for_task(&second)));
+    }
+
+    #[tokio::test]
+    async fn scans_with_one_query_id_share_a_memo_while_one_holds_it() {
+        let fetches = AtomicUsize::new(0);
+        let fetch = || async {
+            fetches.fetch_add(1, Ordering::SeqCst);
+            Ok(1_u8)
+        };
+        let services = shared("query-1");
+        let tasks = shared("query-1");
+        services.get_or_fetch("c1 ListClusters", fetch).await.expect("services");
+        tasks.get_or_fetch("c1 ListClusters", fetch).await.expect("tasks");
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "two stages of one query list once");
+        shared("query-2").get_or_fetch("c1 ListClusters", fetch).await.expect("another query");
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "another query lists again");
+        drop((services, tasks));
+        shared("query-1").get_or_fetch("c1 ListClusters", fetch).await.expect("after");
+        assert_eq!(fetches.load(Ordering::SeqCst), 3, "nothing outlives the query's scans");
     }
 }

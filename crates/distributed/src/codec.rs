@@ -54,6 +54,10 @@ struct ScanMessage {
     columns: Vec<String>,
     limit: Option<usize>,
     missing_required: Option<String>,
+    /// The distributed query the scan belongs to (its listings are shared
+    /// with the query's other scans in the worker).
+    #[serde(default)]
+    query: Option<String>,
 }
 
 fn codec_error(what: impl std::fmt::Display) -> DataFusionError {
@@ -87,6 +91,7 @@ impl PhysicalExtensionCodec for ScanCodec {
             columns,
             limit: plan.limit,
             missing_required: plan.missing_required.clone(),
+            query: scan.query_id().map(str::to_string),
         };
         serde_json::to_writer(buf, &message).map_err(codec_error)
     }
@@ -141,7 +146,11 @@ impl PhysicalExtensionCodec for ScanCodec {
             missing_required: message.missing_required,
             cache: None,
         };
-        Ok(Arc::new(ApiScanExec::new(plan, projected).with_join_filters(join_filters)))
+        let scan = ApiScanExec::new(plan, projected).with_join_filters(join_filters);
+        Ok(Arc::new(match &message.query {
+            Some(id) => scan.in_query(id),
+            None => scan,
+        }))
     }
 }
 

@@ -66,6 +66,7 @@ pub fn coordinator_hook(
             .with_distributed_scale_up_leaf_node_handler(split::scale_up)
             .with_physical_optimizer_rule(Arc::new(ScansOnWorkers))
             .with_distributed_planner()
+            .with_distributed_route_tasks_handler(split::ByTaskIndex(workers.clone()))
     })
 }
 

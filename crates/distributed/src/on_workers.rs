@@ -11,6 +11,10 @@
 //! A scan that reads a join's dynamic filter stays in its join's stage: the
 //! filter is filled by the join, and only a join in the same stage can fill
 //! it on a worker.
+//!
+//! Every scan of the plan is also stamped with one new query id, so that a
+//! worker's scans of one query share their listings (ListClusters for both
+//! the services and the tasks of a connection) across the stages it runs.
 
 use std::sync::Arc;
 
@@ -58,7 +62,16 @@ impl PhysicalOptimizerRule for ScansOnWorkers {
                 Ok(Transformed::yes(node.replace_children(children, options)?))
             })?
             .data;
-        Ok(if splittable(&plan) { gathered(plan) } else { plan })
+        let plan = if splittable(&plan) { gathered(plan) } else { plan };
+        let query = uuid::Uuid::new_v4().to_string();
+        Ok(plan
+            .transform_up(|node| match node.downcast_ref::<ApiScanExec>() {
+                Some(scan) => {
+                    Ok(Transformed::yes(Arc::new(scan.clone().in_query(&query)) as Arc<dyn ExecutionPlan>))
+                }
+                None => Ok(Transformed::no(node)),
+            })?
+            .data)
     }
 
     fn name(&self) -> &str {

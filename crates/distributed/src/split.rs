@@ -6,6 +6,12 @@
 //! per account (`Scope::AwsAccount`) is split by `[[aws]]` entry, so an
 //! account's regions stay in one task and it is still read once. GitHub and
 //! Kubernetes scans are not split (`maximum(1)`).
+//!
+//! Task `i` of a split stage runs on worker `i` (modulo the workers), not
+//! from a random first worker: two scans of the same connections (the
+//! services and the tasks of the in-use view) are dealt alike, so each
+//! connection's two stages meet on one worker, which then lists its clusters
+//! once for both, as one process does.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,8 +19,9 @@ use std::sync::Arc;
 use datafusion::error::Result;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_distributed::{
-    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec, ScaleUpLeafNodeEvent,
-    ScaleUpLeafNodeEventResponse,
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec, RouteTasksEvent,
+    RouteTasksEventResponse, RouteTasksHandler, ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
+    WorkerResolver,
 };
 use skyglue_core::exec::ApiScanExec;
 use skyglue_core::{AwsConnection, Scope};
@@ -73,6 +80,29 @@ pub fn scale_up(ev: ScaleUpLeafNodeEvent<'_>) -> Option<Result<ScaleUpLeafNodeEv
     )
 }
 
+/// Routes task `i` of a stage of several tasks to `workers[i % n]`; a stage
+/// of one task is left to datafusion-distributed (next to its input, or on
+/// the coordinator).
+pub struct ByTaskIndex<W>(pub W);
+
+impl<W: WorkerResolver> RouteTasksHandler for ByTaskIndex<W> {
+    fn handle(&self, ev: RouteTasksEvent<'_>) -> Option<Result<RouteTasksEventResponse>> {
+        by_task_index(&self.0, ev.task_count)
+    }
+}
+
+fn by_task_index(workers: &dyn WorkerResolver, tasks: usize) -> Option<Result<RouteTasksEventResponse>> {
+    if tasks <= 1 {
+        return None;
+    }
+    let urls = match workers.get_urls() {
+        Ok(urls) if urls.is_empty() => return None,
+        Ok(urls) => urls,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(Ok(RouteTasksEventResponse::new((0..tasks).map(|i| urls[i % urls.len()].clone()).collect())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +114,15 @@ mod tests {
         let grouped = vec![vec![1, 2], vec![3], vec![4, 5]];
         assert_eq!(deal(grouped, 2), vec![vec![1, 2, 4, 5], vec![3]]);
         assert_eq!(deal(vec![vec![1]], 3), vec![vec![1], vec![], vec![]]);
+    }
+
+    #[test]
+    fn task_i_goes_to_worker_i_and_a_single_task_is_left_to_the_planner() {
+        let urls: Vec<url::Url> =
+            ["http://a:1", "http://b:1"].iter().map(|u| url::Url::parse(u).expect("url")).collect();
+        let workers = crate::coordinator::StaticWorkers::new(urls.clone());
+        let routed = by_task_index(&workers, 3).and_then(Result::ok).map(|r| r.urls);
+        assert_eq!(routed, Some(vec![urls[0].clone(), urls[1].clone(), urls[0].clone()]));
+        assert!(by_task_index(&workers, 1).is_none());
     }
 }

@@ -3,6 +3,8 @@
 //! engine and connections) gives the same rows as one process for every
 //! shipped query, policy query and the in-use view; the scans run on the
 //! workers, spread by connection, and the coordinator calls no AWS API.
+//! Calls do not grow with workers: the in-use view's services and tasks run
+//! in two stages, and still list each connection's clusters once.
 //!
 //! `distributed_loopback` does the same with `skyglue worker` processes.
 
@@ -151,6 +153,31 @@ async fn an_in_memory_cluster_gives_the_rows_of_one_process_and_spreads_the_scan
         assert_eq!(got, expected, "{name}: the cluster's rows differ from one process's");
     }
     assert!(compared > 0, "no shipped policy selects anything in this world: nothing was compared");
+
+    // Every engine has resolved its accounts by now: count one query's calls.
+    let calls_of = |engine: Engine| {
+        let sandbox = &sandbox;
+        async move {
+            sandbox.reset_calls();
+            engine
+                .session()
+                .await
+                .unwrap()
+                .sql("SELECT * FROM image_in_use")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            sandbox.calls()
+        }
+    };
+    let alone = calls_of(local.clone()).await;
+    assert!(
+        alone.get("ecs:ListClusters").is_some_and(|n| *n > 0),
+        "the in-use view listed no clusters: {alone:?}"
+    );
+    assert_eq!(calls_of(coordinator.clone()).await, alone, "calls grew with workers");
 
     assert_eq!(aws_calls(&coordinator), 0, "the coordinator called AWS itself");
     for (i, worker) in workers.iter().enumerate() {

@@ -6,6 +6,8 @@
 //!
 //! - every shipped plain query and the in-use view give the rows of one
 //!   process, and so does every shipped policy's dry run;
+//! - the in-use view makes the AWS calls of one process (its services and
+//!   tasks run as two stages, and still list each connection's clusters once);
 //! - a killed worker fails the query (exit 1) with an error naming it, and
 //!   an `--apply` run then deletes nothing and says so on Slack.
 
@@ -166,11 +168,17 @@ async fn three_worker_processes_give_the_rows_of_one_process() {
 
     for (name, sql) in shipped_queries() {
         // `--` before the SQL: a shipped query starts with a `--` comment.
+        sandbox.reset_calls();
         let alone = stdout(&site.run(&["query", "--format", "ndjson", "--", &sql]), &name);
+        let calls_alone = sandbox.calls();
+        sandbox.reset_calls();
         let spread =
             stdout(&site.run(&["query", "--format", "ndjson", "--workers", &list, "--", &sql]), &name);
         assert!(alone.lines().count() > 0, "{name} has no rows to compare");
         assert_eq!(sorted_lines(&spread), sorted_lines(&alone), "{name}: the workers' rows differ");
+        if name == "image_in_use" {
+            assert_eq!(sandbox.calls(), calls_alone, "{name}: calls grew with workers");
+        }
     }
     let mut compared = 0;
     for (name, text) in shipped_policies() {
