@@ -7,21 +7,23 @@
 //! account's regions stay in one task and it is still read once. GitHub and
 //! Kubernetes scans are not split (`maximum(1)`).
 //!
-//! Task `i` of a split stage runs on worker `i` (modulo the workers), not
-//! from a random first worker: two scans of the same connections (the
+//! Task `i` of a split scan's stage runs on worker `i` (modulo the workers),
+//! not from a random first worker: two scans of the same connections (the
 //! services and the tasks of the in-use view) are dealt alike, so each
 //! connection's two stages meet on one worker, which then lists its clusters
-//! once for both, as one process does.
+//! once for both, as one process does. Other stages keep
+//! datafusion-distributed's placement.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::Result;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_distributed::{
-    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec, RouteTasksEvent,
-    RouteTasksEventResponse, RouteTasksHandler, ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
-    WorkerResolver,
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec, NetworkBoundaryExt,
+    RouteTasksEvent, RouteTasksEventResponse, RouteTasksHandler, ScaleUpLeafNodeEvent,
+    ScaleUpLeafNodeEventResponse, WorkerResolver,
 };
 use skyglue_core::exec::ApiScanExec;
 use skyglue_core::{AwsConnection, Scope};
@@ -80,15 +82,38 @@ pub fn scale_up(ev: ScaleUpLeafNodeEvent<'_>) -> Option<Result<ScaleUpLeafNodeEv
     )
 }
 
-/// Routes task `i` of a stage of several tasks to `workers[i % n]`; a stage
-/// of one task is left to datafusion-distributed (next to its input, or on
-/// the coordinator).
+/// Routes task `i` of a stage that reads a split API scan to `workers[i %
+/// n]`; every other stage is left to datafusion-distributed (a random first
+/// worker, or next to its input).
 pub struct ByTaskIndex<W>(pub W);
 
 impl<W: WorkerResolver> RouteTasksHandler for ByTaskIndex<W> {
     fn handle(&self, ev: RouteTasksEvent<'_>) -> Option<Result<RouteTasksEventResponse>> {
+        if !reads_split_scan(ev.plan) {
+            return None;
+        }
         by_task_index(&self.0, ev.task_count)
     }
+}
+
+/// Whether this stage (not the stages below its network boundaries) reads
+/// an API scan split across its tasks.
+fn reads_split_scan(stage: &Arc<dyn ExecutionPlan>) -> bool {
+    let mut found = false;
+    let _ = stage.apply(|node| {
+        if node.as_network_boundary().is_some() {
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        if node
+            .downcast_ref::<DistributedLeafExec>()
+            .is_some_and(|leaf| leaf.original().downcast_ref::<ApiScanExec>().is_some())
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 fn by_task_index(workers: &dyn WorkerResolver, tasks: usize) -> Option<Result<RouteTasksEventResponse>> {

@@ -18,6 +18,8 @@
 //! (each operator's memory among its metrics) on stderr, and
 //! `SKYGLUE_BENCH_POLICY=FILE` measures that policy file in place of the
 //! shipped `ecr_cleanup.sql` (to try a variant without rebuilding).
+//! `SKYGLUE_BENCH_WRAP="heaptrack -o /tmp/ht"` runs each scenario's child
+//! under that command (a profiler); its peak then includes the profiler's.
 //!
 //! The policy scenarios also print their phases (query, GitHub within it,
 //! guardrail, delete: see `phases`), and the last scenario applies the
@@ -88,7 +90,11 @@ async fn parent(filter: &str) {
         tokio::time::sleep(Duration::from_secs(3)).await;
         sandbox.reset_calls();
         rest.take_calls();
-        let out = Command::new(&exe)
+        let wrap = std::env::var("SKYGLUE_BENCH_WRAP").unwrap_or_default();
+        let mut command: Vec<String> = wrap.split_whitespace().map(str::to_string).collect();
+        command.push(exe.display().to_string());
+        let out = Command::new(&command[0])
+            .args(&command[1..])
             .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
             .env(declared::URL_ENV, &rest.base)
             .env(declared::TOKEN_ENV, "bench")
