@@ -83,9 +83,9 @@ mod tests {
         image: &'static str,
     }
 
-    #[test]
-    fn lists_structs_and_timestamps() {
-        let spec = TableSpec {
+    /// The schema of [`Row`]: text, a text list, a timestamp and a list of structs.
+    fn row_schema() -> SchemaRef {
+        TableSpec {
             name: "t",
             description: "",
             scope: Scope::Global,
@@ -97,7 +97,12 @@ mod tests {
             ],
             not_found_codes: &[],
             rate_limits: vec![],
-        };
+        }
+        .page_schema()
+    }
+
+    #[test]
+    fn lists_structs_and_timestamps() {
         let rows = [
             Row {
                 name: "a",
@@ -107,7 +112,7 @@ mod tests {
             },
             Row { name: "b", tags: None, at: None, items: vec![] },
         ];
-        let batch = rows_to_batch(spec.page_schema(), &rows).expect("converts");
+        let batch = rows_to_batch(row_schema(), &rows).expect("converts");
         let text = pretty_format_batches(&[batch]).expect("prints").to_string();
         assert!(text.contains("[x, y]"), "{text}");
         assert!(text.contains("1970-01-01T00:00:00.000001Z"), "{text}");
@@ -116,19 +121,6 @@ mod tests {
 
     #[test]
     fn text_columns_hold_buffers_of_their_own_size() {
-        let spec = TableSpec {
-            name: "t",
-            description: "",
-            scope: Scope::Global,
-            columns: vec![
-                ColumnSpec::new("name", text(), ""),
-                ColumnSpec::new("tags", text_list(), ""),
-                ColumnSpec::new("at", timestamp(), ""),
-                ColumnSpec::new("items", struct_list(vec![field("image", text())]), ""),
-            ],
-            not_found_codes: &[],
-            rate_limits: vec![],
-        };
         let long = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let rows: Vec<Row> = (0..1000)
             .map(|_| Row {
@@ -138,7 +130,7 @@ mod tests {
                 items: vec![Item { image: long }],
             })
             .collect();
-        let batch = rows_to_batch(spec.page_schema(), &rows).expect("batch");
+        let batch = rows_to_batch(row_schema(), &rows).expect("batch");
         // 1,000 names: 16,000 bytes of views and 64,000 of text; decoded as
         // views, 16 bytes of views per byte of text (over 1 MB).
         let name = batch.column(0).get_array_memory_size();
