@@ -48,14 +48,18 @@ image AS (
     JOIN repo_map m ON m.repository_name = i.repository_name
 ),
 image_tag AS (
-    -- one row per tag of each image, plus one with tag NULL for its digest;
-    -- the image's tag list and count are worked out here, once per image
+    -- one row per tag of each image (an untagged image: one row, tag NULL);
+    -- every row carries the digest, so a reference by digest finds the
+    -- image through any of them. The image's tag list and count are worked
+    -- out here, once per image. (No extra digest row per tagged image: the
+    -- GitHub join holds these rows, and its key set one value per row.)
     SELECT account_id, region, registry_id, repository_name, image_digest,
            image_pushed_at, image_size_in_bytes, last_recorded_pull_time, artifact_media_type,
            github_repo,
            coalesce(array_to_string(array_sort(image_tags), ' '), '') AS tag_list,
            coalesce(cardinality(image_tags), 0) AS tags,
-           unnest(array_append(image_tags, NULL)) AS tag
+           unnest(CASE WHEN cardinality(image_tags) > 0 THEN image_tags
+                       ELSE array_append(image_tags, NULL) END) AS tag
     FROM image
 ),
 judged AS (

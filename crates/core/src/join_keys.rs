@@ -216,7 +216,10 @@ pub fn key_tuples(
         return None;
     }
     // A combination with a NULL matches nothing in an equi-join: skip it.
-    let rows = in_list
+    // DataFusion lists one value per build-side row, so the same combination
+    // comes once per row that has it (190,000 rows, 10,000 combinations in
+    // the benchmark's GitHub join): keep each once.
+    let rows: BTreeSet<Vec<String>> = in_list
         .list()
         .iter()
         .filter_map(|e| {
@@ -224,7 +227,7 @@ pub fn key_tuples(
             (0..columns.len()).map(|i| struct_field_text(v, i)).collect::<Option<Vec<_>>>()
         })
         .collect();
-    Some((columns, rows))
+    Some((columns, rows.into_iter().collect()))
 }
 
 #[cfg(test)]
@@ -288,6 +291,40 @@ mod tests {
         assert_eq!(keys(constraint(&either, &s)), BTreeMap::new());
         let same: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(a.clone(), Operator::Or, a));
         assert_eq!(keys(constraint(&same, &s))["sha"].len(), 1);
+    }
+
+    #[test]
+    fn a_struct_in_list_gives_each_combination_once() {
+        use datafusion::arrow::array::{StringViewArray, StructArray};
+        use datafusion::arrow::datatypes::Fields;
+        use datafusion::config::ConfigOptions;
+
+        let s = schema();
+        let fields = Fields::from(vec![
+            Field::new("c0", DataType::Utf8View, true),
+            Field::new("c1", DataType::Utf8View, true),
+        ]);
+        let pair: Arc<dyn PhysicalExpr> = Arc::new(ScalarFunctionExpr::new(
+            "struct",
+            datafusion::functions::core::r#struct(),
+            vec![col("repo", &s).expect("c"), col("sha", &s).expect("c")],
+            Arc::new(Field::new("struct", DataType::Struct(fields.clone()), true)),
+            Arc::new(ConfigOptions::default()),
+        ));
+        // one value per build row, as DataFusion lists them: (r, a) twice
+        let rows = StructArray::new(
+            fields,
+            vec![
+                Arc::new(StringViewArray::from(vec!["r", "r", "r"])),
+                Arc::new(StringViewArray::from(vec!["a", "b", "a"])),
+            ],
+            None,
+        );
+        let in_list: Arc<dyn PhysicalExpr> =
+            Arc::new(InListExpr::try_new_from_array(pair, Arc::new(rows), false, &s).expect("in list"));
+        let (columns, rows) = key_tuples(&in_list, &s).expect("combinations");
+        assert_eq!(columns, ["repo", "sha"]);
+        assert_eq!(rows, [["r", "a"], ["r", "b"]]);
     }
 
     #[test]

@@ -30,8 +30,33 @@ use crate::error::Result;
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Target {
-    /// Column name to value.
-    pub columns: BTreeMap<String, String>,
+    /// Column name to value. Shared: a run over 100,000 images hands each
+    /// target to its check, its report and its journal, and a clone is a
+    /// reference, not another copy of every column ([`Target::set`] writes).
+    #[serde(serialize_with = "shared::serialize", deserialize_with = "shared::deserialize")]
+    pub columns: Arc<BTreeMap<String, String>>,
+}
+
+/// Serde for the shared columns, as the map they hold (serde's `rc` feature
+/// would rebuild every crate that uses serde for this one field).
+mod shared {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        columns: &Arc<BTreeMap<String, String>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        columns.as_ref().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Arc<BTreeMap<String, String>>, D::Error> {
+        BTreeMap::deserialize(d).map(Arc::new)
+    }
 }
 
 impl Target {
@@ -40,9 +65,14 @@ impl Target {
         self.columns.get(column).map(String::as_str)
     }
 
+    /// Sets `column` (copying the columns first if another clone shares them).
+    pub fn set(&mut self, column: impl Into<String>, value: impl Into<String>) {
+        Arc::make_mut(&mut self.columns).insert(column.into(), value.into());
+    }
+
     /// A target from `(column, value)` pairs.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Target { columns: pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        Target { columns: Arc::new(pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()) }
     }
 }
 

@@ -168,7 +168,7 @@ fn located(mut target: Target, place: &Place) -> Target {
     for (column, value) in
         [("account_id", &place.account), ("region", &place.region), ("registry_id", &place.registry)]
     {
-        target.columns.insert(column.to_string(), value.to_string());
+        target.set(column, value.to_string());
     }
     target
 }

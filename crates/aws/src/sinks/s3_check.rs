@@ -113,8 +113,8 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
             }
         }
         let mut located = target;
-        located.columns.insert("account_id".into(), found.account.clone());
-        located.columns.insert("region".into(), found.region.clone());
+        located.set("account_id", found.account.clone());
+        located.set("region", found.region.clone());
         if let Some(size) = bytes {
             checked.bytes.insert(located.clone(), size);
         }

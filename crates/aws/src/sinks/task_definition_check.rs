@@ -125,9 +125,9 @@ fn resolve(
 /// The row with the full ARN, `account_id` and `region` of its revision.
 fn located(mut target: Target, (account, region, family, revision): &Revision) -> Target {
     let name = TaskDefinitionName { location: None, family: family.clone(), revision: *revision };
-    target.columns.insert("task_definition_arn".into(), name.arn_in(region, account));
-    target.columns.insert("account_id".into(), account.clone());
-    target.columns.insert("region".into(), region.clone());
+    target.set("task_definition_arn", name.arn_in(region, account));
+    target.set("account_id", account.clone());
+    target.set("region", region.clone());
     target
 }
 

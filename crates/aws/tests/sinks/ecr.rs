@@ -118,7 +118,7 @@ async fn every_call_is_bracketed_and_every_target_has_one_outcome() {
         ("image_digest", &demo_digest("w1")),
     ]);
     let mut nowhere = image_target("web", "w2");
-    nowhere.columns.insert("account_id".into(), "999999999999".into());
+    nowhere.set("account_id", "999999999999");
     let targets = vec![
         image_target("web", "w1"),
         image_target("api", "a1"),
@@ -157,9 +157,9 @@ async fn every_call_is_bracketed_and_every_target_has_one_outcome() {
 async fn a_row_whose_account_or_region_has_no_connection_fails_with_the_reason() {
     let env = start(ecr_world(vec![repository("web", vec![image("w1")])]), SandboxConfig::default()).await;
     let mut other_account = image_target("web", "w1");
-    other_account.columns.insert("account_id".into(), "999999999999".into());
+    other_account.set("account_id", "999999999999");
     let mut other_region = image_target("web", "w1");
-    other_region.columns.insert("region".into(), "ap-south-1".into());
+    other_region.set("region", "ap-south-1");
     let targets = vec![other_account, other_region];
 
     let outcomes = sinks::by_action("delete_ecr_images")
