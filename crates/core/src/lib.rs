@@ -36,7 +36,7 @@ pub mod throttle;
 
 pub use config::Config;
 pub use connection::{AwsConnection, Connections};
-pub use engine::{Engine, SessionHook, new_context, session_config};
+pub use engine::{Engine, SessionHook, TARGET_PARTITIONS_VAR, new_context, session_config};
 pub use error::{Error, Result};
 pub use keys::KeyValues;
 pub use metrics::{ApiCounters, AttemptCounter, ScanMetrics};

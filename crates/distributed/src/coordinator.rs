@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::SessionConfig;
 use datafusion_distributed::{ChannelResolver, DistributedExt, SessionStateBuilderExt, WorkerResolver};
-use skyglue_core::{Engine, SessionHook};
+use skyglue_core::{Engine, SessionHook, TARGET_PARTITIONS_VAR};
 use url::Url;
 
 use crate::codec::ScanCodec;
@@ -58,7 +59,7 @@ pub fn coordinator_hook(
 ) -> SessionHook {
     let codec = ScanCodec::new(engine.clone());
     Arc::new(move |builder: SessionStateBuilder| {
-        builder
+        partitions_to_spread(builder)
             .with_distributed_worker_resolver(workers.clone())
             .with_distributed_channel_resolver(channels.clone())
             .with_distributed_user_codec(codec.clone())
@@ -68,6 +69,19 @@ pub fn coordinator_hook(
             .with_distributed_planner()
             .with_distributed_route_tasks_handler(split::ByTaskIndex(workers.clone()))
     })
+}
+
+/// DataFusion's own default partitions (one per core) unless the environment
+/// chose: the distributed planner sizes a stage's tasks by its partitions,
+/// and skyglue's default of one ([`skyglue_core::session_config`]) would keep
+/// every scan on the coordinator.
+fn partitions_to_spread(mut builder: SessionStateBuilder) -> SessionStateBuilder {
+    if std::env::var_os(TARGET_PARTITIONS_VAR).is_none()
+        && let Some(config) = builder.config()
+    {
+        config.options_mut().execution.target_partitions = SessionConfig::new().target_partitions();
+    }
+    builder
 }
 
 #[cfg(test)]

@@ -25,6 +25,13 @@ fn a_datafusion_variable_sets_the_session_and_skyglue_keeps_its_own_settings() {
 }
 
 #[test]
+fn queries_run_in_one_partition_unless_the_environment_says_otherwise() {
+    let (code, out, err) = skyglue(&["query", "--format", "csv", TARGET_PARTITIONS], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().nth(1), Some("1"), "{out}");
+}
+
+#[test]
 fn a_variable_that_does_not_parse_is_named_and_the_defaults_kept() {
     let (code, out, err) = skyglue(
         &["query", "--format", "csv", TARGET_PARTITIONS],
@@ -33,5 +40,5 @@ fn a_variable_that_does_not_parse_is_named_and_the_defaults_kept() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("ignoring the DATAFUSION_* settings"), "{err}");
     assert!(err.contains("many"), "the bad value is not named: {err}");
-    assert_ne!(out.lines().nth(1), Some("many"), "{out}");
+    assert_eq!(out.lines().nth(1), Some("1"), "skyglue's default partitions: {out}");
 }
