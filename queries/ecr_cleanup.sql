@@ -158,4 +158,5 @@ SELECT account_id, region, registry_id, repository_name, image_digest,
            END, 'kept by the policy')
        END AS keep_reason
 FROM family
-ORDER BY repository_name, image_pushed_at
+-- (the digest breaks ties: images pushed in the same second list in one order)
+ORDER BY repository_name, image_pushed_at, image_digest
