@@ -128,7 +128,7 @@ impl<'a> Reader<'a> {
             let mut target = Target::default();
             for (name, values) in &keys {
                 if let Some(v) = &values[row] {
-                    target.set(name.to_string(), v.clone());
+                    target.set(*name, v.clone());
                 }
             }
             if let Some(reason) = &reasons[row] {
