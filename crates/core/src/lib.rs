@@ -32,6 +32,7 @@ pub mod rows;
 pub mod sink;
 pub mod spec;
 pub mod table;
+pub mod target_columns;
 pub mod throttle;
 
 pub use config::Config;

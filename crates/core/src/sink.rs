@@ -14,7 +14,7 @@
 //! Every API call is bracketed by the [`ActionLog`]: intent before, outcome
 //! after, so a run killed mid-way leaves a journal that says what was done.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::connection::Connections;
 use crate::engine::Engine;
 use crate::error::Result;
+pub use crate::target_columns::Columns;
 
 /// One resource to act on, named by the policy row's key columns
 /// (`account_id`, `region`, `registry_id`, `repository_name`, `image_digest`,
@@ -34,45 +35,41 @@ pub struct Target {
     /// target to its check, its report and its journal, and a clone is a
     /// reference, not another copy of every column ([`Target::set`] writes).
     #[serde(serialize_with = "shared::serialize", deserialize_with = "shared::deserialize")]
-    pub columns: Arc<BTreeMap<String, String>>,
+    pub columns: Arc<Columns>,
 }
 
 /// Serde for the shared columns, as the map they hold (serde's `rc` feature
 /// would rebuild every crate that uses serde for this one field).
 mod shared {
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(
-        columns: &Arc<BTreeMap<String, String>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    use super::Columns;
+
+    pub(super) fn serialize<S: Serializer>(columns: &Arc<Columns>, s: S) -> Result<S::Ok, S::Error> {
         columns.as_ref().serialize(s)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Arc<BTreeMap<String, String>>, D::Error> {
-        BTreeMap::deserialize(d).map(Arc::new)
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Columns>, D::Error> {
+        Columns::deserialize(d).map(Arc::new)
     }
 }
 
 impl Target {
     /// The value of `column`, if the row had it.
     pub fn get(&self, column: &str) -> Option<&str> {
-        self.columns.get(column).map(String::as_str)
+        self.columns.get(column)
     }
 
     /// Sets `column` (copying the columns first if another clone shares them).
-    pub fn set(&mut self, column: impl Into<String>, value: impl Into<String>) {
-        Arc::make_mut(&mut self.columns).insert(column.into(), value.into());
+    pub fn set(&mut self, column: &str, value: impl AsRef<str>) {
+        Arc::make_mut(&mut self.columns).insert(column, value.as_ref());
     }
 
     /// A target from `(column, value)` pairs.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Target { columns: Arc::new(pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()) }
+        Target { columns: Arc::new(pairs.into_iter().collect()) }
     }
 }
 

@@ -54,7 +54,7 @@ impl Details {
         self.rows.get(target).or_else(|| {
             self.rows
                 .iter()
-                .find(|(row, _)| row.columns.iter().all(|(k, v)| target.get(k) == Some(v.as_str())))
+                .find(|(row, _)| row.columns.iter().all(|(k, v)| target.get(k) == Some(v)))
                 .map(|(_, cells)| cells)
         })
     }
@@ -125,12 +125,9 @@ impl<'a> Reader<'a> {
         let reasons = strings(batch, KEEP_REASON);
         let cells = Cells::new(batch, shown);
         for row in 0..batch.num_rows() {
-            let mut target = Target::default();
-            for (name, values) in &keys {
-                if let Some(v) = &values[row] {
-                    target.set(*name, v.clone());
-                }
-            }
+            let target = Target::from_pairs(
+                keys.iter().filter_map(|(name, values)| values[row].as_deref().map(|v| (*name, v))),
+            );
             if let Some(reason) = &reasons[row] {
                 let kept = self.rows.details.kept.entry(group_of(&target)).or_default();
                 kept.count += 1;

@@ -137,18 +137,12 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
 }
 
 /// The one copy a row names, or why it names none.
-fn resolve<'a>(
-    target: &Target,
-    copies: &'a HashMap<(String, String), Vec<Copy>>,
-) -> std::result::Result<&'a Copy, String> {
+fn resolve<'a>(target: &Target, copies: &'a Copies) -> std::result::Result<&'a Copy, String> {
     let (Some(repository), Some(digest)) = (target.get("repository_name"), target.get("image_digest")) else {
         return Err("the row has no repository_name or image_digest".into());
     };
-    let key = (repository.to_string(), digest.to_string());
-    let matching: Vec<&Copy> = copies
-        .get(&key)
-        .map(|all| all.iter().filter(|c| names_place(target, &c.place)).collect())
-        .unwrap_or_default();
+    let matching: Vec<&Copy> =
+        copies.of(repository, digest).iter().filter(|c| names_place(target, &c.place)).collect();
     match matching.as_slice() {
         [] => Err("the image no longer exists".into()),
         [one] => Ok(one),
@@ -168,7 +162,7 @@ fn located(mut target: Target, place: &Place) -> Target {
     for (column, value) in
         [("account_id", &place.account), ("region", &place.region), ("registry_id", &place.registry)]
     {
-        target.set(column, value.to_string());
+        target.set(column, value);
     }
     target
 }
@@ -178,7 +172,7 @@ fn located(mut target: Target, place: &Place) -> Target {
 /// protects its children).
 #[derive(Debug, Default)]
 struct Listed {
-    copies: HashMap<(String, String), Vec<Copy>>,
+    copies: Copies,
     indexes: Vec<Place>,
 }
 
@@ -209,7 +203,37 @@ async fn listing(
     while let Some(batch) = batches.try_next().await.map_err(df_err)? {
         read_batch(&batch, &wanted, &uses_of, &mut names, &mut listed);
     }
+    listed.copies.sort();
     Ok(listed)
+}
+
+/// The listed copies the targets name, in one vector sorted by (repository,
+/// digest) once the listing is read: one copy per target is the common case,
+/// and a map of vectors cost five times the copies themselves at 100,000
+/// targets (BENCHMARKS.md).
+#[derive(Debug, Default)]
+struct Copies(Vec<Copy>);
+
+impl Copies {
+    fn push(&mut self, copy: Copy) {
+        self.0.push(copy);
+    }
+
+    fn sort(&mut self) {
+        self.0.sort_by(|a, b| Self::key(a).cmp(&Self::key(b)));
+        self.0.shrink_to_fit();
+    }
+
+    fn key(copy: &Copy) -> (&str, &str) {
+        (&copy.place.repository, &copy.place.digest)
+    }
+
+    /// Every copy of `digest` in repositories named `repository` (after [`Copies::sort`]).
+    fn of(&self, repository: &str, digest: &str) -> &[Copy] {
+        let start = self.0.partition_point(|c| Self::key(c) < (repository, digest));
+        let len = self.0[start..].partition_point(|c| Self::key(c) == (repository, digest));
+        &self.0[start..start + len]
+    }
 }
 
 /// Adds one batch of the listing to `listed`.
@@ -256,7 +280,7 @@ fn read_batch(
                 .and_then(|uses| uses.iter().find(|u| u.names(&place, &tags)))
                 .map(|u| u.by.clone());
             let copy = Copy { place, index, size: size[i].unwrap_or(0), used_by };
-            listed.copies.entry((repository.clone(), digest.clone())).or_default().push(copy);
+            listed.copies.push(copy);
         }
     }
 }
@@ -366,11 +390,13 @@ mod tests {
         Copy { place: place(account, region), index: false, size: 1, used_by: None }
     }
 
-    fn copies() -> HashMap<(String, String), Vec<Copy>> {
-        HashMap::from([(
-            ("web".into(), "sha256:a".into()),
-            vec![copy("1", "us-east-1"), copy("1", "eu-west-1"), copy("2", "us-east-1")],
-        )])
+    fn copies() -> Copies {
+        let mut other = copy("1", "us-east-1");
+        other.place.digest = "sha256:b".into();
+        let mut copies =
+            Copies(vec![copy("1", "us-east-1"), other, copy("1", "eu-west-1"), copy("2", "us-east-1")]);
+        copies.sort();
+        copies
     }
 
     #[test]

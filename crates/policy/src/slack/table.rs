@@ -51,8 +51,7 @@ pub(crate) fn sections(report: &Report, words: &Words, budget: usize) -> Vec<Str
 
 /// The columns to show, in display order.
 fn columns(actions: &[ActionReport]) -> Vec<String> {
-    let names: BTreeSet<&str> =
-        actions.iter().flat_map(|a| a.target.columns.keys().map(String::as_str)).collect();
+    let names: BTreeSet<&str> = actions.iter().flat_map(|a| a.target.columns.keys()).collect();
     let varies = |column: &str| {
         let values: BTreeSet<Option<&str>> = actions.iter().map(|a| a.target.get(column)).collect();
         values.len() > 1
