@@ -51,8 +51,7 @@ image_tag AS (
     -- one row per tag of each image (an untagged image: one row, tag NULL);
     -- every row carries the digest, so a reference by digest finds the
     -- image through any of them. The image's tag list and count are worked
-    -- out here, once per image. (No extra digest row per tagged image: the
-    -- GitHub join holds these rows, and its key set one value per row.)
+    -- out here, once per image.
     SELECT account_id, region, registry_id, repository_name, image_digest,
            image_pushed_at, image_size_in_bytes, last_recorded_pull_time, artifact_media_type,
            github_repo,
@@ -61,6 +60,19 @@ image_tag AS (
            unnest(CASE WHEN cardinality(image_tags) > 0 THEN image_tags
                        ELSE array_append(image_tags, NULL) END) AS tag
     FROM image
+),
+tag_commit AS (
+    -- the commit each distinct tag names: GitHub is asked once per
+    -- (repository, tag), not once per image carrying it (skyglue reads the
+    -- images once for both uses of image_tag). short_sha is an equi-join
+    -- key, so only these commits are fetched; starts_with checks the whole
+    -- tag, short (abc1234) or full (40 hex)
+    SELECT k.github_repo, k.tag, c.sha, c.committed_date
+    FROM (SELECT DISTINCT github_repo, tag FROM image_tag WHERE tag IS NOT NULL) k
+    JOIN github_commit c
+      ON c.repository_full_name = k.github_repo
+     AND c.short_sha = left(k.tag, 7)
+     AND starts_with(c.sha, k.tag)
 ),
 judged AS (
     SELECT t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
@@ -90,12 +102,7 @@ judged AS (
     FROM image_in_use u
     RIGHT JOIN (
         image_tag t
-        LEFT JOIN github_commit c
-          -- short_sha is an equi-join key (so only these commits are fetched);
-          -- starts_with checks the whole tag, short (abc1234) or full (40 hex)
-          ON c.repository_full_name = t.github_repo
-         AND c.short_sha = left(t.tag, 7)
-         AND starts_with(c.sha, t.tag)
+        LEFT JOIN tag_commit c ON c.github_repo = t.github_repo AND c.tag = t.tag
     )
       ON u.registry_id = t.registry_id
      AND u.image_region = t.region

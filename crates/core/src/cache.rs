@@ -41,6 +41,14 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
+    /// The key of this request's pages in a query's memo
+    /// ([`crate::query_memo::QueryMemo::pages`]): the table, connection,
+    /// keys and, unless every fetch returns whole rows, the columns.
+    pub fn memo_key(&self) -> String {
+        let columns = if self.whole_rows { String::new() } else { self.columns.join(",") };
+        format!("scan {} {} {:?} {columns}", self.table, self.connection, self.keys)
+    }
+
     /// Whether the scan stored under `self` holds every row and column `request` needs.
     fn covers(&self, request: &CacheKey) -> bool {
         self.table == request.table

@@ -22,6 +22,7 @@ use crate::functions;
 use crate::probe_side::KeyedProbeSide;
 use crate::provider::ApiTableProvider;
 use crate::registry::Registry;
+use crate::shared_scans::SharedScans;
 
 /// Changes the session state [`Engine::session`] builds, before it is built.
 pub type SessionHook = Arc<dyn Fn(SessionStateBuilder) -> SessionStateBuilder + Send + Sync>;
@@ -176,8 +177,9 @@ impl Engine {
     }
 }
 
-/// A context with [`session_config`] and skyglue's optimizer rule
-/// ([`KeyedProbeSide`], placed right after DataFusion's join selection).
+/// A context with [`session_config`] and skyglue's optimizer rules
+/// ([`KeyedProbeSide`], placed right after DataFusion's join selection, and
+/// [`SharedScans`] last).
 pub fn new_context() -> SessionContext {
     context_with(None)
 }
@@ -187,6 +189,7 @@ fn context_with(hook: Option<&SessionHook>) -> SessionContext {
     let mut rules = PhysicalOptimizer::new().rules;
     let at = rules.iter().position(|r| r.name() == "join_selection").map_or(0, |i| i + 1);
     rules.insert(at, Arc::new(KeyedProbeSide));
+    rules.push(Arc::new(SharedScans));
     let mut builder = SessionStateBuilder::new()
         .with_config(session_config())
         .with_default_features()

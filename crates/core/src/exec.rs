@@ -70,6 +70,10 @@ pub struct ScanPlan {
     pub missing_required: Option<String>,
     /// Where complete scans are kept for replay, if caching is on.
     pub cache: Option<Arc<ScanCache>>,
+    /// Whether another scan of this query reads the same table, so that one
+    /// request's pages are read once and replayed to both
+    /// ([`crate::shared_scans`]).
+    pub shared: bool,
 }
 
 /// The leaf plan of an API table scan.
@@ -152,6 +156,13 @@ impl ApiScanExec {
     /// they run in.
     pub fn in_query(mut self, id: &str) -> Self {
         self.query = Some((Arc::from(id), query_memo::shared(id)));
+        self
+    }
+
+    /// This scan, its pages shared with the query's other scans that make
+    /// the same request ([`crate::shared_scans`]).
+    pub fn shared_in_query(mut self) -> Self {
+        self.plan.shared = true;
         self
     }
 
@@ -370,6 +381,20 @@ pub fn is_key(spec: &TableSpec, column: &str) -> bool {
 /// Where a scan's pages are kept for replay, and under which key.
 type Cached = Option<(Arc<ScanCache>, CacheKey)>;
 
+/// The query's memo and the key a shared scan's pages are kept under in it.
+type Shared = Option<(Arc<QueryMemo>, String)>;
+
+/// `fetch`, through the query's memo when the scan is shared.
+fn fetch_shared(
+    shared: Shared,
+    fetch: impl FnOnce() -> BoxStream<'static, Result<RecordBatch>> + Send + 'static,
+) -> impl FnOnce() -> BoxStream<'static, Result<RecordBatch>> {
+    move || match shared {
+        Some((memo, key)) => memo.pages(key, fetch),
+        None => fetch(),
+    }
+}
+
 /// Full-width pages from every target, merged as they arrive.
 fn source_pages(
     plan: &ScanPlan,
@@ -398,44 +423,57 @@ fn source_pages(
             whole_rows: plan.table.fetches_whole_rows(),
         }
     };
+    // A shared scan's pages are read once per request and query (the memo's
+    // key names the request as the cache's does).
+    let shared = |key: &CacheKey| plan.shared.then(|| (memo.clone(), key.memo_key()));
     let schema = plan.spec.schema();
     match plan.spec.scope {
         Scope::Global => {
             let ctx = context(None, None);
             let table = plan.table.clone();
+            let key = cache_key(String::new(), &ctx);
+            let fetch = fetch_shared(shared(&key), move || fetch_counted(&table, ctx));
             match &plan.cache {
-                Some(cache) => {
-                    cache.through(cache_key(String::new(), &ctx), move || fetch_counted(&table, ctx))
-                }
-                None => fetch_counted(&table, ctx),
+                Some(cache) => cache.through(key, fetch),
+                None => fetch(),
             }
         }
         Scope::Aws => {
             let streams = plan.targets.iter().map(|conn| {
                 let ctx = context(Some(conn.clone()), None);
-                let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(conn.label(), &ctx)));
-                connection_pages(plan.table.clone(), schema.clone(), plan.keys.clone(), ctx, key)
+                let key = cache_key(conn.label(), &ctx);
+                let memo = shared(&key);
+                let key = plan.cache.as_ref().map(|c| (c.clone(), key));
+                connection_pages(plan.table.clone(), schema.clone(), plan.keys.clone(), ctx, key, memo)
             });
             futures::stream::select_all(streams).boxed()
         }
         Scope::AwsAccount => {
             // One connection per account: the first configured one.
-            let contexts: Vec<(FetchContext, Cached)> = plan
+            let contexts: Vec<(FetchContext, Cached, Shared)> = plan
                 .targets
                 .iter()
                 .map(|conn| {
                     let ctx = context(Some(conn.clone()), None);
-                    let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(conn.name.clone(), &ctx)));
-                    (ctx, key)
+                    let key = cache_key(conn.name.clone(), &ctx);
+                    let memo = shared(&key);
+                    (ctx, plan.cache.as_ref().map(|c| (c.clone(), key)), memo)
                 })
                 .collect();
             let (table, keys) = (plan.table.clone(), plan.keys.clone());
             futures::stream::once(async move {
                 let mut seen = HashSet::new();
                 let mut streams = Vec::new();
-                for (ctx, key) in contexts {
+                for (ctx, key, memo) in contexts {
                     if seen.insert(ctx.aws().account_id().await?) {
-                        streams.push(connection_pages(table.clone(), schema.clone(), keys.clone(), ctx, key));
+                        streams.push(connection_pages(
+                            table.clone(),
+                            schema.clone(),
+                            keys.clone(),
+                            ctx,
+                            key,
+                            memo,
+                        ));
                     }
                 }
                 Ok::<_, Error>(futures::stream::select_all(streams).boxed())
@@ -447,11 +485,12 @@ fn source_pages(
         Scope::Kubernetes => {
             let streams = plan.connections.kubernetes.iter().map(|kube| {
                 let ctx = context(None, Some(kube.clone()));
-                let key = plan.cache.as_ref().map(|c| (c.clone(), cache_key(kube.label(), &ctx)));
+                let key = cache_key(kube.label(), &ctx);
                 let table = plan.table.clone();
-                let fetched = match key {
-                    Some((cache, key)) => cache.through(key, move || fetch_counted(&table, ctx)),
-                    None => fetch_counted(&table, ctx),
+                let fetch = fetch_shared(shared(&key), move || fetch_counted(&table, ctx));
+                let fetched = match &plan.cache {
+                    Some(cache) => cache.through(key, fetch),
+                    None => fetch(),
                 };
                 let (schema, kube) = (schema.clone(), kube.clone());
                 fetched.map(move |page| with_columns(&schema, &[&kube.name()], page?)).boxed()
@@ -493,6 +532,7 @@ fn connection_pages(
     keys: KeyValues,
     ctx: FetchContext,
     cache: Cached,
+    shared: Shared,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let conn = ctx.aws().clone();
     let per_region = ctx.spec.scope == Scope::Aws;
@@ -517,9 +557,10 @@ fn connection_pages(
                 return Ok(futures::stream::empty().boxed());
             }
         }
+        let fetch = fetch_shared(shared, move || fetch_counted(&table, ctx));
         let fetched = match cache {
-            Some((cache, key)) => cache.through(key, move || fetch_counted(&table, ctx)),
-            None => fetch_counted(&table, ctx),
+            Some((cache, key)) => cache.through(key, fetch),
+            None => fetch(),
         };
         let pages = fetched.map(move |page| {
             let values: Vec<&str> = std::iter::once(account.as_str()).chain(region.as_deref()).collect();

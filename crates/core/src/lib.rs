@@ -29,6 +29,7 @@ pub mod provider;
 pub mod query_memo;
 pub mod registry;
 pub mod rows;
+pub mod shared_scans;
 pub mod sink;
 pub mod spec;
 pub mod table;

@@ -192,6 +192,7 @@ impl TableProvider for ApiTableProvider {
             limit,
             missing_required,
             cache: self.cache.clone(),
+            shared: false,
         };
         Ok(Arc::new(ApiScanExec::new(plan, projected)))
     }

@@ -1,5 +1,8 @@
 //! Listings shared by the scans of one query.
 //!
+//! (The same memo also holds the pages of a table the query reads more than
+//! once, [`QueryMemo::pages`]: see [`crate::shared_scans`].)
+//!
 //! Two scans of one query sometimes need the same listing: `aws_ecs_service`
 //! and `aws_ecs_task` both start from ListClusters, and the in-use view reads
 //! both. A [`QueryMemo`] makes such a listing once per connection and query:
@@ -23,7 +26,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::execution::TaskContext;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 use crate::error::Result;
@@ -57,6 +62,32 @@ impl QueryMemo {
             Ok(answer) => Ok(answer),
             Err(_) => Err(crate::Error::Config(format!("query memo key {key} holds another type"))),
         }
+    }
+}
+
+impl QueryMemo {
+    /// A scan's pages, read once for every scan of this query that asks with
+    /// `key`: the first to ask reads them all through `fetch` (counted in its
+    /// own metrics) and every asker then replays them. Only scans of a table
+    /// the query reads more than once come here ([`crate::shared_scans`]),
+    /// since the pages stay in memory until the query ends.
+    pub fn pages(
+        self: &Arc<Self>,
+        key: String,
+        fetch: impl FnOnce() -> BoxStream<'static, Result<RecordBatch>> + Send + 'static,
+    ) -> BoxStream<'static, Result<RecordBatch>> {
+        let memo = self.clone();
+        futures::stream::once(async move {
+            let read = memo.get_or_fetch(&key, || fetch().try_collect::<Vec<RecordBatch>>()).await;
+            match read {
+                Ok(pages) => {
+                    futures::stream::iter((0..pages.len()).map(move |i| Ok(pages[i].clone()))).boxed()
+                }
+                Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
     }
 }
 

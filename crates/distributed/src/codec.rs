@@ -145,6 +145,8 @@ impl PhysicalExtensionCodec for ScanCodec {
             limit: message.limit,
             missing_required: message.missing_required,
             cache: None,
+            // (a worker's scans of one table each read: the flag stays with the coordinator)
+            shared: false,
         };
         let scan = ApiScanExec::new(plan, projected).with_join_filters(join_filters);
         Ok(Arc::new(match &message.query {

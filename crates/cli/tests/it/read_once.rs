@@ -103,3 +103,19 @@ async fn lambda_functions_are_listed_once_per_connection_and_query() {
     env.query("SELECT * FROM image_in_use").await;
     assert_eq!(env.calls("lambda:ListFunctions"), 6, "the next query lists again");
 }
+
+#[tokio::test]
+async fn a_table_a_query_reads_twice_is_read_once() {
+    let env = Env::start(replicated_world()).await;
+    env.query("SELECT image_digest FROM aws_ecr_image").await;
+    let once = env.calls("ecr:DescribeImages");
+    assert!(once > 0);
+    // Two uses of one CTE are two scans in DataFusion's plan, asking for
+    // other columns of the same rows, at the same time.
+    env.query(
+        "WITH i AS (SELECT * FROM aws_ecr_image) \
+         SELECT image_digest FROM i UNION ALL SELECT repository_name FROM i",
+    )
+    .await;
+    assert_eq!(env.calls("ecr:DescribeImages"), 2 * once, "the second query reads the images once");
+}
