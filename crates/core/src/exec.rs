@@ -384,13 +384,20 @@ type Cached = Option<(Arc<ScanCache>, CacheKey)>;
 /// The query's memo and the key a shared scan's pages are kept under in it.
 type Shared = Option<(Arc<QueryMemo>, String)>;
 
-/// `fetch`, through the query's memo when the scan is shared.
-fn fetch_shared(
+/// `fetch`'s pages: replayed from the cache when caching is on and it holds
+/// them, else read once for the query's scans when the scan is shared, else
+/// fetched.
+fn read(
+    cached: Cached,
     shared: Shared,
     fetch: impl FnOnce() -> BoxStream<'static, Result<RecordBatch>> + Send + 'static,
-) -> impl FnOnce() -> BoxStream<'static, Result<RecordBatch>> {
-    move || match shared {
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let fetch = move || match shared {
         Some((memo, key)) => memo.pages(key, fetch),
+        None => fetch(),
+    };
+    match cached {
+        Some((cache, key)) => cache.through(key, fetch),
         None => fetch(),
     }
 }
@@ -432,11 +439,8 @@ fn source_pages(
             let ctx = context(None, None);
             let table = plan.table.clone();
             let key = cache_key(String::new(), &ctx);
-            let fetch = fetch_shared(shared(&key), move || fetch_counted(&table, ctx));
-            match &plan.cache {
-                Some(cache) => cache.through(key, fetch),
-                None => fetch(),
-            }
+            let memo = shared(&key);
+            read(plan.cache.as_ref().map(|c| (c.clone(), key)), memo, move || fetch_counted(&table, ctx))
         }
         Scope::Aws => {
             let streams = plan.targets.iter().map(|conn| {
@@ -486,12 +490,11 @@ fn source_pages(
             let streams = plan.connections.kubernetes.iter().map(|kube| {
                 let ctx = context(None, Some(kube.clone()));
                 let key = cache_key(kube.label(), &ctx);
+                let memo = shared(&key);
                 let table = plan.table.clone();
-                let fetch = fetch_shared(shared(&key), move || fetch_counted(&table, ctx));
-                let fetched = match &plan.cache {
-                    Some(cache) => cache.through(key, fetch),
-                    None => fetch(),
-                };
+                let fetched = read(plan.cache.as_ref().map(|c| (c.clone(), key)), memo, move || {
+                    fetch_counted(&table, ctx)
+                });
                 let (schema, kube) = (schema.clone(), kube.clone());
                 fetched.map(move |page| with_columns(&schema, &[&kube.name()], page?)).boxed()
             });
@@ -557,11 +560,7 @@ fn connection_pages(
                 return Ok(futures::stream::empty().boxed());
             }
         }
-        let fetch = fetch_shared(shared, move || fetch_counted(&table, ctx));
-        let fetched = match cache {
-            Some((cache, key)) => cache.through(key, fetch),
-            None => fetch(),
-        };
+        let fetched = read(cache, shared, move || fetch_counted(&table, ctx));
         let pages = fetched.map(move |page| {
             let values: Vec<&str> = std::iter::once(account.as_str()).chain(region.as_deref()).collect();
             with_columns(&schema, &values, page?)

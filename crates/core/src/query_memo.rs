@@ -63,9 +63,7 @@ impl QueryMemo {
             Err(_) => Err(crate::Error::Config(format!("query memo key {key} holds another type"))),
         }
     }
-}
 
-impl QueryMemo {
     /// A scan's pages, read once for every scan of this query that asks with
     /// `key`: the first to ask reads them all through `fetch` (counted in its
     /// own metrics) and every asker then replays them. Only scans of a table

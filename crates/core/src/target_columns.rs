@@ -85,10 +85,18 @@ fn offset(len: usize) -> u32 {
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Columns {
     /// The last value of a repeated name wins, as in a map.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
-        let map: BTreeMap<String, String> =
-            pairs.into_iter().map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string())).collect();
-        let sorted: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        Self::from_sorted(&sorted)
+        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
+        let mut sorted: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+        // Stable: of the pairs with one name, the last given sorts last.
+        sorted.sort_by_key(|(name, _)| *name);
+        let mut unique: Vec<(&str, &str)> = Vec::with_capacity(sorted.len());
+        for pair in sorted {
+            match unique.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => unique.push(pair),
+            }
+        }
+        Self::from_sorted(&unique)
     }
 }
 
@@ -149,8 +157,10 @@ mod tests {
 
     #[test]
     fn reads_sets_and_orders_as_a_map() {
-        let mut c: Columns = [("region", "us-east-1"), ("account_id", "1")].into_iter().collect();
-        assert_eq!(c.get("region"), Some("us-east-1"));
+        let mut c: Columns =
+            [("region", "eu-west-1"), ("account_id", "1"), ("region", "us-east-1")].into_iter().collect();
+        assert_eq!(c.get("region"), Some("us-east-1"), "the last value of a name wins");
+        assert_eq!(c.len(), 2);
         assert_eq!(c.get("regio"), None);
         c.insert("image_digest", "sha256:a");
         c.insert("region", "eu-west-1");
