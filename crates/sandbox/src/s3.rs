@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use percent_encoding::percent_decode_str;
 
 use crate::aws::Caller;
 use crate::config::SandboxConfig;
 use crate::s3_list::{self, bad_token, decode_token, encode_token};
-use crate::s3_xml::{S3Error, XmlWriter, http_date, iso8601, parse_delete, percent_decode, xml_response};
+use crate::s3_xml::{S3Error, XmlWriter, http_date, iso8601, parse_delete, xml_response};
 use crate::world::{NULL_VERSION, S3Bucket, S3ObjectVersion, World, canonical_user_id};
 
 /// Most objects one DeleteObjects request may name.
@@ -50,14 +51,14 @@ impl S3Request {
             None => (path, None),
         };
         let mut query = BTreeMap::new();
-        for pair in uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            query.entry(percent_decode(k, true)).or_insert_with(|| percent_decode(v, true));
+        for (k, v) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+            query.entry(k.into_owned()).or_insert_with(|| v.into_owned());
         }
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
         S3Request {
             method: method.clone(),
-            bucket: (!bucket.is_empty()).then(|| percent_decode(bucket, false)),
-            key: key.filter(|k| !k.is_empty()).map(|k| percent_decode(k, false)),
+            bucket: (!bucket.is_empty()).then(|| decode(bucket)),
+            key: key.filter(|k| !k.is_empty()).map(decode),
             query,
         }
     }

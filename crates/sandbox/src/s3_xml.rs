@@ -394,29 +394,6 @@ fn unescape(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// Percent-decodes a URL path segment or query component; `plus_is_space` for queries.
-pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-        match bytes[i] {
-            b'+' if plus_is_space => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi * 16 + lo);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Percent-encodes for `encoding-type=url` answers: everything but unreserved
 /// characters and `/`; a space becomes `+`.
 pub(crate) fn url_encode(s: &str) -> String {
@@ -466,10 +443,8 @@ mod tests {
     }
 
     #[test]
-    fn escaping_and_decoding_round_trip() {
+    fn escaping_and_url_encoding() {
         assert_eq!(escape("a<b>&\"'\r"), "a&lt;b&gt;&amp;&quot;&apos;&#xD;");
-        assert_eq!(percent_decode("a%2Fb+c%20d", true), "a/b c d");
-        assert_eq!(percent_decode("a+b%", false), "a+b%");
         assert_eq!(url_encode("a b/ü"), "a+b/%C3%BC");
     }
 

@@ -479,7 +479,7 @@ async fn s3_request(state: &State, request: Request) -> Response {
 }
 
 async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
-    let form = sts::parse_form(&String::from_utf8_lossy(body));
+    let form = sts::parse_form(body);
     let action = form.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
     if let Err(e) = admit(state, who, Service::Sts, &action).await {
         return sts::xml_error(e);
