@@ -197,7 +197,8 @@ async fn run_on(
         params: overrides,
         notify: args.notify.map(|n| n == NotifyFlag::Slack),
     };
-    let prepared = runner.prepare(&args.policy, &options).await.map_err(crate::errors::usage)?;
+    let prepared =
+        runner.prepare(&args.policy, &options).await.map_err(|e| crate::errors::usage(e.to_string()))?;
     if !prepared.notifies() && options.notify.is_none() && prepared.policy.notify.is_none() {
         eprintln!("note: no Slack is configured, so this run notifies nobody (set SLACK_WEBHOOK_URL)");
     }

@@ -88,6 +88,60 @@ pub enum Error {
         detail: String,
     },
 
+    /// The policy file's header (its `-- @` lines) is not valid, or the file cannot be read.
+    #[error(transparent)]
+    Header(#[from] crate::header::HeaderError),
+
+    /// The policy names an action no sink performs.
+    #[error("{origin}:{line}: unknown action {action:?} (known actions: {known})")]
+    UnknownAction {
+        /// The policy file.
+        origin: String,
+        /// The `@action` line.
+        line: usize,
+        /// The action it names.
+        action: String,
+        /// The actions there are, comma-separated.
+        known: String,
+    },
+
+    /// A parameter override or default is not valid for its declaration.
+    #[error("{origin}: {detail}")]
+    Params {
+        /// The policy file.
+        origin: String,
+        /// What is wrong, naming the parameter.
+        detail: String,
+    },
+
+    /// The policy's query does not parse or plan, or is not exactly one SELECT.
+    #[error("{origin}: {detail}")]
+    Query {
+        /// The policy file.
+        origin: String,
+        /// DataFusion's message on one line, or what the query is instead.
+        detail: String,
+    },
+
+    /// The query's columns are not what the action needs.
+    #[error("{origin}: {detail}")]
+    Columns {
+        /// The policy file.
+        origin: String,
+        /// What is wrong, naming the column.
+        detail: String,
+    },
+
+    /// The policy notifies Slack but no Slack is configured.
+    #[error(
+        "{origin}: the policy notifies Slack (@notify: slack) but no Slack is configured: \
+         set SLACK_WEBHOOK_URL (or [slack] in skyglue.toml), or run with --notify none"
+    )]
+    NoSlack {
+        /// The policy file.
+        origin: String,
+    },
+
     /// The run was told to stop (SIGTERM, SIGINT, a lost lock) before this step.
     #[error("interrupted ({0}): not started")]
     Interrupted(String),

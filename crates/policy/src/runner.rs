@@ -17,6 +17,7 @@ use skyglue_core::error::one_line;
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
 
+use crate::error::Error as PolicyError;
 use crate::header::{NotifyTarget, PolicyFile};
 use crate::interrupt::Interrupt;
 use crate::journal::{Journal, RunLog, status_name};
@@ -168,10 +169,10 @@ impl Runner {
         &self.journal
     }
 
-    /// Reads, validates and plans the policy at `path`. An error is a message
-    /// naming the file (and line or column), for exit code 2.
-    pub async fn prepare(&self, path: &Path, options: &RunOptions) -> Result<Prepared, String> {
-        let policy = PolicyFile::read(path).map_err(|e| e.to_string())?;
+    /// Reads, validates and plans the policy at `path`. An error names the
+    /// file (and line or column): the policy cannot run as written (exit code 2).
+    pub async fn prepare(&self, path: &Path, options: &RunOptions) -> Result<Prepared, PolicyError> {
+        let policy = PolicyFile::read(path)?;
         let origin = path.display().to_string();
         self.prepare_parsed(policy, &origin, options).await
     }
@@ -182,18 +183,18 @@ impl Runner {
         policy: PolicyFile,
         origin: &str,
         options: &RunOptions,
-    ) -> Result<Prepared, String> {
+    ) -> Result<Prepared, PolicyError> {
         let Some(sink) = self.sinks.iter().find(|s| s.action() == policy.action).cloned() else {
             let known: Vec<&str> = self.sinks.iter().map(|s| s.action()).collect();
-            return Err(format!(
-                "{origin}:{}: unknown action {:?} (known actions: {})",
-                policy.action_line,
-                policy.action,
-                known.join(", ")
-            ));
+            return Err(PolicyError::UnknownAction {
+                origin: origin.to_string(),
+                line: policy.action_line,
+                action: policy.action.clone(),
+                known: known.join(", "),
+            });
         };
-        let params =
-            params::resolve(&policy.params, &options.params).map_err(|e| format!("{origin}: {e}"))?;
+        let params = params::resolve(&policy.params, &options.params)
+            .map_err(|detail| PolicyError::Params { origin: origin.to_string(), detail })?;
         let engine = if options.apply { self.engine.clone() } else { self.engine.for_dry_run() };
         let query = self.plan(&engine, &policy, &params, origin).await?;
         check_columns(&query, sink.as_ref(), origin)?;
@@ -203,10 +204,7 @@ impl Runner {
             (None, None) => self.notifier.is_some(),
         };
         if notify && self.notifier.is_none() {
-            return Err(format!(
-                "{origin}: the policy notifies Slack (@notify: slack) but no Slack is configured: \
-                 set SLACK_WEBHOOK_URL (or [slack] in skyglue.toml), or run with --notify none"
-            ));
+            return Err(PolicyError::NoSlack { origin: origin.to_string() });
         }
         let mode = if options.apply { Mode::Apply } else { Mode::DryRun };
         Ok(Prepared { policy, params, sink, query, engine, mode, notify })
@@ -218,17 +216,18 @@ impl Runner {
         policy: &PolicyFile,
         params: &[(String, ParamValue)],
         origin: &str,
-    ) -> Result<DataFrame, String> {
-        let sql_error = |e: &dyn std::fmt::Display| format!("{origin}: {}", one_line(&e.to_string()));
+    ) -> Result<DataFrame, PolicyError> {
+        let query_error = |detail: String| PolicyError::Query { origin: origin.to_string(), detail };
+        let sql_error = |e: &dyn std::fmt::Display| query_error(one_line(&e.to_string()));
         let mut statements = DFParser::parse_sql(&policy.query).map_err(|e| sql_error(&e))?;
         if statements.len() != 1 {
-            return Err(format!(
-                "{origin}: a policy holds exactly one query, found {} statements",
+            return Err(query_error(format!(
+                "a policy holds exactly one query, found {} statements",
                 statements.len()
-            ));
+            )));
         }
         let Some(statement) = statements.pop_front() else {
-            return Err(format!("{origin}: the policy has no query"));
+            return Err(query_error("the policy has no query".into()));
         };
         let ctx = engine.session().await.map_err(|e| sql_error(&e))?;
         let plan = ctx.state().statement_to_plan(statement).await.map_err(|e| sql_error(&df_message(&e)))?;
@@ -236,7 +235,7 @@ impl Runner {
             plan,
             LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_)
         ) {
-            return Err(format!("{origin}: a policy's query must be a SELECT; it is {}", plan.display()));
+            return Err(query_error(format!("a policy's query must be a SELECT; it is {}", plan.display())));
         }
         let plan =
             plan.with_param_values(params::param_values(params)).map_err(|e| sql_error(&df_message(&e)))?;
@@ -467,23 +466,24 @@ fn resolved_only(mut checked: Checked, sink: &dyn Sink) -> Checked {
 }
 
 /// Required columns present and text-typed, or a message naming the column.
-fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(), String> {
+fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(), PolicyError> {
+    let error = |detail: String| PolicyError::Columns { origin: origin.to_string(), detail };
     let schema = query.schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     for column in sink.required_columns() {
         let Some(field) = schema.fields().iter().find(|f| f.name() == column) else {
-            return Err(format!(
-                "{origin}: action {} needs a column named {column}; the query returns: {}",
+            return Err(error(format!(
+                "action {} needs a column named {column}; the query returns: {}",
                 sink.action(),
                 names.join(", ")
-            ));
+            )));
         };
         if !matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
-            return Err(format!(
-                "{origin}: column {column} must be text for action {}, but the query returns {}",
+            return Err(error(format!(
+                "column {column} must be text for action {}, but the query returns {}",
                 sink.action(),
                 field.data_type()
-            ));
+            )));
         }
     }
     if let Some(field) = schema.fields().iter().find(|f| f.name() == KEEP_REASON)
@@ -492,11 +492,11 @@ fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(),
             DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null
         )
     {
-        return Err(format!(
-            "{origin}: column {KEEP_REASON} (a kept row's reason; NULL for a target) must be text, \
+        return Err(error(format!(
+            "column {KEEP_REASON} (a kept row's reason; NULL for a target) must be text, \
              but the query returns {}",
             field.data_type()
-        ));
+        )));
     }
     Ok(())
 }

@@ -462,7 +462,7 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
     let apply = name.ends_with(" apply");
     let options = skyglue_policy::RunOptions { notify: Some(false), apply, ..Default::default() };
     let started = Instant::now();
-    let prepared = runner.prepare_parsed(policy, "policy.sql", &options).await?;
+    let prepared = runner.prepare_parsed(policy, "policy.sql", &options).await.map_err(|e| e.to_string())?;
     if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
         // Where a policy's memory goes: each operator's metrics (build_mem_used,
         // peak_mem_used, ...) on stderr, from a run of the query alone.

@@ -37,7 +37,7 @@ pub async fn dry_run(
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
     let options = RunOptions { apply: false, params, notify: Some(false) };
-    let prepared = runner.prepare(path, &options).await.map_err(usage)?;
+    let prepared = runner.prepare(path, &options).await.map_err(|e| usage(e.to_string()))?;
     let outcome = runner.run(prepared).await;
     let mut text = outcome.report.to_text();
     if let Some(e) = &outcome.report.error {
