@@ -430,25 +430,26 @@ fn source_pages(
             whole_rows: plan.table.fetches_whole_rows(),
         }
     };
-    // A shared scan's pages are read once per request and query (the memo's
-    // key names the request as the cache's does).
-    let shared = |key: &CacheKey| plan.shared.then(|| (memo.clone(), key.memo_key()));
+    // Where a request's pages are kept: the scan cache when caching is on,
+    // and the query's memo when the scan is shared (read once per request
+    // and query; the memo's key names the request as the cache's does).
+    let stores = |key: CacheKey| -> (Cached, Shared) {
+        let shared = plan.shared.then(|| (memo.clone(), key.memo_key()));
+        (plan.cache.as_ref().map(|c| (c.clone(), key)), shared)
+    };
     let schema = plan.spec.schema();
     match plan.spec.scope {
         Scope::Global => {
             let ctx = context(None, None);
             let table = plan.table.clone();
-            let key = cache_key(String::new(), &ctx);
-            let memo = shared(&key);
-            read(plan.cache.as_ref().map(|c| (c.clone(), key)), memo, move || fetch_counted(&table, ctx))
+            let (cached, shared) = stores(cache_key(String::new(), &ctx));
+            read(cached, shared, move || fetch_counted(&table, ctx))
         }
         Scope::Aws => {
             let streams = plan.targets.iter().map(|conn| {
                 let ctx = context(Some(conn.clone()), None);
-                let key = cache_key(conn.label(), &ctx);
-                let memo = shared(&key);
-                let key = plan.cache.as_ref().map(|c| (c.clone(), key));
-                connection_pages(plan.table.clone(), schema.clone(), plan.keys.clone(), ctx, key, memo)
+                let (cached, shared) = stores(cache_key(conn.label(), &ctx));
+                connection_pages(plan.table.clone(), schema.clone(), plan.keys.clone(), ctx, cached, shared)
             });
             futures::stream::select_all(streams).boxed()
         }
@@ -459,9 +460,8 @@ fn source_pages(
                 .iter()
                 .map(|conn| {
                     let ctx = context(Some(conn.clone()), None);
-                    let key = cache_key(conn.name.clone(), &ctx);
-                    let memo = shared(&key);
-                    (ctx, plan.cache.as_ref().map(|c| (c.clone(), key)), memo)
+                    let (cached, shared) = stores(cache_key(conn.name.clone(), &ctx));
+                    (ctx, cached, shared)
                 })
                 .collect();
             let (table, keys) = (plan.table.clone(), plan.keys.clone());
@@ -489,12 +489,9 @@ fn source_pages(
         Scope::Kubernetes => {
             let streams = plan.connections.kubernetes.iter().map(|kube| {
                 let ctx = context(None, Some(kube.clone()));
-                let key = cache_key(kube.label(), &ctx);
-                let memo = shared(&key);
+                let (cached, shared) = stores(cache_key(kube.label(), &ctx));
                 let table = plan.table.clone();
-                let fetched = read(plan.cache.as_ref().map(|c| (c.clone(), key)), memo, move || {
-                    fetch_counted(&table, ctx)
-                });
+                let fetched = read(cached, shared, move || fetch_counted(&table, ctx));
                 let (schema, kube) = (schema.clone(), kube.clone());
                 fetched.map(move |page| with_columns(&schema, &[&kube.name()], page?)).boxed()
             });
