@@ -8,6 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 use skyglue::output::{self, Format};
+use skyglue_core::config::ByteSize;
 use skyglue_core::{Config, Engine};
 use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 
@@ -20,8 +21,10 @@ pub async fn query(
     sql: &str,
     format: Format,
     workers: &[String],
+    memory_limit: Option<ByteSize>,
 ) -> anyhow::Result<()> {
     let (_, config) = Config::discover(config)?;
+    let config = crate::errors::with_memory_limit(config, memory_limit);
     let engine = crate::cluster::engine(&config, workers).await?;
     let ctx = engine.session().await?;
     let dir = crate::run::state_dir(state_dir, &config);

@@ -4,9 +4,28 @@
 //! column, a missing required key, a bad config file); 1 for everything that
 //! failed while running (credentials, network, an API's refusal).
 
+use std::sync::OnceLock;
+
 use datafusion::error::DataFusionError;
-use skyglue_core::Error;
+use skyglue_core::config::ByteSize;
 use skyglue_core::error::one_line;
+use skyglue_core::{Config, Error};
+
+/// The memory limit this process's engine runs under, for the message of a
+/// query that does not fit in it.
+static MEMORY_LIMIT: OnceLock<ByteSize> = OnceLock::new();
+
+/// `config` with `--memory-limit` (`flag`) in place of `[engine]
+/// memory_limit` when given; the limit in effect is remembered for errors.
+pub fn with_memory_limit(mut config: Config, flag: Option<ByteSize>) -> Config {
+    if flag.is_some() {
+        config.engine.memory_limit = flag;
+    }
+    if let Some(limit) = config.engine.memory_limit {
+        let _ = MEMORY_LIMIT.set(limit);
+    }
+    config
+}
 
 /// A usage error with this message (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +71,13 @@ fn datafusion_message(err: &DataFusionError) -> String {
         DataFusionError::SQL(e, _) => format!("SQL syntax error: {e}"),
         DataFusionError::Plan(m) => m.clone(),
         DataFusionError::SchemaError(e, _) => e.to_string(),
+        DataFusionError::ResourcesExhausted(m) => match MEMORY_LIMIT.get() {
+            Some(limit) => format!(
+                "the query needs more memory than the memory limit of {limit} allows, even spilling to disk \
+                 (raise --memory-limit or [engine] memory_limit): {m}"
+            ),
+            None => format!("the query ran out of memory: {m}"),
+        },
         other => other.to_string(),
     };
     text.replace("datafusion.public.", "")

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use skyglue::output::Format;
+use skyglue_core::config::ByteSize;
 
 /// How `run` prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,6 +73,9 @@ enum Command {
         /// Run the scans on these `skyglue worker`s (HOST:PORT,...); default: `[cluster] workers`.
         #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,...")]
         workers: Vec<String>,
+        /// Cap the memory DataFusion's operators hold (e.g. 512MiB, 2G); sorts, joins and aggregations spill to disk past it. Default: `[engine] memory_limit`, else no cap.
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<ByteSize>,
     },
     /// Run a policy file: a dry run unless --apply.
     Run {
@@ -92,6 +96,9 @@ enum Command {
         /// Run the query's scans on these `skyglue worker`s (deletes stay here); default: `[cluster] workers`.
         #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,...")]
         workers: Vec<String>,
+        /// Cap the memory DataFusion's operators hold (e.g. 512MiB, 2G); sorts, joins and aggregations spill to disk past it. Default: `[engine] memory_limit`, else no cap.
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<ByteSize>,
     },
     /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
     Worker {
@@ -104,6 +111,9 @@ enum Command {
         /// Reuse API results for this many seconds, so a rerun makes no calls (0: off).
         #[arg(long, value_name = "SECONDS", default_value_t = repl::DEFAULT_CACHE_TTL.as_secs())]
         cache_ttl: u64,
+        /// Cap the memory DataFusion's operators hold (e.g. 512MiB, 2G); sorts, joins and aggregations spill to disk past it. Default: `[engine] memory_limit`, else no cap.
+        #[arg(long, value_name = "SIZE")]
+        memory_limit: Option<ByteSize>,
     },
     /// Run the [[schedule]] entries of skyglue.toml on their crons until SIGTERM or Ctrl-C.
     Schedule {
@@ -166,12 +176,12 @@ fn main() -> ExitCode {
     let result: anyhow::Result<ExitCode> = runtime.block_on(async {
         let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
         match cli.command {
-            Some(Command::Query { sql, format, workers }) => {
+            Some(Command::Query { sql, format, workers, memory_limit }) => {
                 let (config, state_dir) = (cli.config.as_deref(), cli.state_dir.as_deref());
-                ok(commands::query(config, state_dir, &sql, format, &workers).await)
+                ok(commands::query(config, state_dir, &sql, format, &workers, memory_limit).await)
             }
-            Some(Command::Run { policy, apply, params, format, notify, workers }) => {
-                let args = run::RunArgs { policy, apply, params, format, notify, workers };
+            Some(Command::Run { policy, apply, params, format, notify, workers, memory_limit }) => {
+                let args = run::RunArgs { policy, apply, params, format, notify, workers, memory_limit };
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Schedule { once, list }) => {
@@ -192,13 +202,14 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Some(Command::Man) => ok(shell::man(Cli::command(), &mut std::io::stdout()).map_err(Into::into)),
-            Some(Command::Repl { cache_ttl }) => {
-                let args =
-                    repl::ReplArgs { cache_ttl: std::time::Duration::from_secs(cache_ttl), bare: false };
+            Some(Command::Repl { cache_ttl, memory_limit }) => {
+                let cache_ttl = std::time::Duration::from_secs(cache_ttl);
+                let args = repl::ReplArgs { cache_ttl, bare: false, memory_limit };
                 repl::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             None => {
-                let args = repl::ReplArgs { cache_ttl: repl::DEFAULT_CACHE_TTL, bare: true };
+                let args =
+                    repl::ReplArgs { cache_ttl: repl::DEFAULT_CACHE_TTL, bare: true, memory_limit: None };
                 repl::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
         }

@@ -35,6 +35,8 @@ pub struct RunArgs {
     pub notify: Option<NotifyFlag>,
     /// `--workers`; empty: `[cluster] workers`, else this process alone.
     pub workers: Vec<String>,
+    /// `--memory-limit`; `None`: `[engine] memory_limit`.
+    pub memory_limit: Option<skyglue_core::config::ByteSize>,
 }
 
 /// Runs a policy with the engine `config` describes.
@@ -96,6 +98,7 @@ async fn configure_and_run(
     slack: &mut SlackSettings,
 ) -> anyhow::Result<RunOutcome> {
     let (_, config) = Config::discover(config)?;
+    let config = crate::errors::with_memory_limit(config, args.memory_limit);
     *slack = slack_settings(&config);
     let dir = self::state_dir(state_dir, &config);
     let engine = crate::cluster::engine(&config, &args.workers).await?;

@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result, one_line};
 
+mod engine;
 mod in_use;
 mod schedule;
 
+pub use engine::{ByteSize, EngineSection};
 pub use in_use::{InUseSection, InUseSource, InUseSources, KubernetesEntry};
 pub use schedule::{NotifyChoice, ScheduleEntry, StateSection};
 
@@ -55,6 +57,9 @@ pub struct Config {
     /// Workers that `query` and `run` spread scans over.
     #[serde(default)]
     pub cluster: ClusterSection,
+    /// The query engine's own settings (its memory limit).
+    #[serde(default)]
+    pub engine: EngineSection,
 }
 
 /// A configuration's text and its origin (a file name), kept for readers

@@ -5,10 +5,14 @@
 //! distributed planner of `skyglue-distributed`, say); [`Engine::fresh_session`]
 //! never takes it, so a policy's fresh checks run in this process.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use datafusion::error::Result as DfResult;
 use datafusion::execution::config::SessionConfig;
+use datafusion::execution::disk_manager::DiskManagerBuilder;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionContext;
 
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -35,6 +39,7 @@ pub struct Engine {
     cache: Option<Arc<ScanCache>>,
     checks_reuse_reads: bool,
     hook: Option<SessionHook>,
+    memory_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -45,6 +50,7 @@ impl std::fmt::Debug for Engine {
             .field("cache", &self.cache)
             .field("hook", &self.hook.is_some())
             .field("checks_reuse_reads", &self.checks_reuse_reads)
+            .field("memory_limit", &self.memory_limit)
             .finish()
     }
 }
@@ -66,6 +72,7 @@ impl Engine {
             cache: None,
             checks_reuse_reads: false,
             hook: None,
+            memory_limit: None,
         }
     }
 
@@ -83,6 +90,27 @@ impl Engine {
         self
     }
 
+    /// Caps the memory DataFusion's operators may hold in every session this
+    /// engine builds at `bytes` (`--memory-limit`, `[engine] memory_limit`):
+    /// sorts, aggregations and joins spill to the OS temporary directory past
+    /// it, and a query that cannot fit fails with DataFusion's
+    /// "resources exhausted" error (the CLI names the limit).
+    pub fn with_memory_limit(mut self, bytes: Option<usize>) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// The memory limit, if any ([`Engine::with_memory_limit`]).
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
+    }
+
+    /// The runtime of this engine's sessions and the limit it enforces:
+    /// DataFusion's default, or a spilling pool of the memory limit.
+    fn runtime(&self) -> DfResult<Option<(Arc<RuntimeEnv>, usize)>> {
+        self.memory_limit.map(|limit| Ok((spilling_runtime(limit)?, limit))).transpose()
+    }
+
     /// The scan cache, if on.
     pub fn cache(&self) -> Option<&Arc<ScanCache>> {
         self.cache.as_ref()
@@ -90,7 +118,8 @@ impl Engine {
 
     /// Builds the connections `config` names.
     pub async fn from_config(config: &Config, registry: Registry) -> Result<Self> {
-        Ok(Self::new(Connections::from_config(config).await?, registry))
+        let engine = Self::new(Connections::from_config(config).await?, registry);
+        Ok(engine.with_memory_limit(config.engine.memory_limit.map(|limit| limit.0)))
     }
 
     /// The connections.
@@ -140,7 +169,7 @@ impl Engine {
 
     /// A new `SessionContext` with skyglue's settings and everything registered.
     pub async fn session(&self) -> DfResult<SessionContext> {
-        let ctx = context_with(self.hook.as_ref());
+        let ctx = context_with(self.hook.as_ref(), self.runtime()?);
         self.register(&ctx).await?;
         Ok(ctx)
     }
@@ -148,7 +177,7 @@ impl Engine {
     /// A session that never reads the scan cache: for checks that must see
     /// the APIs as they are now (a policy's guardrails).
     pub async fn fresh_session(&self) -> DfResult<SessionContext> {
-        let ctx = new_context();
+        let ctx = context_with(None, self.runtime()?);
         self.register_with(&ctx, None).await?;
         Ok(ctx)
     }
@@ -181,23 +210,48 @@ impl Engine {
 /// ([`KeyedProbeSide`], placed right after DataFusion's join selection, and
 /// [`SharedScans`] last).
 pub fn new_context() -> SessionContext {
-    context_with(None)
+    context_with(None, None)
 }
 
-/// [`new_context`], changed by `hook`.
-fn context_with(hook: Option<&SessionHook>) -> SessionContext {
+/// [`new_context`], changed by `hook`, on `runtime` when one is given.
+fn context_with(hook: Option<&SessionHook>, runtime: Option<(Arc<RuntimeEnv>, usize)>) -> SessionContext {
     let mut rules = PhysicalOptimizer::new().rules;
     let at = rules.iter().position(|r| r.name() == "join_selection").map_or(0, |i| i + 1);
     rules.insert(at, Arc::new(KeyedProbeSide));
     rules.push(Arc::new(SharedScans));
+    let mut config = session_config();
+    if let Some((_, limit)) = &runtime {
+        // A sort reserves this much up front to merge what it spilled
+        // (10 MB by default): under a small limit that reservation alone
+        // would fail the sort instead of letting it spill.
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes = execution.sort_spill_reservation_bytes.min(limit / 8);
+    }
     let mut builder = SessionStateBuilder::new()
-        .with_config(session_config())
+        .with_config(config)
         .with_default_features()
         .with_physical_optimizer_rules(rules);
+    if let Some((runtime, _)) = runtime {
+        builder = builder.with_runtime_env(runtime);
+    }
     if let Some(hook) = hook {
         builder = hook(builder);
     }
     SessionContext::new_with_state(builder.build())
+}
+
+/// How many of the largest memory consumers a refusal names.
+const CONSUMERS_NAMED: NonZeroUsize = NonZeroUsize::MIN.saturating_add(4);
+
+/// A runtime whose operators share `limit` bytes fairly among those that can
+/// spill (sorts, aggregations, joins' spilling forms) and spill to the OS
+/// temporary directory past it; a refusal names the largest consumers.
+fn spilling_runtime(limit: usize) -> DfResult<Arc<RuntimeEnv>> {
+    let pool = TrackConsumersPool::new(FairSpillPool::new(limit), CONSUMERS_NAMED);
+    RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(pool))
+        .with_disk_manager_builder(DiskManagerBuilder::default())
+        .build_arc()
 }
 
 /// The variable that sets DataFusion's partitions (see [`session_config`]).

@@ -29,6 +29,7 @@ pub mod provider;
 pub mod query_memo;
 pub mod registry;
 pub mod rows;
+mod scan_pages;
 pub mod shared_scans;
 pub mod sink;
 pub mod spec;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use datafusion::prelude::SessionContext;
 use rustyline::completion::Pair;
 
-use super::meta;
+use super::command::{Arguments, Name};
 
 /// Table names and their column names.
 #[derive(Debug, Clone, Default)]
@@ -189,16 +189,14 @@ fn complete_meta(catalog: &Catalog, input: &str, pos: usize) -> (usize, Vec<Pair
     let trimmed = input.trim_start();
     let offset = pos - trimmed.len();
     let Some((command, rest)) = trimmed.split_once(char::is_whitespace) else {
-        return (offset, matching(meta::COMMANDS.iter().copied(), trimmed));
+        return (offset, matching(Name::ALL.iter().map(|name| name.word()), trimmed));
     };
     let word_start = pos - rest.trim_start().len();
     let word = rest.trim_start();
-    let options: Vec<&str> = match command {
-        "\\d" => catalog.tables.keys().map(String::as_str).collect(),
-        "\\format" => vec!["table", "csv", "json", "ndjson"],
-        "\\timing" => vec!["on", "off"],
-        "\\cache" => vec!["clear"],
-        _ => vec![],
+    let options: Vec<&str> = match Name::from_word(command).map(Name::arguments) {
+        Some(Arguments::Tables) => catalog.tables.keys().map(String::as_str).collect(),
+        Some(Arguments::Words(words)) => words.to_vec(),
+        Some(Arguments::None | Arguments::Files) | None => vec![],
     };
     (word_start, matching(options.into_iter(), word))
 }

@@ -7,6 +7,7 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
+use super::command::{Arguments, Name};
 use super::complete::{self, Catalog};
 use super::input;
 
@@ -33,7 +34,8 @@ impl Completer for ReplHelper {
 
     fn complete(&self, line: &str, pos: usize, ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let current = line[..pos].rsplit(';').next().unwrap_or("").trim_start();
-        if current.starts_with("\\i ") {
+        let command = current.split_once(char::is_whitespace).and_then(|(word, _)| Name::from_word(word));
+        if command.map(Name::arguments) == Some(Arguments::Files) {
             return self.files.complete(line, pos, ctx);
         }
         Ok(complete::complete(&self.catalog, line, pos))

@@ -9,107 +9,17 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use skyglue::output::Format;
 
+use super::command::{Command, Name};
 use super::session::{Flow, Session};
 use super::{connections, describe, fit, policy};
 use crate::errors::usage;
-
-/// `\?`: every command with what it does. The first word of each is what
-/// completion offers.
-pub const HELP: &[(&str, &str)] = &[
-    ("\\?", "Show this help"),
-    ("\\q", "Quit (also Ctrl-D)"),
-    ("\\d", "List tables and views"),
-    ("\\d TABLE", "Describe a table: columns, types, key columns, descriptions"),
-    ("\\format table|csv|json|ndjson", "How results print (without an argument: show it)"),
-    ("\\timing [on|off]", "After each statement, print the time, API calls, pages, rows and throttle waits"),
-    ("\\maxrows N", "Show at most N rows of a table result (0: all)"),
-    ("\\cache", "Show the scan cache: entries, rows, time to live"),
-    ("\\cache clear", "Empty the scan cache: the next query calls the APIs again"),
-    ("\\i FILE [NAME=VALUE]...", "Run a file of statements; a policy file (-- @action:) runs as a dry run"),
-    ("\\connections", "AWS connections (account, the read calls they may make), GitHub's rate limit, Slack"),
-];
-
-/// The command names completion offers.
-pub const COMMANDS: &[&str] =
-    &["\\?", "\\q", "\\d", "\\format", "\\timing", "\\maxrows", "\\cache", "\\i", "\\connections"];
-
-/// A parsed meta-command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// `\?`
-    Help,
-    /// `\q`
-    Quit,
-    /// `\d`
-    Tables,
-    /// `\d TABLE`
-    Describe(String),
-    /// `\format [FORMAT]`
-    Format(Option<Format>),
-    /// `\timing [on|off]`: `None` toggles.
-    Timing(Option<bool>),
-    /// `\maxrows N`: `None` shows the setting.
-    MaxRows(Option<usize>),
-    /// `\cache [clear]`
-    Cache {
-        /// Empty it.
-        clear: bool,
-    },
-    /// `\i FILE [NAME=VALUE]...`
-    Include {
-        /// The file.
-        path: PathBuf,
-        /// Policy parameter overrides.
-        params: Vec<String>,
-    },
-    /// `\connections`
-    Connections,
-}
-
-impl Command {
-    /// Parses a line starting with `\`; the error is a message for the user.
-    pub fn parse(line: &str) -> Result<Command, String> {
-        let mut words = line.split_whitespace();
-        let name = words.next().unwrap_or("");
-        let args: Vec<&str> = words.collect();
-        let no_args =
-            |c: Command| if args.is_empty() { Ok(c) } else { Err(format!("{name} takes no argument")) };
-        match (name, args.as_slice()) {
-            ("\\?" | "\\h" | "\\help", _) => Ok(Command::Help),
-            ("\\q" | "\\quit", _) => no_args(Command::Quit),
-            ("\\d", []) => Ok(Command::Tables),
-            ("\\d", [table]) => Ok(Command::Describe(table.trim_end_matches(';').to_string())),
-            ("\\format", []) => Ok(Command::Format(None)),
-            ("\\format", [f]) => Format::from_str(f, true)
-                .map(|f| Command::Format(Some(f)))
-                .map_err(|_| format!("unknown format {f:?}: use table, csv, json or ndjson")),
-            ("\\timing", []) => Ok(Command::Timing(None)),
-            ("\\timing", ["on"]) => Ok(Command::Timing(Some(true))),
-            ("\\timing", ["off"]) => Ok(Command::Timing(Some(false))),
-            ("\\maxrows", []) => Ok(Command::MaxRows(None)),
-            ("\\maxrows", [n]) => n
-                .parse()
-                .map(|n| Command::MaxRows(Some(n)))
-                .map_err(|_| format!("\\maxrows takes a number of rows, not {n:?}")),
-            ("\\cache", []) => Ok(Command::Cache { clear: false }),
-            ("\\cache", ["clear"]) => Ok(Command::Cache { clear: true }),
-            ("\\i", [path, params @ ..]) => Ok(Command::Include {
-                path: PathBuf::from(path),
-                params: params.iter().map(|p| p.to_string()).collect(),
-            }),
-            ("\\connections", _) => no_args(Command::Connections),
-            _ if COMMANDS.contains(&name) => Err(format!("bad arguments to {name}: \\? shows how to use it")),
-            _ => Err(format!("unknown command {name}: \\? lists the commands")),
-        }
-    }
-}
 
 /// Runs the meta-command `line` in `session`.
 pub async fn run(session: &mut Session, line: &str) -> anyhow::Result<Flow> {
     let command = Command::parse(line).map_err(usage)?;
     match command {
         Command::Help => {
-            let rows = HELP.iter().map(|(c, d)| vec![c.to_string(), d.to_string()]);
+            let rows = Name::help_rows().map(|(c, d)| vec![c.to_string(), d.to_string()]);
             println!("{}", fit::text_table(&["command", "what it does"], rows, session.width));
         }
         Command::Quit => return Ok(Flow::Quit),
@@ -191,24 +101,4 @@ async fn include(session: &mut Session, path: PathBuf, params: Vec<String>) -> a
     let flow = session.run_script(&text).await;
     session.include_depth -= 1;
     flow
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_commands_and_rejects_bad_arguments() {
-        assert_eq!(Command::parse("\\d aws_ecs_service;"), Ok(Command::Describe("aws_ecs_service".into())));
-        assert_eq!(Command::parse("\\format CSV"), Ok(Command::Format(Some(Format::Csv))));
-        assert_eq!(Command::parse("\\timing"), Ok(Command::Timing(None)));
-        assert_eq!(Command::parse("\\cache clear"), Ok(Command::Cache { clear: true }));
-        assert!(Command::parse("\\format xml").is_err_and(|e| e.contains("unknown format")));
-        assert!(Command::parse("\\maxrows lots").is_err_and(|e| e.contains("number")));
-        assert!(Command::parse("\\x").is_err_and(|e| e.contains("\\? lists")));
-        for (command, _) in HELP {
-            let name = command.split_whitespace().next().unwrap_or("");
-            assert!(COMMANDS.contains(&name), "{name} is completed");
-        }
-    }
 }

@@ -9,6 +9,7 @@
 //! The session keeps a scan cache (`--cache-ttl`, 5 minutes by default) so
 //! rerunning a query makes no API calls; `\cache clear` empties it.
 
+mod command;
 mod complete;
 mod connections;
 mod describe;
@@ -42,6 +43,8 @@ pub struct ReplArgs {
     /// Started as a bare `skyglue`: piped input with no statements is then a
     /// usage error rather than an empty session.
     pub bare: bool,
+    /// `--memory-limit`; `None`: `[engine] memory_limit`.
+    pub memory_limit: Option<skyglue_core::config::ByteSize>,
 }
 
 /// Runs the REPL on the engine `config` describes, with the journal in `state_dir`.
@@ -67,6 +70,7 @@ pub async fn run(
     };
 
     let (_, config) = Config::discover(config)?;
+    let config = crate::errors::with_memory_limit(config, args.memory_limit);
     let mut engine = skyglue::engine(&config).await?;
     if !args.cache_ttl.is_zero() {
         engine = engine.with_cache(args.cache_ttl);
