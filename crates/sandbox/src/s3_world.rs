@@ -271,7 +271,8 @@ impl S3Bucket {
     /// version replaced; new content, so a new ETag. Returns the ETag.
     pub fn put_object(&mut self, key: &str, size: i64) -> String {
         let now = Utc::now();
-        let id = if self.versioning_enabled() { self.runtime_version_id(key) } else { NULL_VERSION.to_owned() };
+        let id =
+            if self.versioning_enabled() { self.runtime_version_id(key) } else { NULL_VERSION.to_owned() };
         let seed = format!("{}/{key}@{}:{}", self.name, now.timestamp_nanos_opt().unwrap_or_default(), id);
         let version = S3ObjectVersion::object(&id, size, now, &seed);
         let etag = version.etag.clone();

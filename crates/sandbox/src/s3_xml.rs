@@ -438,8 +438,14 @@ mod tests {
             <Quiet>true</Quiet></Delete>";
         let parsed = parse_delete(body).unwrap();
         assert!(parsed.quiet);
-        assert_eq!(parsed.objects[0], ObjectIdentifier { key: "a&b <c>".into(), version_id: None, etag: None });
-        assert_eq!(parsed.objects[1], ObjectIdentifier { key: "k\r2".into(), version_id: Some("v1".into()), etag: None });
+        assert_eq!(
+            parsed.objects[0],
+            ObjectIdentifier { key: "a&b <c>".into(), version_id: None, etag: None }
+        );
+        assert_eq!(
+            parsed.objects[1],
+            ObjectIdentifier { key: "k\r2".into(), version_id: Some("v1".into()), etag: None }
+        );
         assert!(parse_delete("<Delete><Object><Key>x</Key></Delete>").is_none());
         assert!(parse_delete("<Other/>").is_none());
         assert!(parse_delete("not xml").is_none());

@@ -191,7 +191,8 @@ fn outcomes(batch: &[Item<ObjectId>], out: &DeleteObjectsOutput) -> Vec<Outcome>
 }
 
 fn outcome(target: Target, id: &ObjectId, answer: Option<&Answer>) -> Outcome {
-    let done = |reason: &str| Outcome { target: target.clone(), status: Status::Done, reason: Some(reason.into()) };
+    let done =
+        |reason: &str| Outcome { target: target.clone(), status: Status::Done, reason: Some(reason.into()) };
     match answer {
         // A named version (or delete marker) is gone for good.
         Some(Answer::Deleted { .. }) if id.version_id.is_some() => Outcome::done(target),
@@ -212,15 +213,15 @@ fn outcome(target: Target, id: &ObjectId, answer: Option<&Answer>) -> Outcome {
 /// The reason a key delete refused because the object's ETag changed is
 /// skipped with: the object was overwritten after the check, and the new
 /// upload is kept.
-pub const CHANGED_SINCE_CHECKED: &str = "changed since checked: S3 refused the delete, its ETag is no longer the one the check saw";
+pub const CHANGED_SINCE_CHECKED: &str =
+    "changed since checked: S3 refused the delete, its ETag is no longer the one the check saw";
 
 /// The reason a key delete in a bucket never versioned is reported with.
 pub const PERMANENT: &str = "deleted permanently (bucket not versioned)";
 
 /// The reason a key delete in a bucket whose versioning is Suspended is
 /// reported with.
-pub const NULL_VERSION_REMOVED: &str =
-    "deleted permanently: versioning Suspended, S3 removed the null version (a null delete marker took its place)";
+pub const NULL_VERSION_REMOVED: &str = "deleted permanently: versioning Suspended, S3 removed the null version (a null delete marker took its place)";
 
 /// The reason a key delete on a versioned bucket is reported with.
 pub const MARKER_ADDED: &str =
@@ -262,7 +263,10 @@ mod tests {
             t
         };
         let loc = locate(&row(Some("\"e1\""))).expect("located");
-        assert_eq!(loc.id, ObjectId { key: "a\0b".into(), version_id: None, if_match: Some("\"e1\"".into()) });
+        assert_eq!(
+            loc.id,
+            ObjectId { key: "a\0b".into(), version_id: None, if_match: Some("\"e1\"".into()) }
+        );
         assert!(locate(&row(None)).is_err_and(|e| e.contains("etag")), "never an unconditional key delete");
     }
 }

@@ -191,8 +191,11 @@ fn decide(
             );
             return Err(Outcome::skipped(target, reason));
         }
-        let lock = (info.versioning != Versioning::Off && !found.is_delete_marker)
-            .then(|| VersionRef { bucket: bucket.clone(), key: key.clone(), version_id: version_id.clone() });
+        let lock = (info.versioning != Versioning::Off && !found.is_delete_marker).then(|| VersionRef {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            version_id: version_id.clone(),
+        });
         let mut located = target;
         located.set("account_id", &found.account);
         located.set("region", &found.region);

@@ -100,8 +100,8 @@ async fn protection(
     let label = conn.label();
     let not_set = &["NoSuchObjectLockConfiguration"];
     let hold = s3.get_object_legal_hold().bucket(&v.bucket).key(&v.key).version_id(&v.version_id);
-    let hold = aws_call(connections, &label, "s3:GetObjectLegalHold", not_set, None, || hold.clone().send())
-        .await?;
+    let hold =
+        aws_call(connections, &label, "s3:GetObjectLegalHold", not_set, None, || hold.clone().send()).await?;
     if hold
         .as_ref()
         .and_then(|o| o.legal_hold())
@@ -114,10 +114,9 @@ async fn protection(
         )));
     }
     let retention = s3.get_object_retention().bucket(&v.bucket).key(&v.key).version_id(&v.version_id);
-    let retention = aws_call(connections, &label, "s3:GetObjectRetention", not_set, None, || {
-        retention.clone().send()
-    })
-    .await?;
+    let retention =
+        aws_call(connections, &label, "s3:GetObjectRetention", not_set, None, || retention.clone().send())
+            .await?;
     let Some(retention) = retention.as_ref().and_then(|o| o.retention()) else { return Ok(None) };
     let now = chrono::Utc::now().timestamp();
     let mode = retention.mode().map_or("unknown mode", |m| m.as_str());

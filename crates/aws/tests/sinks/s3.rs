@@ -37,8 +37,13 @@ impl S3Env {
     /// A key-delete row for `key`, with the ETag the world has now.
     fn key_row(&self, bucket: &str, key: &str) -> Target {
         let world = self.sandbox.world_snapshot();
-        let etag = world.s3_bucket(bucket).and_then(|b| b.objects.get(key)?.current().map(|v| v.etag.clone()));
-        Target::from_pairs([("bucket_name", bucket), ("key", key), ("etag", etag.unwrap_or_default().as_str())])
+        let etag =
+            world.s3_bucket(bucket).and_then(|b| b.objects.get(key)?.current().map(|v| v.etag.clone()));
+        Target::from_pairs([
+            ("bucket_name", bucket),
+            ("key", key),
+            ("etag", etag.unwrap_or_default().as_str()),
+        ])
     }
 
     /// The id of `key`'s `n`th version (0: the oldest).
@@ -82,9 +87,9 @@ async fn an_object_overwritten_between_the_check_and_the_delete_is_skipped_and_t
     assert_eq!(checked.proceed.len(), 2, "unchanged when checked: {:?}", checked.skipped);
 
     // CI re-uploads `latest` after the check, before the batch.
-    let upload = env
-        .sandbox
-        .update_world(|w| w.s3_bucket_mut("ci").expect("ci").put_object("builds/main/latest/app.tar.gz", 120));
+    let upload = env.sandbox.update_world(|w| {
+        w.s3_bucket_mut("ci").expect("ci").put_object("builds/main/latest/app.tar.gz", 120)
+    });
     let outcomes = env.apply(checked.proceed).await;
 
     let latest = by_key(&outcomes, "builds/main/latest/app.tar.gz");
@@ -160,7 +165,12 @@ async fn a_version_row_never_deletes_the_live_version() {
     assert!(live_reason.contains("a key delete"), "{live_reason}");
     let marker_reason = skipped(&marker).expect("the marker hiding older data is skipped");
     assert!(marker_reason.contains("previous version live again"), "{marker_reason}");
-    assert_eq!(checked.proceed.len(), 2, "the older version and a marker hiding nothing: {:?}", checked.proceed);
+    assert_eq!(
+        checked.proceed.len(),
+        2,
+        "the older version and a marker hiding nothing: {:?}",
+        checked.proceed
+    );
 
     let outcomes = env.apply(checked.proceed).await;
     assert!(outcomes.iter().all(|o| o.status == Status::Done), "{outcomes:?}");
@@ -182,7 +192,9 @@ async fn versions_object_lock_protects_are_skipped_with_the_protection() {
         .with_object_version("free", version("f1", "free").with_retention("GOVERNANCE", old()))
         .with_object_version("free", version("f2", "free"));
     let env = start(vec![locked]).await;
-    let row = |key: &str, id: &str| Target::from_pairs([("bucket_name", "locked"), ("key", key), ("version_id", id)]);
+    let row = |key: &str, id: &str| {
+        Target::from_pairs([("bucket_name", "locked"), ("key", key), ("version_id", id)])
+    };
 
     let checked = env.check(vec![row("held", "h1"), row("kept", "r1"), row("free", "f1")]).await;
 

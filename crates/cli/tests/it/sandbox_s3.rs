@@ -258,7 +258,8 @@ async fn an_upload_between_the_check_and_the_delete_is_kept_and_the_run_says_cha
             uploader.update_world(|w| w.s3_bucket_mut("ci").unwrap().put_object(overwritten, 999));
         }
     });
-    let runner = Runner::new(engine, journal.clone(), skyglue_aws::sinks::all(), None).with_stage_observer(observer);
+    let runner =
+        Runner::new(engine, journal.clone(), skyglue_aws::sinks::all(), None).with_stage_observer(observer);
     let policy = "-- @name: feature\n-- @action: delete_s3_objects\n\
         SELECT bucket_name, key, etag FROM aws_s3_object WHERE bucket_name = 'ci' AND key LIKE 'builds/feature/%'\n";
     let path = write_policy(dir.path(), "feature.sql", policy);
@@ -271,7 +272,9 @@ async fn an_upload_between_the_check_and_the_delete_is_kept_and_the_run_says_cha
     assert!(action.reason.as_deref().is_some_and(|r| r.starts_with("changed since checked")), "{action:?}");
     assert_eq!(report.summary.bytes_reclaimed, 20 + 30, "only what went counts");
     let done: Vec<_> = report.actions.iter().filter(|a| a.status == Status::Done).collect();
-    assert!(done.iter().all(|a| a.reason.as_deref() == Some(skyglue_aws::sinks::delete_s3_objects::PERMANENT)));
+    assert!(
+        done.iter().all(|a| a.reason.as_deref() == Some(skyglue_aws::sinks::delete_s3_objects::PERMANENT))
+    );
     let world = sandbox.world_snapshot();
     assert_eq!(world.s3_bucket("ci").unwrap().objects[overwritten].current().map(|v| v.size), Some(999));
     // The journal records the skip with S3's reason.

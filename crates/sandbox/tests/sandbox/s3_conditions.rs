@@ -6,8 +6,8 @@
 //! GetObjectLegalHold) protects versions from deletion by id.
 
 use chrono::{Duration, Utc};
-use skyglue_sandbox::world::{NULL_VERSION, RegionWorld, S3Bucket, S3ObjectVersion};
 use skyglue_sandbox::Sandbox;
+use skyglue_sandbox::world::{NULL_VERSION, RegionWorld, S3Bucket, S3ObjectVersion};
 
 use crate::client::{PROD_KEY, Resp, auth, request};
 use crate::worlds::{prod_world, start};
@@ -69,9 +69,8 @@ async fn an_etag_makes_a_delete_conditional_on_the_current_object() {
         .with_object("overwritten", 10, t)
         .with_object("unconditional", 10, t);
     let sb = start(prod_world(RegionWorld::new("us-east-1")).with_s3_bucket(bucket)).await;
-    let etag = |key: &str| {
-        sb.world_snapshot().s3_bucket("ci").unwrap().objects[key].current().unwrap().etag.clone()
-    };
+    let etag =
+        |key: &str| sb.world_snapshot().s3_bucket("ci").unwrap().objects[key].current().unwrap().etag.clone();
     let (same, seen) = (etag("same"), etag("overwritten"));
     // CI uploads a new build after the check read its ETag.
     let new = sb.update_world(|w| w.s3_bucket_mut("ci").unwrap().put_object("overwritten", 20));
@@ -129,10 +128,14 @@ async fn object_lock_is_readable_and_protects_versions_from_deletes_by_id() {
     let bucket = S3Bucket::new(PROD, "us-east-1", "locked")
         .with_object_lock()
         .with_object_version("held", S3ObjectVersion::object("h1", 1, t, "held").with_legal_hold())
-        .with_object_version("kept", S3ObjectVersion::object("r1", 1, t, "kept").with_retention("COMPLIANCE", until))
+        .with_object_version(
+            "kept",
+            S3ObjectVersion::object("r1", 1, t, "kept").with_retention("COMPLIANCE", until),
+        )
         .with_object_version(
             "expired",
-            S3ObjectVersion::object("e1", 1, t, "expired").with_retention("GOVERNANCE", t + Duration::days(1)),
+            S3ObjectVersion::object("e1", 1, t, "expired")
+                .with_retention("GOVERNANCE", t + Duration::days(1)),
         )
         .with_object_version("free", S3ObjectVersion::object("f1", 1, t, "free"));
     let plain = S3Bucket::new(PROD, "us-east-1", "plain").with_object("k", 1, t);

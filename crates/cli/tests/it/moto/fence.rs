@@ -56,7 +56,8 @@ impl Sink for Batches {
                 Err(e) => Err(e),
             };
             if let Err(e) = allowed {
-                outcomes.extend(batch.iter().map(|t| Outcome::failed(t.clone(), format!("not attempted: {e}"))));
+                outcomes
+                    .extend(batch.iter().map(|t| Outcome::failed(t.clone(), format!("not attempted: {e}"))));
                 continue;
             }
             let ids = batch.iter().filter_map(|t| t.get("id").map(str::to_string)).collect();
@@ -101,7 +102,8 @@ async fn run(runner: &Runner, dir: &std::path::Path) -> Report {
 }
 
 fn fences(entries: &[Entry], run_id: &str) -> Vec<Option<u64>> {
-    let mut fences: Vec<Option<u64>> = entries.iter().filter(|e| e.run_id == run_id).map(|e| e.fence).collect();
+    let mut fences: Vec<Option<u64>> =
+        entries.iter().filter(|e| e.run_id == run_id).map(|e| e.fence).collect();
     fences.dedup();
     fences
 }
@@ -118,7 +120,8 @@ async fn a_lease_lost_mid_run_stops_the_run_before_its_next_call_and_fences_tell
     // Between A's batches: A stalls past its lease, B takes over and finishes.
     let b_report: Arc<OnceLock<Report>> = Arc::default();
     let between: Hook = {
-        let (team, b, b_report, b_dir) = (team.clone(), b.clone(), b_report.clone(), b_dir.path().to_path_buf());
+        let (team, b, b_report, b_dir) =
+            (team.clone(), b.clone(), b_report.clone(), b_dir.path().to_path_buf());
         Arc::new(move || {
             let (team, b, b_report, b_dir) = (team.clone(), b.clone(), b_report.clone(), b_dir.clone());
             Box::pin(async move {
