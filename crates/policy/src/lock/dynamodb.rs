@@ -379,13 +379,15 @@ mod tests {
     #[tokio::test]
     async fn a_lease_without_a_third_of_it_left_stops_the_next_call_before_any_request() {
         // The endpoint is a closed port: a request would fail otherwise.
-        let err = guard(Duration::from_secs(10), Duration::from_secs(60)).verify().await.expect_err("refused");
+        let err =
+            guard(Duration::from_secs(10), Duration::from_secs(60)).verify().await.expect_err("refused");
         assert!(err.contains("could not be renewed") && err.contains("20000 ms"), "{err}");
     }
 
     #[tokio::test]
     async fn a_lease_that_cannot_be_confirmed_stops_the_next_call() {
-        let err = guard(Duration::from_secs(60), Duration::from_secs(60)).verify().await.expect_err("refused");
+        let err =
+            guard(Duration::from_secs(60), Duration::from_secs(60)).verify().await.expect_err("refused");
         assert!(err.contains("could not confirm the lock"), "{err}");
     }
 }

@@ -21,11 +21,14 @@ const POLICY: &str = "-- @name: fenced\n-- @action: fenced_delete\n\
 
 type Hook = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
 
+/// Each call that was sent: the host and the ids of its batch.
+type Acted = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
 /// Deletes two targets per call, through the log as every sink does (the
 /// lease check, the intent, the outcome); `between` runs before the second call.
 struct Batches {
     host: &'static str,
-    acted: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    acted: Acted,
     between: Option<Hook>,
 }
 
