@@ -8,5 +8,7 @@ mod calls;
 mod ecr;
 #[path = "sinks/ecs.rs"]
 mod ecs;
+#[path = "sinks/s3.rs"]
+mod s3;
 #[path = "sinks/support.rs"]
 mod support;

@@ -1,5 +1,8 @@
 //! Turning AWS SDK errors into one clear line that names the operation and the
-//! connection, and telling "no rows" apart from failure.
+//! connection, and telling "no rows" apart from failure. A failure keeps what
+//! the SDK knows: AWS's code and message, or, when there is no code (an answer
+//! the SDK could not read), the whole chain of its causes, never a bare
+//! "Unknown".
 
 use std::error::Error as StdError;
 
@@ -49,7 +52,14 @@ where
     let connection = connection.to_string();
     if let SdkError::ServiceError(service) = &err {
         let e = service.err();
-        let code = e.code().unwrap_or("Unknown");
+        let Some(code) = e.code() else {
+            // No error code: the SDK could not read the answer (an XML root it
+            // did not expect, a body that is not XML...). Its reason is in the
+            // error's sources; a bare "Unknown" would hide it.
+            let status = service.raw().status().as_u16();
+            let detail = format!("the answer (HTTP {status}) could not be read: {}", chain_message(&err));
+            return Classified::Failed(Error::Api { operation, connection, detail });
+        };
         let message = e.message().unwrap_or("").to_string();
         if not_found.contains(&code) {
             return Classified::NotFound;

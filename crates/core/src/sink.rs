@@ -123,11 +123,19 @@ impl Outcome {
 }
 
 /// Where a sink records intents and outcomes around each API call.
+#[async_trait]
 pub trait ActionLog: Send + Sync {
     /// Before a call: these targets are about to be acted on by `operation`.
     fn intent(&self, operation: &str, targets: &[Target]) -> Result<()>;
     /// After a call: what happened to them.
     fn outcome(&self, operation: &str, outcomes: &[Outcome]) -> Result<()>;
+    /// Before each call, ahead of its intent: whether the run may still act
+    /// (a policy run checks that its lock is held with time to spare). An
+    /// error means no call may be sent: the sink fails the targets it had
+    /// left with it. Without a lock to check, always yes.
+    async fn may_act(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What a sink's fresh check decided about the targets it was given.

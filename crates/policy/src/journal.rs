@@ -38,6 +38,7 @@ use skyglue_core::spec::{ColumnSpec, Scope, TableSpec, text, timestamp};
 
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::lock::dynamodb::LeaseGuard;
 use crate::team::TeamTable;
 
 pub mod dynamodb;
@@ -77,6 +78,10 @@ pub struct Entry {
     /// Anything else (parameters, summary), as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
+    /// The fence number of the team-table lease the run held when this was
+    /// written (see [`crate::lock::dynamodb`]): a later holder's is higher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<u64>,
 }
 
 /// The journal file, and its copy in the team table when there is one.
@@ -306,6 +311,7 @@ pub struct RunLog {
     policy: String,
     action: String,
     interrupt: Interrupt,
+    lease: Option<LeaseGuard>,
     write_error: Arc<OnceLock<String>>,
 }
 
@@ -318,8 +324,17 @@ impl RunLog {
             policy: policy.into(),
             action: action.into(),
             interrupt: Interrupt::default(),
+            lease: None,
             write_error: Arc::default(),
         }
+    }
+
+    /// Checks `lease` before each call ([`ActionLog::may_act`]) and stamps
+    /// every entry with its fence number. A lease that no longer holds with
+    /// time to spare raises the interrupt: no call is sent after it.
+    pub fn with_lease(mut self, lease: Option<LeaseGuard>) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Refuses new intents once `interrupt` is raised.
@@ -349,6 +364,7 @@ impl RunLog {
             policy: self.policy.clone(),
             event: event.into(),
             action: Some(self.action.clone()),
+            fence: self.lease.as_ref().map(LeaseGuard::fence),
             ..Entry::default()
         }
     }
@@ -359,7 +375,21 @@ impl RunLog {
     }
 }
 
+#[async_trait]
 impl ActionLog for RunLog {
+    async fn may_act(&self) -> skyglue_core::Result<()> {
+        if let Some(reason) = self.interrupt.reason() {
+            return Err(Error::Interrupted(reason.into()).into());
+        }
+        if let Some(lease) = &self.lease
+            && let Err(reason) = lease.verify().await
+        {
+            self.interrupt.raise(reason.clone());
+            return Err(Error::Interrupted(reason).into());
+        }
+        Ok(())
+    }
+
     fn intent(&self, operation: &str, targets: &[Target]) -> skyglue_core::Result<()> {
         if let Some(reason) = self.interrupt.reason() {
             return Err(Error::Interrupted(reason.into()).into());

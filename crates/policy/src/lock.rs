@@ -12,7 +12,11 @@
 //!   ([`dynamodb`]): taken with a conditional put, extended by a heartbeat
 //!   every third of the lease, released at the end, and taken over by
 //!   another host only once it has expired. A run whose lease is lost (or
-//!   cannot be renewed before it would expire) is interrupted.
+//!   cannot be renewed before it would expire) is interrupted. Each
+//!   acquisition gets a fence number, written with every journal entry of
+//!   the run, and before each delete batch the run checks that the lease is
+//!   still its own with a third of it to spare, or stops before that call
+//!   ([`dynamodb::LeaseGuard`]).
 //!
 //! A run that cannot take the lock fails with [`Error::Locked`], naming the
 //! holder.
@@ -118,6 +122,11 @@ pub struct Held {
 }
 
 impl Held {
+    /// What the run checks before each call, when the lock has a lease.
+    pub fn lease_guard(&self) -> Option<dynamodb::LeaseGuard> {
+        self.lease.as_ref().map(|l| l.guard().clone())
+    }
+
     /// Releases the lease (if any) and the file lock.
     pub async fn release(self) -> Result<()> {
         let Held { file, lease } = self;

@@ -248,13 +248,15 @@ impl Runner {
     pub async fn run(&self, prepared: Prepared) -> RunOutcome {
         let Prepared { policy, params, sink, query, engine, mode, notify } = prepared;
         let run_id = new_run_id();
-        let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action())
-            .with_interrupt(self.interrupt.clone());
         let mut report = Report::new(&run_id, &policy.name, mode);
         report.params = params.iter().map(|(n, v)| (n.clone(), v.json())).collect();
         report.connections = self.engine.connections().aws.iter().map(|c| c.label()).collect();
 
         let lock = self.lock(&policy.name, &run_id, mode, &mut report).await;
+        // Every call checks the lease first, and every entry carries its fence.
+        let log = RunLog::new(self.journal.clone(), &run_id, &policy.name, sink.action())
+            .with_interrupt(self.interrupt.clone())
+            .with_lease(lock.as_ref().and_then(Held::lease_guard));
         let mode_name = if mode == Mode::Apply { "apply" } else { "dry_run" };
         let started = crate::journal::Entry {
             mode: Some(mode_name.into()),

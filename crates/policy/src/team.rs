@@ -18,7 +18,10 @@
 //! [`crate::journal`]). skyglue needs `dynamodb:PutItem`, `GetItem`,
 //! `UpdateItem`, `DeleteItem`, `BatchWriteItem`, `Query` and `Scan` on it.
 
+use std::time::Duration;
+
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -27,6 +30,19 @@ use skyglue_core::AwsConnection;
 use skyglue_core::error::one_line;
 
 use crate::error::{Error, Result};
+
+/// The longest any call on the table may take, retries included, so a
+/// journal copy or a lease call never hangs a run.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Timeouts bounding a whole call at `operation`, each attempt at half of it.
+fn timeouts(operation: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(operation.min(Duration::from_millis(3_100)))
+        .operation_timeout(operation)
+        .operation_attempt_timeout(operation / 2)
+        .build()
+}
 
 /// A client for the team table.
 #[derive(Debug, Clone)]
@@ -45,11 +61,26 @@ impl TeamTable {
         // its client keeps the SDK's standard retries for transient errors and
         // throttling rather than failing a lock or a journal write on the first.
         let retry = aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(4);
-        let mut config = aws_sdk_dynamodb::config::Builder::from(&connection.sdk_config).retry_config(retry);
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&connection.sdk_config)
+            .retry_config(retry)
+            .timeout_config(timeouts(OPERATION_TIMEOUT));
         if let Some(region) = region.filter(|r| !r.is_empty()) {
             config = config.region(aws_sdk_dynamodb::config::Region::new(region.to_string()));
         }
         Self { client: Client::from_conf(config.build()), table: table.into() }
+    }
+
+    /// A table reached through `client` as it is configured.
+    pub fn from_client(client: Client, table: &str) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// The same table, every call (its retries included) given up after
+    /// `limit` at most: a lease's calls must end well within the lease.
+    pub fn with_operation_timeout(&self, limit: Duration) -> Self {
+        let limit = limit.min(OPERATION_TIMEOUT);
+        let config = self.client.config().to_builder().timeout_config(timeouts(limit)).build();
+        Self { client: Client::from_conf(config), table: self.table.clone() }
     }
 
     /// The table's name.

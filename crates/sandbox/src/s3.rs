@@ -1,7 +1,14 @@
 //! Amazon S3 over REST-XML, path-style (`/<bucket>/<key>`), for requests signed for
 //! service `s3`: ListBuckets, GetBucketLocation, GetBucketVersioning,
-//! GetBucketLifecycleConfiguration, HeadBucket, ListObjectsV2, ListObjectVersions,
-//! HeadObject and DeleteObjects. Other operations answer `501 NotImplemented`.
+//! GetBucketLifecycleConfiguration, GetObjectLockConfiguration, HeadBucket,
+//! ListObjectsV2, ListObjectVersions, HeadObject, GetObjectRetention,
+//! GetObjectLegalHold and DeleteObjects. Other operations answer `501 NotImplemented`.
+//!
+//! DeleteObjects is as strict as S3: an `<ETag>` on an object makes its delete
+//! conditional on the current version's ETag (`PreconditionFailed` when it
+//! differs, `NoSuchKey` when there is no current object), and a version that
+//! Object Lock protects (a legal hold, or a retention not yet past) is refused
+//! with `AccessDenied`; nothing here honours a bypass.
 //!
 //! Buckets live on [`World::s3_buckets`]; ListBuckets shows the caller's buckets of
 //! every region, and GetBucketLocation answers from any region, but every other
@@ -72,6 +79,7 @@ impl S3Request {
             (&Method::GET, Some(_), None) if has("location") => "GetBucketLocation",
             (&Method::GET, Some(_), None) if has("versioning") => "GetBucketVersioning",
             (&Method::GET, Some(_), None) if has("lifecycle") => "GetBucketLifecycleConfiguration",
+            (&Method::GET, Some(_), None) if has("object-lock") => "GetObjectLockConfiguration",
             (&Method::GET, Some(_), None) if has("versions") => "ListObjectVersions",
             (&Method::GET, Some(_), None) if self.query.get("list-type").is_some_and(|t| t == "2") => {
                 "ListObjectsV2"
@@ -82,6 +90,8 @@ impl S3Request {
             (&Method::PUT, Some(_), None) if self.query.is_empty() => "CreateBucket",
             (&Method::DELETE, Some(_), None) if self.query.is_empty() => "DeleteBucket",
             (&Method::HEAD, Some(_), Some(_)) => "HeadObject",
+            (&Method::GET, Some(_), Some(_)) if has("retention") => "GetObjectRetention",
+            (&Method::GET, Some(_), Some(_)) if has("legal-hold") => "GetObjectLegalHold",
             (&Method::GET, Some(_), Some(_)) => "GetObject",
             (&Method::PUT, Some(_), Some(_)) => "PutObject",
             (&Method::DELETE, Some(_), Some(_)) => "DeleteObject",
@@ -123,6 +133,8 @@ pub(crate) fn handle(
         "ListObjectsV2" => s3_list::list_objects_v2(world, who, bucket, request),
         "ListObjectVersions" => s3_list::list_object_versions(world, who, bucket, request),
         "HeadObject" => head_object(world, who, bucket, request),
+        "GetObjectLockConfiguration" => get_object_lock_configuration(world, who, bucket),
+        "GetObjectRetention" | "GetObjectLegalHold" => get_object_lock(world, who, bucket, request, op),
         "DeleteObjects" => delete_objects(world, config, who, bucket, body),
         _ => Err(S3Error::new(
             501,
@@ -361,7 +373,7 @@ fn delete_objects(
                     message: "Access Denied",
                 };
             }
-            delete_one(b, o.key, o.version_id)
+            delete_one(b, o.key, o.version_id, o.etag)
         })
         .collect();
     let mut w = XmlWriter::new("DeleteResult");
@@ -389,11 +401,23 @@ fn delete_objects(
 }
 
 /// Deletes one object as S3 does: a named version goes for good (reported as a
-/// marker if it was one); without a version, an unversioned bucket drops the key and
-/// a versioned one gets a delete marker (`null` while versioning is suspended).
-fn delete_one(b: &mut S3Bucket, key: String, version_id: Option<String>) -> Outcome {
+/// marker if it was one) unless Object Lock protects it; without a version, an
+/// `etag` must match the current object's first, then an unversioned bucket
+/// drops the key and a versioned one gets a delete marker (`null` while
+/// versioning is suspended, which replaces the `null` version).
+fn delete_one(b: &mut S3Bucket, key: String, version_id: Option<String>, etag: Option<String>) -> Outcome {
     match version_id {
         Some(id) => {
+            let now = Utc::now();
+            let version = b.objects.get(&key).and_then(|o| o.versions.iter().find(|v| v.version_id == id));
+            if b.object_lock && version.is_some_and(|v| v.locked(now)) {
+                return Outcome::Failed {
+                    key,
+                    version_id: Some(id),
+                    code: "AccessDenied",
+                    message: "Access Denied because object protected by object lock.",
+                };
+            }
             let mut was_marker = false;
             if let Some(object) = b.objects.get_mut(&key) {
                 if let Some(i) = object.versions.iter().position(|v| v.version_id == id) {
@@ -406,19 +430,111 @@ fn delete_one(b: &mut S3Bucket, key: String, version_id: Option<String>) -> Outc
             let marker_version = was_marker.then(|| id.clone());
             Outcome::Deleted { key, version_id: Some(id), marker_version }
         }
-        None => match b.versioning.as_deref() {
-            None => {
-                b.objects.remove(&key);
-                Outcome::Deleted { key, version_id: None, marker_version: None }
+        None => {
+            if let Some(wanted) = etag {
+                let current = b.objects.get(&key).and_then(|o| o.current());
+                let Some(current) = current else {
+                    return Outcome::Failed {
+                        key,
+                        version_id: None,
+                        code: "NoSuchKey",
+                        message: "The specified key does not exist.",
+                    };
+                };
+                if unquoted(&current.etag) != unquoted(&wanted) {
+                    return Outcome::Failed {
+                        key,
+                        version_id: None,
+                        code: "PreconditionFailed",
+                        message: "At least one of the pre-conditions you specified did not hold",
+                    };
+                }
             }
-            Some(status) => {
-                let id =
-                    if status == "Enabled" { b.runtime_version_id(&key) } else { NULL_VERSION.to_owned() };
-                b.put_version(&key, S3ObjectVersion::delete_marker(&id, Utc::now()));
-                Outcome::Deleted { key, version_id: None, marker_version: Some(id) }
+            match b.versioning.as_deref() {
+                None => {
+                    b.objects.remove(&key);
+                    Outcome::Deleted { key, version_id: None, marker_version: None }
+                }
+                Some(status) => {
+                    let id = if status == "Enabled" {
+                        b.runtime_version_id(&key)
+                    } else {
+                        NULL_VERSION.to_owned()
+                    };
+                    b.put_version(&key, S3ObjectVersion::delete_marker(&id, Utc::now()));
+                    Outcome::Deleted { key, version_id: None, marker_version: Some(id) }
+                }
             }
-        },
+        }
     }
+}
+
+/// An ETag without its quotes (S3 accepts either form in a condition).
+fn unquoted(etag: &str) -> &str {
+    etag.trim().trim_matches('"')
+}
+
+fn get_object_lock_configuration(world: &World, who: &Caller, name: &str) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    if !b.object_lock {
+        return Err(S3Error::new(
+            404,
+            "ObjectLockConfigurationNotFoundError",
+            "Object Lock configuration does not exist for this bucket",
+        )
+        .field("BucketName", name));
+    }
+    let mut w = XmlWriter::new("ObjectLockConfiguration");
+    w.el("ObjectLockEnabled", "Enabled");
+    Ok(xml_response(w.finish()))
+}
+
+/// GetObjectRetention or GetObjectLegalHold of a version (the current one
+/// when none is named).
+fn get_object_lock(
+    world: &World,
+    who: &Caller,
+    name: &str,
+    request: &S3Request,
+    op: &str,
+) -> Result<Response, S3Error> {
+    let b = bucket(world, who, name, true)?;
+    if !b.object_lock {
+        return Err(S3Error::new(400, "InvalidRequest", "Bucket is missing Object Lock Configuration"));
+    }
+    let key = request.key.as_deref().unwrap_or_default();
+    let versions = b.objects.get(key).map(|o| o.versions.as_slice()).unwrap_or_default();
+    let wanted = request.param("versionId");
+    let version = match wanted {
+        Some(id) => versions.iter().find(|v| v.version_id == id),
+        None => versions.last(),
+    };
+    let Some(v) = version else {
+        let (code, message) = match wanted {
+            Some(_) => ("NoSuchVersion", "The specified version does not exist."),
+            None => ("NoSuchKey", "The specified key does not exist."),
+        };
+        return Err(S3Error::new(404, code, message));
+    };
+    let none = || {
+        S3Error::new(
+            404,
+            "NoSuchObjectLockConfiguration",
+            "The specified object does not have a ObjectLock configuration",
+        )
+    };
+    if op == "GetObjectLegalHold" {
+        if !v.legal_hold {
+            return Err(none());
+        }
+        let mut w = XmlWriter::new("LegalHold");
+        w.el("Status", "ON");
+        return Ok(xml_response(w.finish()));
+    }
+    let Some(retention) = &v.retention else { return Err(none()) };
+    let mut w = XmlWriter::new("Retention");
+    w.el("Mode", &retention.mode).el("RetainUntilDate", iso8601(&retention.until));
+    Ok(xml_response(w.finish()))
 }
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub struct S3Bucket {
     /// Objects by key (ordered as S3 lists them: UTF-8 binary order).
     #[serde(default)]
     pub objects: BTreeMap<String, S3Object>,
+    /// Whether Object Lock is enabled (versioning is then Enabled for good).
+    #[serde(default)]
+    pub object_lock: bool,
 }
 
 /// One key of a bucket: its versions, oldest first; the last is the current one
@@ -70,6 +73,21 @@ pub struct S3ObjectVersion {
     /// Who wrote it; `None` is the bucket owner.
     #[serde(default)]
     pub owner: Option<S3Owner>,
+    /// Its Object Lock retention, if any.
+    #[serde(default)]
+    pub retention: Option<S3Retention>,
+    /// Whether an Object Lock legal hold is ON.
+    #[serde(default)]
+    pub legal_hold: bool,
+}
+
+/// An Object Lock retention: a version may not be deleted before `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Retention {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub mode: String,
+    /// When the retention ends.
+    pub until: DateTime<Utc>,
 }
 
 fn standard() -> String {
@@ -97,6 +115,8 @@ impl S3ObjectVersion {
             last_modified,
             storage_class: standard(),
             owner: None,
+            retention: None,
+            legal_hold: false,
         }
     }
 
@@ -110,6 +130,8 @@ impl S3ObjectVersion {
             last_modified,
             storage_class: standard(),
             owner: None,
+            retention: None,
+            legal_hold: false,
         }
     }
 
@@ -117,6 +139,24 @@ impl S3ObjectVersion {
     pub fn with_storage_class(mut self, storage_class: &str) -> Self {
         self.storage_class = storage_class.to_owned();
         self
+    }
+
+    /// The same version under an Object Lock retention (`GOVERNANCE` or
+    /// `COMPLIANCE`) until `until`.
+    pub fn with_retention(mut self, mode: &str, until: DateTime<Utc>) -> Self {
+        self.retention = Some(S3Retention { mode: mode.to_owned(), until });
+        self
+    }
+
+    /// The same version with an Object Lock legal hold ON.
+    pub fn with_legal_hold(mut self) -> Self {
+        self.legal_hold = true;
+        self
+    }
+
+    /// Why Object Lock forbids deleting this version now, if it does.
+    pub fn locked(&self, now: DateTime<Utc>) -> bool {
+        self.legal_hold || self.retention.as_ref().is_some_and(|r| r.until > now)
     }
 }
 
@@ -138,6 +178,7 @@ impl S3Bucket {
             versioning: None,
             lifecycle_rules: Vec::new(),
             objects: BTreeMap::new(),
+            object_lock: false,
         }
     }
 
@@ -145,6 +186,12 @@ impl S3Bucket {
     pub fn versioned(mut self) -> Self {
         self.versioning = Some("Enabled".to_owned());
         self
+    }
+
+    /// The same bucket with Object Lock enabled (and so versioning `Enabled`).
+    pub fn with_object_lock(mut self) -> Self {
+        self.object_lock = true;
+        self.versioned()
     }
 
     /// The same bucket with versioning `Suspended`.
@@ -217,6 +264,20 @@ impl S3Bucket {
             "Status": "Enabled",
             "Expiration": { "Days": days },
         }))
+    }
+
+    /// A PUT of `key` while the world runs (an upload between a check and a
+    /// delete, say): a new version in a versioned bucket, else the `null`
+    /// version replaced; new content, so a new ETag. Returns the ETag.
+    pub fn put_object(&mut self, key: &str, size: i64) -> String {
+        let now = Utc::now();
+        let id =
+            if self.versioning_enabled() { self.runtime_version_id(key) } else { NULL_VERSION.to_owned() };
+        let seed = format!("{}/{key}@{}:{}", self.name, now.timestamp_nanos_opt().unwrap_or_default(), id);
+        let version = S3ObjectVersion::object(&id, size, now, &seed);
+        let etag = version.etag.clone();
+        self.put_version(key, version);
+        etag
     }
 
     /// Number of keys with a current (non-delete-marker) version.

@@ -254,6 +254,8 @@ pub(crate) struct ObjectIdentifier {
     pub key: String,
     /// The version to delete, if one is named.
     pub version_id: Option<String>,
+    /// The ETag the current object must have for the delete to happen.
+    pub etag: Option<String>,
 }
 
 /// A parsed `<Delete>` body: its objects and `Quiet`.
@@ -279,7 +281,11 @@ pub(crate) fn parse_delete(body: &str) -> Option<DeleteRequest> {
             "Object" => {
                 let text =
                     |name: &str| child.children.iter().find(|c| c.name == name).map(|c| c.text.clone());
-                objects.push(ObjectIdentifier { key: text("Key")?, version_id: text("VersionId") });
+                objects.push(ObjectIdentifier {
+                    key: text("Key")?,
+                    version_id: text("VersionId"),
+                    etag: text("ETag"),
+                });
             }
             "Quiet" => quiet = child.text.trim() == "true",
             _ => {}
@@ -432,8 +438,14 @@ mod tests {
             <Quiet>true</Quiet></Delete>";
         let parsed = parse_delete(body).unwrap();
         assert!(parsed.quiet);
-        assert_eq!(parsed.objects[0], ObjectIdentifier { key: "a&b <c>".into(), version_id: None });
-        assert_eq!(parsed.objects[1], ObjectIdentifier { key: "k\r2".into(), version_id: Some("v1".into()) });
+        assert_eq!(
+            parsed.objects[0],
+            ObjectIdentifier { key: "a&b <c>".into(), version_id: None, etag: None }
+        );
+        assert_eq!(
+            parsed.objects[1],
+            ObjectIdentifier { key: "k\r2".into(), version_id: Some("v1".into()), etag: None }
+        );
         assert!(parse_delete("<Delete><Object><Key>x</Key></Delete>").is_none());
         assert!(parse_delete("<Other/>").is_none());
         assert!(parse_delete("not xml").is_none());

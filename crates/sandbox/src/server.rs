@@ -120,6 +120,13 @@ impl Sandbox {
         self.state.world().clone()
     }
 
+    /// Changes the running world, as another client of the cloud would (an
+    /// upload between a run's check and its delete, say); returns what `change`
+    /// returns.
+    pub fn update_world<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
+        change(&mut self.state.world())
+    }
+
     /// The Slack messages accepted so far, in order.
     pub fn slack_messages(&self) -> Vec<Value> {
         self.state.slack.lock().unwrap_or_else(|e| e.into_inner()).messages.clone()

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-pub use crate::s3_world::{NULL_VERSION, S3Bucket, S3Object, S3ObjectVersion, S3Owner, canonical_user_id};
+pub use crate::s3_world::{
+    NULL_VERSION, S3Bucket, S3Object, S3ObjectVersion, S3Owner, S3Retention, canonical_user_id,
+};
 
 /// Media type of a single-platform Docker image manifest.
 pub const DOCKER_MANIFEST_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";

@@ -19,8 +19,9 @@ use crate::tables::ecr_repository::ECR;
 use crate::tables::ecs_common::ECS;
 use crate::tables::s3_common::S3;
 
-/// Where a target lives and which API item it names.
-pub(crate) struct Locator<K> {
+/// Where a target lives and which API item it names (`I`: a digest, an ARN,
+/// or a structured id such as an S3 object's key and version).
+pub(crate) struct Locator<K, I = String> {
     /// Account of the connection to use, if known.
     pub account: Option<String>,
     /// Region of the connection to use, if known.
@@ -28,31 +29,31 @@ pub(crate) struct Locator<K> {
     /// What one call is scoped to within the connection (a repository, say).
     pub scope: K,
     /// The item the API acts on (a digest, an ARN).
-    pub id: String,
+    pub id: I,
 }
 
 /// Targets naming the same API item: it is sent once and each target gets its outcome.
-pub(crate) struct Item {
+pub(crate) struct Item<I = String> {
     /// The item the API acts on.
-    pub id: String,
+    pub id: I,
     /// The rows that named it.
     pub targets: Vec<Target>,
 }
 
 /// The items of one connection and scope, in the order the targets came.
-pub(crate) struct Group<K> {
+pub(crate) struct Group<K, I = String> {
     /// The connection.
     pub conn: Arc<AwsConnection>,
     /// The scope shared by the items.
     pub scope: K,
     /// The items.
-    pub items: Vec<Item>,
+    pub items: Vec<Item<I>>,
 }
 
 /// Targets sorted into groups, and the ones that cannot be acted on at all.
-pub(crate) struct Plan<K> {
+pub(crate) struct Plan<K, I = String> {
     /// Groups in first-seen order.
-    pub groups: Vec<Group<K>>,
+    pub groups: Vec<Group<K, I>>,
     /// Failed outcomes for targets with a bad row or no connection.
     pub unreachable: Vec<Outcome>,
 }
@@ -62,14 +63,15 @@ type Found = Result<Arc<AwsConnection>, String>;
 
 /// Groups `targets` by connection and scope, keeping their order, and resolves each
 /// (account, region) pair once.
-pub(crate) async fn plan<K, F>(connections: &Connections, targets: Vec<Target>, locate: F) -> Plan<K>
+pub(crate) async fn plan<K, I, F>(connections: &Connections, targets: Vec<Target>, locate: F) -> Plan<K, I>
 where
     K: Clone + Eq + Hash,
-    F: Fn(&Target) -> Result<Locator<K>, String>,
+    I: Clone + Eq + Hash,
+    F: Fn(&Target) -> Result<Locator<K, I>, String>,
 {
     let mut found: HashMap<(Option<String>, Option<String>), Found> = HashMap::new();
     let mut group_index: HashMap<(String, K), usize> = HashMap::new();
-    let mut item_index: HashMap<(usize, String), usize> = HashMap::new();
+    let mut item_index: HashMap<(usize, I), usize> = HashMap::new();
     let mut plan = Plan { groups: Vec::new(), unreachable: Vec::new() };
     for target in targets {
         let loc = match locate(&target) {
@@ -119,7 +121,7 @@ pub(crate) fn required(target: &Target, column: &str) -> Result<String, String> 
 }
 
 /// The targets of `items`, in order.
-pub(crate) fn targets_of<'a>(items: impl IntoIterator<Item = &'a Item>) -> Vec<Target> {
+pub(crate) fn targets_of<'a, I: 'a>(items: impl IntoIterator<Item = &'a Item<I>>) -> Vec<Target> {
     items.into_iter().flat_map(|item| item.targets.iter().cloned()).collect()
 }
 
@@ -137,10 +139,12 @@ pub(crate) fn outcomes_for(targets: &[Target], result: &Result<(), String>) -> V
     }
 }
 
-/// Records the intent before a call. When it cannot be recorded nothing may be
-/// sent (acting without a journal entry would leave a crash unexplained): the
-/// error is the reason to fail the targets with.
-pub(crate) fn intent(log: &dyn ActionLog, operation: &str, targets: &[Target]) -> Result<(), String> {
+/// Records the intent before a call, once the log says the run may still
+/// act (its lock held). When it may not, or the intent cannot be recorded,
+/// nothing may be sent (acting without a journal entry would leave a crash
+/// unexplained): the error is the reason to fail the targets with.
+pub(crate) async fn intent(log: &dyn ActionLog, operation: &str, targets: &[Target]) -> Result<(), String> {
+    log.may_act().await.map_err(|e| format!("not attempted: {e}"))?;
     log.intent(operation, targets).map_err(|e| format!("not attempted: failed to record the intent: {e}"))
 }
 

@@ -130,7 +130,7 @@ async fn delete_batch(
     log: &dyn ActionLog,
 ) -> Vec<Outcome> {
     let targets = targets_of(batch);
-    if let Err(reason) = common::intent(log, OPERATION, &targets) {
+    if let Err(reason) = common::intent(log, OPERATION, &targets).await {
         return fail_all(&targets, &reason);
     }
     let ids = batch.iter().map(|item| ImageIdentifier::builder().image_digest(&item.id).build()).collect();

@@ -123,7 +123,7 @@ async fn delete_batch<'a>(
 ) -> Vec<(&'a Item, Verdict)> {
     let fail = |reason: &str| batch.iter().map(|item| (*item, Verdict::Failed(reason.to_string()))).collect();
     let targets = targets_of(batch.iter().copied());
-    if let Err(reason) = common::intent(log, OPERATION, &targets) {
+    if let Err(reason) = common::intent(log, OPERATION, &targets).await {
         return fail(&reason);
     }
     let arns = batch.iter().map(|item| item.id.clone()).collect();

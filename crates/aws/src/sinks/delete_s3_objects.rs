@@ -7,14 +7,21 @@
 //! WHERE bucket_name = 'acme-ci-artifacts' AND key LIKE 'builds/%' AND last_modified < days_ago(30);
 //! ```
 //!
-//! Its check (`s3_check`) finds each object's account and region and skips
-//! one overwritten since the plan; this sink deletes exactly what the check let
-//! through. Quiet mode is off, so S3 accounts for every key: each `Deleted`
-//! entry is done (on a versioned bucket, deleting the current object without a
-//! `version_id` adds a delete marker: done, "delete marker added", no bytes
-//! reclaimed), each `Error` entry fails its row with S3's code and message, and
-//! a key S3 mentions in neither is failed, not assumed. A failed call fails
-//! only its own batch.
+//! Its check (`s3_check`) finds each object's account and region, skips one
+//! overwritten since the plan, a version that is the object's live one, and a
+//! version Object Lock protects; this sink deletes exactly what the check let
+//! through. Each object travels as its (key, version) pair, never as a joined
+//! string. A key delete is **conditional**: it carries the ETag the check saw,
+//! so an object overwritten between the check and the call is refused by S3
+//! (`PreconditionFailed`) and skipped as "changed since checked", the new
+//! upload kept. Quiet mode is off, so S3 accounts for every key, and each
+//! `Deleted` entry says what S3 did with it: removed for good (a bucket never
+//! versioned), a delete marker added (versioning Enabled: the data stays as a
+//! noncurrent version), or, when versioning is Suspended, the `null` version
+//! removed for good under a `null` delete marker. An `Error` entry fails its
+//! row with S3's code and message, and a key S3 mentions in neither is failed,
+//! not assumed. A failed call fails only its own batch. No Object Lock bypass
+//! is ever sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,13 +33,11 @@ use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Connections, Engine, Result};
 
 use super::common::{self, Group, Item, Locator, fail_all, required, send, targets_of};
+use super::s3_check::NULL_VERSION;
 
 /// The API allows 1,000 keys per call.
 const BATCH: usize = 1000;
 const OPERATION: &str = "s3:DeleteObjects";
-
-/// Separates a key from a version id in an item id.
-const VERSION_SEPARATOR: char = '\0';
 
 /// Deletes S3 objects and object versions.
 #[derive(Debug, Default, Clone, Copy)]
@@ -43,6 +48,15 @@ pub struct DeleteS3Objects;
 struct BucketScope {
     name: String,
     region: String,
+}
+
+/// One object to delete: a key (its live object) or one version of it, and
+/// for a key the ETag the check saw, sent as the delete's condition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ObjectId {
+    key: String,
+    version_id: Option<String>,
+    if_match: Option<String>,
 }
 
 #[async_trait]
@@ -83,44 +97,44 @@ impl Sink for DeleteS3Objects {
     }
 }
 
-/// The owning account and the bucket's region, as the check resolved them.
-fn locate(target: &Target) -> std::result::Result<Locator<BucketScope>, String> {
+/// The owning account and the bucket's region, as the check resolved them,
+/// and the object: a key delete must carry the ETag its check saw.
+fn locate(target: &Target) -> std::result::Result<Locator<BucketScope, ObjectId>, String> {
     let name = required(target, "bucket_name")?;
     let key = required(target, "key")?;
     let unresolved = |missing: String| format!("not attempted: {missing} (the check resolves rows)");
     let account = required(target, "account_id").map_err(unresolved)?;
     let region = required(target, "region").map_err(unresolved)?;
-    let id = match target.get("version_id") {
-        Some(version) => format!("{key}{VERSION_SEPARATOR}{version}"),
-        None => key,
+    let version_id = target.get("version_id").map(str::to_string);
+    let if_match = match &version_id {
+        // S3 evaluates a condition against the current version only; a
+        // version id names one immutable version.
+        Some(_) => None,
+        None => Some(required(target, "etag").map_err(unresolved)?),
     };
+    let id = ObjectId { key, version_id, if_match };
     Ok(Locator { account: Some(account), region: None, scope: BucketScope { name, region }, id })
-}
-
-/// `(key, version_id)` of an item id.
-fn split(id: &str) -> (&str, Option<&str>) {
-    match id.split_once(VERSION_SEPARATOR) {
-        Some((key, version)) => (key, Some(version)),
-        None => (id, None),
-    }
 }
 
 /// One logged `DeleteObjects` of up to 1,000 keys.
 async fn delete_batch(
     connections: &Connections,
-    group: &Group<BucketScope>,
-    batch: &[Item],
+    group: &Group<BucketScope, ObjectId>,
+    batch: &[Item<ObjectId>],
     log: &dyn ActionLog,
 ) -> Vec<Outcome> {
     let targets = targets_of(batch);
-    if let Err(reason) = common::intent(log, OPERATION, &targets) {
+    if let Err(reason) = common::intent(log, OPERATION, &targets).await {
         return fail_all(&targets, &reason);
     }
     let objects: std::result::Result<Vec<ObjectIdentifier>, _> = batch
         .iter()
         .map(|item| {
-            let (key, version) = split(&item.id);
-            ObjectIdentifier::builder().key(key).set_version_id(version.map(str::to_string)).build()
+            ObjectIdentifier::builder()
+                .key(&item.id.key)
+                .set_version_id(item.id.version_id.clone())
+                .set_e_tag(item.id.if_match.clone())
+                .build()
         })
         .collect();
     let delete =
@@ -138,48 +152,80 @@ async fn delete_batch(
     common::outcome(log, OPERATION, outcomes)
 }
 
+/// What S3 said about one object.
+enum Answer {
+    /// Deleted; for a key delete, the version id of the delete marker S3 wrote, if it wrote one.
+    Deleted { marker: Option<String> },
+    /// Refused, with S3's code and message.
+    Refused { code: String, reason: String },
+}
+
 /// Each item's entry in the answer, matched by key and the version id S3
-/// echoes (none for a current-object delete): deleted (on a versioned bucket
-/// a current-object delete only adds a delete marker), failed with S3's code,
-/// or not mentioned, which is a failure too.
-fn outcomes(batch: &[Item], out: &DeleteObjectsOutput) -> Vec<Outcome> {
-    let deleted: HashMap<(&str, Option<&str>), bool> = out
-        .deleted()
-        .iter()
-        .filter_map(|d| Some(((d.key()?, d.version_id()), d.delete_marker() == Some(true))))
-        .collect();
-    let errors: HashMap<(&str, Option<&str>), String> = out
-        .errors()
-        .iter()
-        .filter_map(|e| {
-            let reason = format!("{}: {}", e.code().unwrap_or("Error"), e.message().unwrap_or("no message"));
-            Some(((e.key()?, e.version_id()), skyglue_core::error::one_line(&reason)))
-        })
-        .collect();
+/// echoes (none for a key delete); see the module doc for what each means.
+fn outcomes(batch: &[Item<ObjectId>], out: &DeleteObjectsOutput) -> Vec<Outcome> {
+    let mut answers: HashMap<(&str, Option<&str>), Answer> = HashMap::new();
+    for d in out.deleted() {
+        if let Some(key) = d.key() {
+            let marker = (d.delete_marker() == Some(true))
+                .then(|| d.delete_marker_version_id().unwrap_or_default().to_string());
+            answers.insert((key, d.version_id()), Answer::Deleted { marker });
+        }
+    }
+    for e in out.errors() {
+        if let Some(key) = e.key() {
+            let code = e.code().unwrap_or("Error").to_string();
+            let reason = format!("{code}: {}", e.message().unwrap_or("no message"));
+            let reason = skyglue_core::error::one_line(&reason);
+            answers.entry((key, e.version_id())).or_insert(Answer::Refused { code, reason });
+        }
+    }
     let mut outcomes = Vec::new();
     for item in batch {
-        let id = split(&item.id);
+        let id = &item.id;
+        let answer = answers.get(&(id.key.as_str(), id.version_id.as_deref()));
         for target in &item.targets {
-            outcomes.push(match (deleted.get(&id), errors.get(&id)) {
-                (Some(true), _) if id.1.is_none() => Outcome {
-                    target: target.clone(),
-                    status: Status::Done,
-                    reason: Some(MARKER_ADDED.into()),
-                },
-                (Some(_), _) => Outcome::done(target.clone()),
-                (None, Some(reason)) => Outcome::failed(target.clone(), reason.clone()),
-                (None, None) => {
-                    Outcome::failed(target.clone(), "S3 reported neither a deletion nor an error")
-                }
-            });
+            outcomes.push(outcome(target.clone(), id, answer));
         }
     }
     outcomes
 }
 
-/// The reason a current-object delete on a versioned bucket is reported with.
+fn outcome(target: Target, id: &ObjectId, answer: Option<&Answer>) -> Outcome {
+    let done =
+        |reason: &str| Outcome { target: target.clone(), status: Status::Done, reason: Some(reason.into()) };
+    match answer {
+        // A named version (or delete marker) is gone for good.
+        Some(Answer::Deleted { .. }) if id.version_id.is_some() => Outcome::done(target),
+        Some(Answer::Deleted { marker: None }) => done(PERMANENT),
+        Some(Answer::Deleted { marker: Some(v) }) if v == NULL_VERSION => done(NULL_VERSION_REMOVED),
+        Some(Answer::Deleted { marker: Some(_) }) => done(MARKER_ADDED),
+        Some(Answer::Refused { code, reason }) if code == "PreconditionFailed" && id.if_match.is_some() => {
+            Outcome::skipped(target, format!("{CHANGED_SINCE_CHECKED} ({reason})"))
+        }
+        Some(Answer::Refused { code, .. }) if code == "NoSuchKey" && id.version_id.is_none() => {
+            Outcome::skipped(target, "gone since checked (S3: NoSuchKey)")
+        }
+        Some(Answer::Refused { reason, .. }) => Outcome::failed(target, reason.clone()),
+        None => Outcome::failed(target, "S3 reported neither a deletion nor an error"),
+    }
+}
+
+/// The reason a key delete refused because the object's ETag changed is
+/// skipped with: the object was overwritten after the check, and the new
+/// upload is kept.
+pub const CHANGED_SINCE_CHECKED: &str =
+    "changed since checked: S3 refused the delete, its ETag is no longer the one the check saw";
+
+/// The reason a key delete in a bucket never versioned is reported with.
+pub const PERMANENT: &str = "deleted permanently (bucket not versioned)";
+
+/// The reason a key delete in a bucket whose versioning is Suspended is
+/// reported with.
+pub const NULL_VERSION_REMOVED: &str = "deleted permanently: versioning Suspended, S3 removed the null version (a null delete marker took its place)";
+
+/// The reason a key delete on a versioned bucket is reported with.
 pub const MARKER_ADDED: &str =
-    "delete marker added (versioned bucket: the data stays as a noncurrent version)";
+    "delete marker added: versioning Enabled, the data stays as a noncurrent version (0 bytes reclaimed)";
 
 #[cfg(test)]
 mod tests {
@@ -198,6 +244,29 @@ mod tests {
         ]);
         let loc = locate(&t).expect("located");
         assert_eq!(loc.scope, BucketScope { name: "b".into(), region: "eu-west-1".into() });
-        assert_eq!(split(&loc.id), ("k", Some("v1")));
+        let id = ObjectId { key: "k".into(), version_id: Some("v1".into()), if_match: None };
+        assert_eq!(loc.id, id, "a version is named by its id alone, no condition");
+    }
+
+    #[test]
+    fn a_key_delete_carries_the_etag_the_check_saw() {
+        let row = |etag: Option<&str>| {
+            let mut t = Target::from_pairs([
+                ("bucket_name", "b"),
+                ("key", "a\0b"),
+                ("account_id", "1"),
+                ("region", "us-east-1"),
+            ]);
+            if let Some(etag) = etag {
+                t.set("etag", etag);
+            }
+            t
+        };
+        let loc = locate(&row(Some("\"e1\""))).expect("located");
+        assert_eq!(
+            loc.id,
+            ObjectId { key: "a\0b".into(), version_id: None, if_match: Some("\"e1\"".into()) }
+        );
+        assert!(locate(&row(None)).is_err_and(|e| e.contains("etag")), "never an unconditional key delete");
     }
 }

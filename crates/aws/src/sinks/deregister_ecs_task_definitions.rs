@@ -78,7 +78,7 @@ pub(crate) async fn deregister(
     item: &Item,
     log: &dyn ActionLog,
 ) -> std::result::Result<(), String> {
-    common::intent(log, OPERATION, &item.targets)?;
+    common::intent(log, OPERATION, &item.targets).await?;
     let request = crate::clients::ecs(conn).deregister_task_definition().task_definition(&item.id);
     let result = match send(connections, conn, OPERATION, || request.clone().send()).await {
         // Done only when ECS answers with the revision INACTIVE.

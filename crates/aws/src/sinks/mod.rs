@@ -27,6 +27,7 @@ pub mod deregister_ecs_task_definitions;
 mod fresh;
 mod image_check;
 mod s3_check;
+mod s3_lock;
 mod task_definition_check;
 
 pub use delete_ecr_images::DeleteEcrImages;

@@ -39,7 +39,7 @@ pub async fn start(world: World, config: SandboxConfig) -> Env {
 
 /// As `crates/cli/src/sandbox.rs` builds them: one connection per account and
 /// region, each with that account's access key.
-async fn connections(sandbox: &Sandbox, world: &World) -> Connections {
+pub async fn connections(sandbox: &Sandbox, world: &World) -> Connections {
     let mut aws = Vec::new();
     for account in &world.accounts {
         for region in &account.regions {

@@ -241,3 +241,48 @@ async fn slow_down_is_a_throttle_retried_through_the_limiter() {
     let throttled: u64 = env.sandbox.throttled_calls().values().sum();
     assert!(throttled > 0, "the sandbox answered SlowDown at least once");
 }
+
+#[tokio::test]
+async fn an_upload_between_the_check_and_the_delete_is_kept_and_the_run_says_changed_since_checked() {
+    let world = ci_world();
+    let sandbox = Arc::new(Sandbox::start(world.clone(), SandboxConfig::default()).await.unwrap());
+    let connections = skyglue::sandbox::connections(&sandbox, &world).await.unwrap();
+    let engine = skyglue_core::Engine::new(connections, skyglue::sandbox::registry());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Arc::new(Journal::open(&dir.path().join("state")).unwrap());
+    // CI re-uploads a build once the check has passed it, before the delete.
+    let overwritten = "builds/feature/001/app.tar.gz";
+    let uploader = sandbox.clone();
+    let observer: skyglue_policy::StageObserver = Arc::new(move |stage| {
+        if stage == skyglue_policy::Stage::Act {
+            uploader.update_world(|w| w.s3_bucket_mut("ci").unwrap().put_object(overwritten, 999));
+        }
+    });
+    let runner =
+        Runner::new(engine, journal.clone(), skyglue_aws::sinks::all(), None).with_stage_observer(observer);
+    let policy = "-- @name: feature\n-- @action: delete_s3_objects\n\
+        SELECT bucket_name, key, etag FROM aws_s3_object WHERE bucket_name = 'ci' AND key LIKE 'builds/feature/%'\n";
+    let path = write_policy(dir.path(), "feature.sql", policy);
+    let options = RunOptions { apply: true, params: vec![], notify: Some(false) };
+    let report = runner.run(runner.prepare(&path, &options).await.unwrap()).await.report;
+
+    assert_eq!(report.status, RunStatus::Ok, "a skip is not a failure: {:?}", report.error);
+    let action = report.actions.iter().find(|a| a.target.get("key") == Some(overwritten)).unwrap();
+    assert_eq!(action.status, Status::Skipped);
+    assert!(action.reason.as_deref().is_some_and(|r| r.starts_with("changed since checked")), "{action:?}");
+    assert_eq!(report.summary.bytes_reclaimed, 20 + 30, "only what went counts");
+    let done: Vec<_> = report.actions.iter().filter(|a| a.status == Status::Done).collect();
+    assert!(
+        done.iter().all(|a| a.reason.as_deref() == Some(skyglue_aws::sinks::delete_s3_objects::PERMANENT))
+    );
+    let world = sandbox.world_snapshot();
+    assert_eq!(world.s3_bucket("ci").unwrap().objects[overwritten].current().map(|v| v.size), Some(999));
+    // The journal records the skip with S3's reason.
+    let entries = Journal::read_all(journal.path()).unwrap();
+    let outcome = entries
+        .iter()
+        .find(|e| e.event == "outcome" && e.target.as_ref().and_then(|t| t.get("key")) == Some(overwritten))
+        .unwrap();
+    assert_eq!(outcome.status.as_deref(), Some("skipped"));
+    assert!(outcome.reason.as_deref().is_some_and(|r| r.contains("PreconditionFailed")), "{outcome:?}");
+}

@@ -7,7 +7,8 @@
 //! retried with backoff), so an API call is never held up by the network.
 //! [`TeamJournal::flush`] waits until everything sent so far is written and
 //! says what could not be. One item per entry: `pk = "journal#<policy>"`,
-//! `sk = "<ts>#<run_id>#<seq>"`, the entry as JSON in `entry`.
+//! `sk = "<ts>#<run_id>#<seq>"`, the entry as JSON in `entry`, and the run's
+//! lease fence number in `fence` when it held one.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,13 +127,17 @@ impl Numbering {
     fn request(&self, entry: &Entry) -> Result<WriteRequest> {
         let json = serde_json::to_string(entry).map_err(Error::Encode)?;
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             ("pk".to_string(), AttributeValue::S(partition(&entry.policy))),
             ("sk".to_string(), AttributeValue::S(format!("{}#{}#{seq:010}", entry.ts, entry.run_id))),
             ("run_id".to_string(), AttributeValue::S(entry.run_id.clone())),
             ("event".to_string(), AttributeValue::S(entry.event.clone())),
             ("entry".to_string(), AttributeValue::S(json)),
         ]);
+        if let Some(fence) = entry.fence {
+            // The lease holder that wrote it, readable without parsing `entry`.
+            item.insert("fence".to_string(), AttributeValue::N(fence.to_string()));
+        }
         let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| Error::Dynamo {
             operation: "BatchWriteItem",
             table: self.table.clone(),

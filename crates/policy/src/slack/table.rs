@@ -41,7 +41,10 @@ pub(crate) fn sections(report: &Report, words: &Words, budget: usize) -> Vec<Str
     for (i, (status, rows)) in groups.iter().enumerate() {
         let share = (remaining / (groups.len() - i)).min(MAX_SECTION_CHARS);
         let title = format!("*{}* ({})", words.title(*status, report.mode), words.count(rows.len()));
-        let with_reason = matches!(status, Status::Failed | Status::Skipped);
+        // Done rows show theirs when they have one: what S3 did with a key
+        // (deleted for good, or only a delete marker added) is news.
+        let with_reason =
+            matches!(status, Status::Failed | Status::Skipped) || rows.iter().any(|a| a.reason.is_some());
         let text = section(&title, &columns, rows, with_reason, share);
         remaining = remaining.saturating_sub(text.chars().count());
         out.push(text);

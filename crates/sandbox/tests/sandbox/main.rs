@@ -14,6 +14,7 @@ mod knobs;
 mod kubernetes;
 mod lambda;
 mod s3;
+mod s3_conditions;
 mod slack;
 mod sts;
 mod worlds;

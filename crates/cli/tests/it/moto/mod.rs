@@ -15,6 +15,7 @@ mod cli;
 mod compare;
 mod deletes;
 mod errors;
+mod fence;
 mod fidelity;
 mod guards;
 mod in_use;

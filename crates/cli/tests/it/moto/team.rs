@@ -19,7 +19,7 @@ const NOTHING: &str = "-- @name: team-nothing\n-- @action: delete_ecr_images\n--
     SELECT account_id, region, registry_id, repository_name, image_digest FROM aws_ecr_image \
     WHERE image_pushed_at < TIMESTAMP '1990-01-01T00:00:00Z'";
 
-async fn team_table(name: &str) -> TeamTable {
+pub(super) async fn team_table(name: &str) -> TeamTable {
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(moto().endpoint())
