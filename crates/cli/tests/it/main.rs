@@ -8,6 +8,7 @@
 mod connections;
 mod datafusion_settings;
 mod declared;
+mod docs;
 #[cfg(feature = "distributed")]
 mod distributed;
 #[cfg(feature = "distributed")]
