@@ -43,7 +43,9 @@ fn blocks(file: &str, markdown: &str) -> Vec<Block> {
         let trimmed = line.trim_start();
         match &mut open {
             None => {
-                if let Some(info) = trimmed.strip_prefix("```") {
+                // As in CommonMark, an info string holds no backtick: a line
+                // that starts with inline code is not a fence.
+                if let Some(info) = trimmed.strip_prefix("```").filter(|info| !info.contains('`')) {
                     open = Some((i + 1, indent, info.trim().to_string(), Vec::new()));
                 }
             }
