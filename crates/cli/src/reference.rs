@@ -112,6 +112,12 @@ pub fn type_name(data_type: &DataType) -> String {
         DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => {
             format!("list<{}>", type_name(f.data_type()))
         }
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => {
+                format!("map<{}, {}>", type_name(kv[0].data_type()), type_name(kv[1].data_type()))
+            }
+            other => format!("map<{}>", type_name(other)),
+        },
         DataType::Struct(fields) => {
             let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
             format!("struct<{}>", names.join(", "))
@@ -128,6 +134,7 @@ mod tests {
     fn types_read_like_sql() {
         assert_eq!(type_name(&skyglue_core::spec::text_list()), "list<text>");
         assert_eq!(type_name(&skyglue_core::spec::timestamp()), "timestamp (UTC)");
+        assert_eq!(type_name(&skyglue_core::spec::text_map()), "map<text, text>");
         let deployments = skyglue_core::spec::struct_list(vec![
             skyglue_core::spec::field("id", DataType::Utf8View),
             skyglue_core::spec::field("status", DataType::Utf8View),

@@ -185,6 +185,7 @@ fn fences_are_found_with_their_line_and_marker() {
     assert_eq!(found[1].text, "[dependencies]");
     assert_eq!(found[1].skip, Ok(Some("a Cargo.toml".to_string())));
     assert!(found[2].skip.as_ref().is_err_and(|e| e.contains("needs a reason")), "{:?}", found[2].skip);
+    assert!(blocks("p.md", "```` ```sql x ```` is inline code\n").is_empty());
     assert!(marker("no-run:   ").is_err());
     assert!(marker("norun: x").is_err());
 }
