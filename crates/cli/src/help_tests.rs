@@ -50,9 +50,8 @@ fn every_help_ends_with_examples_that_parse() {
     for (path, mut cmd) in all_commands() {
         let name = format!("skyglue {}", path.join(" "));
         let help = cmd.render_long_help().to_string();
-        let (_, examples) = help
-            .rsplit_once("Example")
-            .unwrap_or_else(|| panic!("`{name} --help` has no examples:\n{help}"));
+        let (_, examples) =
+            help.rsplit_once("Example").unwrap_or_else(|| panic!("`{name} --help` has no examples:\n{help}"));
         assert!(examples.contains("skyglue"), "`{name} --help`'s examples name no command:\n{help}");
         for line in examples.lines().map(str::trim).filter(|l| l.starts_with("skyglue ")) {
             let Some(args) = words(line) else { continue };
@@ -69,7 +68,13 @@ fn every_help_ends_with_examples_that_parse() {
 fn example_words_split_like_a_shell() {
     assert_eq!(
         words("skyglue query \"SELECT 1, 'a b'\" --format json   # a comment"),
-        Some(vec!["skyglue".into(), "query".into(), "SELECT 1, 'a b'".into(), "--format".into(), "json".into()])
+        Some(vec![
+            "skyglue".into(),
+            "query".into(),
+            "SELECT 1, 'a b'".into(),
+            "--format".into(),
+            "json".into()
+        ])
     );
     assert_eq!(words("skyglue man > skyglue.1"), None);
 }

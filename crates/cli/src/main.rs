@@ -9,6 +9,8 @@ mod commands;
 mod connections;
 mod demo_s3;
 mod errors;
+#[cfg(test)]
+mod help_tests;
 mod history;
 mod progress;
 mod repl;
@@ -16,8 +18,6 @@ mod run;
 mod schedule;
 mod shell;
 mod tables;
-#[cfg(test)]
-mod help_tests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,7 +72,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run SQL statements and print their results.
-    #[command(after_help = "Examples:\n  skyglue query \"SELECT repository_name, image_tags, image_pushed_at FROM aws_ecr_image WHERE repository_name = 'web'\"\n  skyglue query \"SELECT source, used_by, repository_name, digest FROM image_in_use\" --format json")]
+    #[command(
+        after_help = "Examples:\n  skyglue query \"SELECT repository_name, image_tags, image_pushed_at FROM aws_ecr_image WHERE repository_name = 'web'\"\n  skyglue query \"SELECT source, used_by, repository_name, digest FROM image_in_use\" --format json"
+    )]
     Query {
         /// One or more statements separated by `;`.
         sql: String,
@@ -84,7 +86,9 @@ enum Command {
         workers: Vec<String>,
     },
     /// Run a policy file: a dry run unless --apply.
-    #[command(after_help = "Examples:\n  skyglue run queries/ecr_cleanup.sql                         # dry run: prints what it would do\n  skyglue run queries/ecr_cleanup.sql --apply --param max_age_days=60")]
+    #[command(
+        after_help = "Examples:\n  skyglue run queries/ecr_cleanup.sql                         # dry run: prints what it would do\n  skyglue run queries/ecr_cleanup.sql --apply --param max_age_days=60"
+    )]
     Run {
         /// The policy (.sql with an @action header).
         policy: PathBuf,
@@ -105,21 +109,27 @@ enum Command {
         workers: Vec<String>,
     },
     /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
-    #[command(after_help = "Examples:\n  skyglue worker --listen 0.0.0.0:50051                       # on each worker machine\n  skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator")]
+    #[command(
+        after_help = "Examples:\n  skyglue worker --listen 0.0.0.0:50051                       # on each worker machine\n  skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator"
+    )]
     Worker {
         /// Address to listen on (port 0: any free port; the real one is printed).
         #[arg(long, value_name = "HOST:PORT")]
         listen: String,
     },
     /// Interactive SQL: completion, history, meta-commands (`\?`); reads statements from a pipe too.
-    #[command(after_help = "Examples:\n  skyglue repl                                               # then \\d, \\d aws_ecr_image, SELECT ...;\n  echo \"SELECT count(*) FROM aws_ecr_image;\" | skyglue repl")]
+    #[command(
+        after_help = "Examples:\n  skyglue repl                                               # then \\d, \\d aws_ecr_image, SELECT ...;\n  echo \"SELECT count(*) FROM aws_ecr_image;\" | skyglue repl"
+    )]
     Repl {
         /// Reuse API results for this many seconds, so a rerun makes no calls (0: off).
         #[arg(long, value_name = "SECONDS", default_value_t = repl::DEFAULT_CACHE_TTL.as_secs())]
         cache_ttl: u64,
     },
     /// Run the [[schedule]] entries of skyglue.toml on their crons until SIGTERM or Ctrl-C.
-    #[command(after_help = "Examples:\n  skyglue schedule --list                                    # each entry's next three fire times\n  skyglue schedule --once                                    # every entry now, then exit")]
+    #[command(
+        after_help = "Examples:\n  skyglue schedule --list                                    # each entry's next three fire times\n  skyglue schedule --once                                    # every entry now, then exit"
+    )]
     Schedule {
         /// Run every entry once now, one after the other, and exit with the worst exit code.
         #[arg(long, conflicts_with = "list")]
@@ -129,7 +139,9 @@ enum Command {
         list: bool,
     },
     /// Dry-run the shipped cleanup policy against the built-in sandbox cloud: no account needed.
-    #[command(after_help = "Examples:\n  skyglue demo\n  skyglue demo --serve                                       # keep the sandbox up; prints the exports")]
+    #[command(
+        after_help = "Examples:\n  skyglue demo\n  skyglue demo --serve                                       # keep the sandbox up; prints the exports"
+    )]
     Demo {
         /// Keep the sandbox running and print the environment that points skyglue at it.
         #[arg(long)]
@@ -143,17 +155,23 @@ enum Command {
         format: ReportFormat,
     },
     /// Render the journal as one self-contained HTML page: runs over time, bytes reclaimed per repository, the latest failures.
-    #[command(after_help = "Examples:\n  skyglue report                                             # writes skyglue-report.html\n  skyglue report --out -")]
+    #[command(
+        after_help = "Examples:\n  skyglue report                                             # writes skyglue-report.html\n  skyglue report --out -"
+    )]
     Report {
         /// Where to write the page (`-` for stdout).
         #[arg(long, value_name = "FILE.html", default_value = "skyglue-report.html")]
         out: PathBuf,
     },
     /// The built-in tables (`--markdown`: the reference page), and `check` for declared REST tables.
-    #[command(after_help = "Examples:\n  skyglue tables --markdown > docs/guide/tables.md\n  skyglue tables check tables/pagerduty_incident.toml")]
+    #[command(
+        after_help = "Examples:\n  skyglue tables --markdown > docs/guide/tables.md\n  skyglue tables check tables/pagerduty_incident.toml"
+    )]
     Tables(tables::TablesArgs),
     /// Print a completion script for a shell (see docs/guide/install.md for where to put it).
-    #[command(after_help = "Examples:\n  skyglue completions bash > ~/.local/share/bash-completion/completions/skyglue\n  skyglue completions zsh > ~/.zfunc/_skyglue")]
+    #[command(
+        after_help = "Examples:\n  skyglue completions bash > ~/.local/share/bash-completion/completions/skyglue\n  skyglue completions zsh > ~/.zfunc/_skyglue"
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]

@@ -8,8 +8,12 @@
 //! (one with an `-- @action:` header) is validated and planned as `skyglue
 //! run` would, with its parameters' defaults, and its query runs. Failures
 //! name the file and line of the block.
+//!
+//! docs/guide/tables.md is `skyglue tables --markdown`'s output: a test
+//! fails when it is stale, saying how to regenerate it.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 
 use datafusion::sql::parser::DFParser;
@@ -127,7 +131,13 @@ async fn run_sql(env: &Env, runner: &Runner, block: &Block) -> Result<(), String
     }
     for statement in statements {
         let plan = env.ctx.state().statement_to_plan(statement).await.map_err(|e| e.to_string())?;
-        env.ctx.execute_logical_plan(plan).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+        env.ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| e.to_string())?
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -180,7 +190,10 @@ fn fences_are_found_with_their_line_and_marker() {
     let md = "# T\n\n```sql\nSELECT 1\n```\n\n- item\n\n  ```toml no-run: a Cargo.toml\n  [dependencies]\n  ```\n```sql no-run\nx\n```\n";
     let found = blocks("page.md", md);
     assert_eq!(found.len(), 3);
-    assert_eq!((found[0].at.as_str(), found[0].text.as_str(), &found[0].skip), ("page.md:3", "SELECT 1", &Ok(None)));
+    assert_eq!(
+        (found[0].at.as_str(), found[0].text.as_str(), &found[0].skip),
+        ("page.md:3", "SELECT 1", &Ok(None))
+    );
     assert_eq!(found[1].at, "page.md:9");
     assert_eq!(found[1].text, "[dependencies]");
     assert_eq!(found[1].skip, Ok(Some("a Cargo.toml".to_string())));
@@ -205,4 +218,22 @@ async fn a_failing_block_is_reported_with_its_place() {
     let policy = "```sql\n-- @action: delete_ecr_images\nSELECT repository_name FROM aws_ecr_image\n```\n";
     let err = run_sql(&env, &runner, &blocks("p.md", policy)[0]).await.unwrap_err();
     assert!(err.contains("image_digest"), "a policy block is validated as `skyglue run` does: {err}");
+}
+
+#[test]
+fn the_table_reference_page_is_what_skyglue_tables_markdown_prints() {
+    let out = Command::new(env!("CARGO_BIN_EXE_skyglue")).args(["tables", "--markdown"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let page = std::fs::read_to_string(repository_root().join("docs/guide/tables.md")).unwrap();
+    if page != generated {
+        let line = page.lines().zip(generated.lines()).position(|(a, b)| a != b);
+        let line = line.unwrap_or_else(|| page.lines().count().min(generated.lines().count())) + 1;
+        panic!(
+            "docs/guide/tables.md is stale (first difference at line {line}): the built-in tables changed. \
+             Regenerate it from the repository's root with\n    {}\nand commit it.",
+            skyglue::reference::REGENERATE
+        );
+    }
+    assert!(page.contains("\n## aws_ecr_image\n"), "the page describes the tables");
 }

@@ -8,11 +8,11 @@
 mod connections;
 mod datafusion_settings;
 mod declared;
-mod docs;
 #[cfg(feature = "distributed")]
 mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_loopback;
+mod docs;
 mod examples;
 mod github_joins;
 mod guards;
