@@ -8,7 +8,7 @@
 
 FROM rust:1.94-bookworm AS build
 # `--build-arg PROFILE=dist` builds the smaller binary (62 MB against 171);
-# its final link needs about 7 GiB of memory: see README.md, Build.
+# its final link needs about 7 GiB of memory: see docs/guide/install.md, Build.
 ARG PROFILE=release
 WORKDIR /src
 COPY . .

@@ -28,6 +28,7 @@
 //! repository's `examples/` shows each, runnable against [`sandbox`].
 
 pub mod output;
+pub mod reference;
 pub mod sandbox;
 
 pub use skyglue_core::{

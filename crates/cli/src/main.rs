@@ -9,6 +9,8 @@ mod commands;
 mod connections;
 mod demo_s3;
 mod errors;
+#[cfg(test)]
+mod help_tests;
 mod history;
 mod progress;
 mod repl;
@@ -42,12 +44,19 @@ pub enum NotifyFlag {
     Slack,
 }
 
+/// What `skyglue --help` ends with.
+const EXAMPLES: &str = "Examples:
+  skyglue demo                            # a dry run against the built-in sandbox cloud, no account needed
+  skyglue query \"SELECT account_id, region, service_name FROM aws_ecs_service\"
+
+The guide: docs/guide/README.md in the repository.";
+
 /// `--version`: skyglue's version and DataFusion's.
 static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(shell::version);
 
 /// SQL for cloud APIs: query AWS ECS/ECR with SQL, across every account and region.
 #[derive(Debug, Parser)]
-#[command(name = "skyglue", version = VERSION.as_str(), about, propagate_version = true)]
+#[command(name = "skyglue", version = VERSION.as_str(), about, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {
     /// Configuration file (default: $SKYGLUE_CONFIG, else ./skyglue.toml, else the standard AWS chain).
     #[arg(long, global = true, value_name = "FILE")]
@@ -64,6 +73,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run SQL statements and print their results.
+    #[command(
+        after_help = "Examples:\n  skyglue query \"SELECT repository_name, image_tags, image_pushed_at FROM aws_ecr_image WHERE repository_name = 'web'\"\n  skyglue query \"SELECT source, used_by, repository_name, digest FROM image_in_use\" --format json"
+    )]
     Query {
         /// One or more statements separated by `;`.
         sql: String,
@@ -78,6 +90,9 @@ enum Command {
         memory_limit: Option<ByteSize>,
     },
     /// Run a policy file: a dry run unless --apply.
+    #[command(
+        after_help = "Examples:\n  skyglue run queries/ecr_cleanup.sql                         # dry run: prints what it would do\n  skyglue run queries/ecr_cleanup.sql --apply --param max_age_days=60"
+    )]
     Run {
         /// The policy (.sql with an @action header).
         policy: PathBuf,
@@ -101,12 +116,18 @@ enum Command {
         memory_limit: Option<ByteSize>,
     },
     /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  skyglue worker --listen 0.0.0.0:50051                       # on each worker machine\n  skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator"
+    )]
     Worker {
         /// Address to listen on (port 0: any free port; the real one is printed).
         #[arg(long, value_name = "HOST:PORT")]
         listen: String,
     },
     /// Interactive SQL: completion, history, meta-commands (`\?`); reads statements from a pipe too.
+    #[command(
+        after_help = "Examples:\n  skyglue repl                                               # then \\d, \\d aws_ecr_image, SELECT ...;\n  echo \"SELECT count(*) FROM aws_ecr_image;\" | skyglue repl"
+    )]
     Repl {
         /// Reuse API results for this many seconds, so a rerun makes no calls (0: off).
         #[arg(long, value_name = "SECONDS", default_value_t = repl::DEFAULT_CACHE_TTL.as_secs())]
@@ -116,6 +137,9 @@ enum Command {
         memory_limit: Option<ByteSize>,
     },
     /// Run the [[schedule]] entries of skyglue.toml on their crons until SIGTERM or Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  skyglue schedule --list                                    # each entry's next three fire times\n  skyglue schedule --once                                    # every entry now, then exit"
+    )]
     Schedule {
         /// Run every entry once now, one after the other, and exit with the worst exit code.
         #[arg(long, conflicts_with = "list")]
@@ -125,35 +149,46 @@ enum Command {
         list: bool,
     },
     /// Dry-run the shipped cleanup policy against the built-in sandbox cloud: no account needed.
+    #[command(
+        after_help = "Examples:\n  skyglue demo\n  skyglue demo --serve                                       # keep the sandbox up; prints the exports"
+    )]
     Demo {
         /// Keep the sandbox running and print the environment that points skyglue at it.
         #[arg(long)]
         serve: bool,
     },
     /// Check the setup: AWS accounts and the calls they allow, GitHub's rate limit, Slack (exit 1 when something is missing).
+    #[command(after_help = "Examples:\n  skyglue connections\n  skyglue connections --format json")]
     Connections {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
     /// Render the journal as one self-contained HTML page: runs over time, bytes reclaimed per repository, the latest failures.
+    #[command(
+        after_help = "Examples:\n  skyglue report                                             # writes skyglue-report.html\n  skyglue report --out -"
+    )]
     Report {
         /// Where to write the page (`-` for stdout).
         #[arg(long, value_name = "FILE.html", default_value = "skyglue-report.html")]
         out: PathBuf,
     },
-    /// Declared REST tables (`[[table]]`, `tables_dir`).
-    Tables {
-        #[command(subcommand)]
-        command: tables::TablesCommand,
-    },
-    /// Print a completion script for a shell (see the README for where to put it).
+    /// The built-in tables (`--markdown`: the reference page), and `check` for declared REST tables.
+    #[command(
+        after_help = "Examples:\n  skyglue tables --markdown > docs/guide/tables.md\n  skyglue tables check tables/pagerduty_incident.toml"
+    )]
+    Tables(tables::TablesArgs),
+    /// Print a completion script for a shell (see docs/guide/install.md for where to put it).
+    #[command(
+        after_help = "Examples:\n  skyglue completions bash > ~/.local/share/bash-completion/completions/skyglue\n  skyglue completions zsh > ~/.zfunc/_skyglue"
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: shell::Shell,
     },
     /// Print skyglue's man page (roff), e.g. `skyglue man > /usr/local/share/man/man1/skyglue.1`.
+    #[command(after_help = "Example:\n  skyglue man > ~/.local/share/man/man1/skyglue.1")]
     Man,
 }
 
@@ -196,7 +231,7 @@ fn main() -> ExitCode {
             Some(Command::Report { out }) => {
                 ok(history::command(cli.config.as_deref(), cli.state_dir.as_deref(), &out).await)
             }
-            Some(Command::Tables { command }) => tables::run(command),
+            Some(Command::Tables(args)) => tables::run(args).await,
             Some(Command::Completions { shell }) => {
                 shell::completions(Cli::command(), shell, &mut std::io::stdout());
                 Ok(ExitCode::SUCCESS)

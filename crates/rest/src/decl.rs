@@ -3,7 +3,7 @@
 //!
 //! Values that are checked after parsing (JSON paths, types, styles) are kept
 //! [`Spanned`], so [`crate::validate`] can name their line. The meaning of
-//! each key is in the README's "Declared tables" section.
+//! each key is in docs/guide/declared-tables.md.
 
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use datafusion::arrow::datatypes::DataType;
+use skyglue::reference::type_name;
 use skyglue_core::{ColumnSpec, Key, TableSpec};
 
 use super::complete::Catalog;
@@ -106,41 +106,4 @@ fn key_note(spec: &TableSpec, columns: &[ColumnSpec]) -> String {
         ));
     }
     note
-}
-
-/// A short SQL-ish name for an Arrow type.
-pub fn type_name(data_type: &DataType) -> String {
-    match data_type {
-        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "text".into(),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 => "int".into(),
-        DataType::Int64 => "bigint".into(),
-        DataType::Float32 | DataType::Float64 => "double".into(),
-        DataType::Boolean => "boolean".into(),
-        DataType::Timestamp(_, Some(_)) => "timestamp (UTC)".into(),
-        DataType::Timestamp(_, None) => "timestamp".into(),
-        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => {
-            format!("list<{}>", type_name(f.data_type()))
-        }
-        DataType::Struct(fields) => {
-            let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-            format!("struct<{}>", names.join(", "))
-        }
-        other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn types_read_like_sql() {
-        assert_eq!(type_name(&skyglue_core::spec::text_list()), "list<text>");
-        assert_eq!(type_name(&skyglue_core::spec::timestamp()), "timestamp (UTC)");
-        let deployments = skyglue_core::spec::struct_list(vec![
-            skyglue_core::spec::field("id", DataType::Utf8View),
-            skyglue_core::spec::field("status", DataType::Utf8View),
-        ]);
-        assert_eq!(type_name(&deployments), "list<struct<id, status>>");
-    }
 }

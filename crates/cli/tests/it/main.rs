@@ -12,6 +12,7 @@ mod declared;
 mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_loopback;
+mod docs;
 mod examples;
 mod github_joins;
 mod guards;
