@@ -93,7 +93,7 @@ enum Command {
         #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,...")]
         workers: Vec<String>,
     },
-    /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
+    /// Serve this config's tables to `query`/`run --workers` coordinators that present the cluster token ($SKYGLUE_CLUSTER_TOKEN), until SIGTERM or Ctrl-C.
     Worker {
         /// Address to listen on (port 0: any free port; the real one is printed).
         #[arg(long, value_name = "HOST:PORT")]

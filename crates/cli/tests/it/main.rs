@@ -12,6 +12,8 @@ mod declared;
 mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_loopback;
+#[cfg(feature = "distributed")]
+mod distributed_security;
 mod examples;
 mod github_joins;
 mod guards;
