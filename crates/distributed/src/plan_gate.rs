@@ -98,10 +98,15 @@ fn check_node(node: &PhysicalPlanNode) -> Result<(), PlanRefused> {
     let Some(kind) = &node.physical_plan_type else {
         return Err(PlanRefused::Malformed("a plan node of no known kind".into()));
     };
-    let one = |input: &Option<Box<PhysicalPlanNode>>| -> Vec<&PhysicalPlanNode> { input.as_deref().into_iter().collect() };
-    let two = |left: &Option<Box<PhysicalPlanNode>>, right: &Option<Box<PhysicalPlanNode>>| {
-        left.as_deref().into_iter().chain(right.as_deref()).collect::<Vec<_>>()
-    };
+    fn one(input: &Option<Box<PhysicalPlanNode>>) -> Vec<&PhysicalPlanNode> {
+        input.as_deref().into_iter().collect()
+    }
+    fn two<'a>(
+        left: &'a Option<Box<PhysicalPlanNode>>,
+        right: &'a Option<Box<PhysicalPlanNode>>,
+    ) -> Vec<&'a PhysicalPlanNode> {
+        left.as_deref().into_iter().chain(right.as_deref()).collect()
+    }
     let children: Vec<&PhysicalPlanNode> = match kind {
         T::Projection(n) => one(&n.input),
         T::Filter(n) => one(&n.input),

@@ -14,6 +14,8 @@ mod distributed;
 mod distributed_loopback;
 #[cfg(feature = "distributed")]
 mod distributed_security;
+#[cfg(feature = "distributed")]
+mod distributed_tls;
 mod examples;
 mod github_joins;
 mod guards;
