@@ -38,7 +38,8 @@ fn distribute(engine: Engine, workers: &[String], config: &Config) -> anyhow::Re
 /// `[cluster]`'s security; what is wrong in it is a usage error (exit 2).
 #[cfg(feature = "distributed")]
 fn security(config: &Config) -> anyhow::Result<skyglue_distributed::Security> {
-    skyglue_distributed::Security::from_config(&config.cluster).map_err(|e| crate::errors::usage(e.to_string()))
+    skyglue_distributed::Security::from_config(&config.cluster)
+        .map_err(|e| crate::errors::usage(e.to_string()))
 }
 
 #[cfg(not(feature = "distributed"))]

@@ -136,7 +136,9 @@ mod tests {
             request
         };
         assert!(check.call(with(Some("Bearer s3cret"))).is_ok());
-        for refused in [None, Some("Bearer s3cre"), Some("Bearer s3cretx"), Some("s3cret"), Some("Bearer S3CRET")] {
+        for refused in
+            [None, Some("Bearer s3cre"), Some("Bearer s3cretx"), Some("s3cret"), Some("Bearer S3CRET")]
+        {
             let status = check.call(with(refused)).expect_err("refused");
             assert_eq!(status.code(), tonic::Code::Unauthenticated);
             assert!(status.message().contains("authentication failed"), "{status}");

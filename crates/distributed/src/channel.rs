@@ -137,7 +137,8 @@ mod tests {
             "External error: worker 10.0.0.7:50051 failed: Execution error: transport error"
         );
         let again = named("10.0.0.8:50051", e);
-        let refused = named("w1:7000", DataFusionError::External(Box::new(tonic::Status::unauthenticated("no"))));
+        let refused =
+            named("w1:7000", DataFusionError::External(Box::new(tonic::Status::unauthenticated("no"))));
         assert_eq!(refused.to_string(), "External error: worker w1:7000 failed: Execution error: no");
         assert!(!again.to_string().contains("10.0.0.8"), "{again}");
         let url = Url::parse("http://w1:7000").unwrap_or_else(|_| unreachable!());

@@ -25,22 +25,38 @@ use crate::security::{Security, SecurityError};
 #[derive(Clone)]
 pub struct ClusterChannels {
     authorization: Option<HeaderValue>,
-    tls: Option<ClientTlsConfig>,
+    /// `Err`: TLS is on but this process cannot check workers (a worker
+    /// without `ca`), so it reaches none.
+    tls: std::result::Result<Option<ClientTlsConfig>, Arc<str>>,
     channels: Arc<Mutex<HashMap<Url, grpc::BoxCloneSyncChannel>>>,
 }
 
 impl std::fmt::Debug for ClusterChannels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterChannels").field("tls", &self.tls.is_some()).finish_non_exhaustive()
+        f.debug_struct("ClusterChannels")
+            .field("tls", &self.tls.as_ref().map(Option::is_some))
+            .finish_non_exhaustive()
     }
 }
 
 impl ClusterChannels {
-    /// Channels that present `security`'s token (if any) and TLS settings.
+    /// Channels that present `security`'s token (if any) and TLS settings:
+    /// a coordinator's, which must be able to check workers.
     pub fn new(security: &Security) -> Result<Self, SecurityError> {
         Ok(Self {
             authorization: security.token().map(|t| t.header()).transpose()?,
-            tls: security.client_tls()?,
+            tls: Ok(security.client_tls()?),
+            channels: Arc::default(),
+        })
+    }
+
+    /// A worker's channels to other workers: as [`ClusterChannels::new`],
+    /// but a worker whose TLS has no `ca` still serves, and fails only a
+    /// stage that reads from another worker, saying why.
+    pub(crate) fn for_worker(security: &Security) -> Result<Self, SecurityError> {
+        Ok(Self {
+            authorization: security.token().map(|t| t.header()).transpose()?,
+            tls: security.client_tls().map_err(|e| Arc::from(e.to_string())),
             channels: Arc::default(),
         })
     }
@@ -51,7 +67,11 @@ impl ClusterChannels {
         }
         let mut endpoint = Endpoint::from_shared(url.to_string())
             .map_err(|e| DataFusionError::Configuration(format!("worker URL {url}: {e}")))?;
-        if let Some(tls) = &self.tls {
+        let tls = self
+            .tls
+            .as_ref()
+            .map_err(|e| DataFusionError::Configuration(format!("cannot reach {url}: {e}")))?;
+        if let Some(tls) = tls {
             if url.scheme() != "https" {
                 return Err(DataFusionError::Configuration(format!(
                     "worker URL {url} is not https:// although [cluster] tls is set"
@@ -70,12 +90,14 @@ impl ClusterChannels {
 
 /// `channel` with `authorization` on every request.
 pub(crate) fn authorized(channel: Channel, authorization: Option<HeaderValue>) -> grpc::BoxCloneSyncChannel {
-    grpc::BoxCloneSyncChannel::new(channel.map_request(move |mut request: http::Request<tonic::body::Body>| {
-        if let Some(value) = &authorization {
-            request.headers_mut().insert(AUTHORIZATION, value.clone());
-        }
-        request
-    }))
+    grpc::BoxCloneSyncChannel::new(channel.map_request(
+        move |mut request: http::Request<tonic::body::Body>| {
+            if let Some(value) = &authorization {
+                request.headers_mut().insert(AUTHORIZATION, value.clone());
+            }
+            request
+        },
+    ))
 }
 
 /// A transport error with its causes (tonic's own text is "transport error").

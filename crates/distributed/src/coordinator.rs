@@ -95,11 +95,12 @@ mod tests {
 
     #[test]
     fn worker_addresses_become_urls_and_a_bad_one_is_named() {
-        let urls = worker_urls(&["10.0.0.1:50051".into(), "http://w2:7000".into()], false).unwrap_or_default();
+        let urls =
+            worker_urls(&["10.0.0.1:50051".into(), "http://w2:7000".into()], false).unwrap_or_default();
         let shown: Vec<String> = urls.iter().map(Url::to_string).collect();
         assert_eq!(shown, ["http://10.0.0.1:50051/", "http://w2:7000/"]);
-        let err =
-            worker_urls(&["10.0.0.1:50051".into(), "no port here".into()], false).expect_err("not an address");
+        let err = worker_urls(&["10.0.0.1:50051".into(), "no port here".into()], false)
+            .expect_err("not an address");
         assert_eq!(err, "worker address \"no port here\" is not HOST:PORT");
         let tls = worker_urls(&["10.0.0.1:50051".into()], true).unwrap_or_default();
         assert_eq!(tls.iter().map(Url::to_string).collect::<Vec<_>>(), ["https://10.0.0.1:50051/"]);

@@ -37,10 +37,14 @@ use tower::Service;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanRefused {
     /// A node outside the allow-list, by its protobuf name.
-    #[error("the worker refused a plan with a {0} node: a worker runs only skyglue's scans and DataFusion's relational operators")]
+    #[error(
+        "the worker refused a plan with a {0} node: a worker runs only skyglue's scans and DataFusion's relational operators"
+    )]
     Node(&'static str),
     /// An extension node no worker codec decodes.
-    #[error("the worker refused a plan with an extension node of codec {0}: a worker decodes only network nodes and skyglue's scans")]
+    #[error(
+        "the worker refused a plan with an extension node of codec {0}: a worker decodes only network nodes and skyglue's scans"
+    )]
     Codec(u32),
     /// Bytes that are not a plan.
     #[error("the worker refused a plan it cannot read: {0}")]
@@ -132,8 +136,8 @@ fn check_node(node: &PhysicalPlanNode) -> Result<(), PlanRefused> {
         T::Interleave(n) => n.inputs.iter().collect(),
         T::Empty(_) | T::PlaceholderRow(_) | T::MemoryScan(_) | T::GenerateSeries(_) => Vec::new(),
         T::Extension(n) => {
-            let envelope =
-                CodecEnvelope::decode(n.node.as_slice()).map_err(|e| PlanRefused::Malformed(e.to_string()))?;
+            let envelope = CodecEnvelope::decode(n.node.as_slice())
+                .map_err(|e| PlanRefused::Malformed(e.to_string()))?;
             // 0: datafusion-distributed's network nodes, 1: skyglue's scans.
             if envelope.encoder_position > 1 {
                 return Err(PlanRefused::Codec(envelope.encoder_position));
@@ -296,7 +300,9 @@ mod tests {
         let path = dir.path().join("secrets.csv");
         std::fs::write(&path, "a,b\n1,2\n").expect("written");
         let ctx = SessionContext::new();
-        ctx.register_csv("t", path.to_string_lossy().as_ref(), CsvReadOptions::new()).await.expect("registered");
+        ctx.register_csv("t", path.to_string_lossy().as_ref(), CsvReadOptions::new())
+            .await
+            .expect("registered");
         encoded(&ctx, "SELECT a FROM t WHERE b > 1").await
     }
 

@@ -19,7 +19,9 @@ pub enum SecurityError {
         var: String,
     },
     /// A token that cannot travel in a header.
-    #[error("{var} holds a control character (or non-UTF-8 bytes) inside the token: set it to the token alone")]
+    #[error(
+        "{var} holds a control character (or non-UTF-8 bytes) inside the token: set it to the token alone"
+    )]
     BadToken {
         /// The variable.
         var: String,
@@ -150,7 +152,11 @@ impl Security {
 
 fn read_tls(tls: &ClusterTls) -> Result<TlsPem, SecurityError> {
     let read = |what: &'static str, path: &Path| {
-        std::fs::read(path).map_err(|source| SecurityError::ReadTls { what, path: path.to_path_buf(), source })
+        std::fs::read(path).map_err(|source| SecurityError::ReadTls {
+            what,
+            path: path.to_path_buf(),
+            source,
+        })
     };
     let identity = match (&tls.cert, &tls.key) {
         (Some(cert), Some(key)) => Some(Identity::from_pem(read("cert", cert)?, read("key", key)?)),

@@ -72,7 +72,7 @@ pub async fn serve(
     security: &Security,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let worker = worker_session(engine, NamedChannels::new(ClusterChannels::new(security)?));
+    let worker = worker_session(engine, NamedChannels::new(ClusterChannels::for_worker(security)?));
     let mut server = Server::builder();
     if let Some(tls) = security.server_tls()? {
         server = server.tls_config(tls).map_err(|e| SecurityError::Tls(crate::connect::causes(&e)))?;
@@ -84,7 +84,11 @@ pub async fn serve(
 
 /// `worker`'s gRPC service on `server`, behind the token check and the plan
 /// check, with messages bounded by `security`'s `max_plan_bytes`.
-pub(crate) fn guarded(server: &mut Server, worker: Worker, security: &Security) -> Result<Router, SecurityError> {
+pub(crate) fn guarded(
+    server: &mut Server,
+    worker: Worker,
+    security: &Security,
+) -> Result<Router, SecurityError> {
     let token = security.require_token()?;
     let max = security.max_plan_bytes();
     let service = PlanGate::new(worker.into_worker_server().max_decoding_message_size(max), max);

@@ -10,9 +10,7 @@ use std::sync::Arc;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
-use datafusion_distributed::{
-    ChannelResolver, MaybeEncoded, SetPlanRequest, TaskKey, WorkerResolver,
-};
+use datafusion_distributed::{ChannelResolver, MaybeEncoded, SetPlanRequest, TaskKey, WorkerResolver};
 use futures::StreamExt;
 use skyglue_core::{Connections, Engine, Registry};
 use skyglue_distributed::in_memory::InMemoryCluster;
@@ -43,7 +41,13 @@ async fn send(cluster: &InMemoryCluster, plan: Vec<u8>) -> Option<String> {
     let task_ctx: Arc<TaskContext> = SessionContext::new().task_ctx();
     let metrics = ExecutionPlanMetricsSet::new();
     let sent = client
-        .coordinator_channel(http::HeaderMap::new(), request, futures::stream::empty().boxed(), metrics, &task_ctx)
+        .coordinator_channel(
+            http::HeaderMap::new(),
+            request,
+            futures::stream::empty().boxed(),
+            metrics,
+            &task_ctx,
+        )
         .await;
     match sent {
         Ok(_) => None,
@@ -78,7 +82,8 @@ async fn bytes_that_are_not_a_plan_and_oversized_plans_give_an_error_and_the_wor
     let cluster = cluster();
     let valid = encoded(&SessionContext::new(), RELATIONAL).await;
     let mut seed = 0x5eed_u64;
-    let mut inputs: Vec<Vec<u8>> = vec![valid[..valid.len() / 2].to_vec(), valid[..7].to_vec(), vec![0xff; 40]];
+    let mut inputs: Vec<Vec<u8>> =
+        vec![valid[..valid.len() / 2].to_vec(), valid[..7].to_vec(), vec![0xff; 40]];
     for len in [1, 10, 100, 1000] {
         inputs.push(
             (0..len)

@@ -130,7 +130,8 @@ async fn engine(endpoint: &str, accounts: &str) -> Engine {
 
 /// The cluster token the benchmark's worker and coordinator processes share.
 fn security() -> skyglue_distributed::Security {
-    let token = skyglue_distributed::ClusterToken::new("floor benchmark", "floor-benchmark-token").expect("token");
+    let token =
+        skyglue_distributed::ClusterToken::new("floor benchmark", "floor-benchmark-token").expect("token");
     skyglue_distributed::Security::with_token(token)
 }
 
@@ -141,7 +142,9 @@ pub fn worker(args: &[String]) {
         let engine = engine(&args[0], &args[1]).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         println!("{}", listener.local_addr().expect("address"));
-        skyglue_distributed::serve(listener, engine, &security(), std::future::pending()).await.expect("serve");
+        skyglue_distributed::serve(listener, engine, &security(), std::future::pending())
+            .await
+            .expect("serve");
     });
 }
 
@@ -155,7 +158,8 @@ pub fn coordinator(args: &[String]) {
         let workers: Vec<String> = args[2].split(',').filter(|w| !w.is_empty()).map(str::to_string).collect();
         if !workers.is_empty() {
             let urls = skyglue_distributed::worker_urls(&workers, false)?;
-            let channels = skyglue_distributed::ClusterChannels::new(&security()).map_err(|e| e.to_string())?;
+            let channels =
+                skyglue_distributed::ClusterChannels::new(&security()).map_err(|e| e.to_string())?;
             let hook = skyglue_distributed::coordinator_hook(
                 &engine,
                 skyglue_distributed::StaticWorkers::new(urls),

@@ -111,11 +111,7 @@ impl Site {
 
     /// Starts `worker` (a `skyglue worker` command) and waits until it listens.
     pub fn started(mut worker: Command) -> Worker {
-        let mut child = worker
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let mut child = worker.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let address = line

@@ -2,8 +2,10 @@
 //! the sandbox: a worker refuses to start without the cluster token (exit 2
 //! naming the variable); a coordinator with a wrong token, or none, fails
 //! with "authentication failed" naming the worker (exit 1), and no scan
-//! ran; with the right token the query runs on the worker.
+//! ran; with the right token the query runs on the workers. Two workers:
+//! with one, the planner keeps a stage of one task on the coordinator.
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Output, Stdio};
 
 use skyglue_sandbox::{Sandbox, SandboxConfig, World};
@@ -54,33 +56,57 @@ async fn a_worker_without_the_token_exits_2_naming_the_variable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_or_missing_token_fails_the_query_naming_the_worker_and_no_scan_runs() {
     let (_world, sandbox, site) = site().await;
-    let worker = site.worker();
+    let workers = [site.worker(), site.worker()];
+    let list = format!("{},{}", workers[0].address, workers[1].address);
+    let names_a_worker =
+        |text: &str| workers.iter().any(|w| text.contains(&format!("worker {} failed", w.address)));
 
     sandbox.reset_calls();
     let wrong = site
-        .command(&["query", QUERY, "--workers", &worker.address])
+        .command(&["query", QUERY, "--workers", &list])
         .env("SKYGLUE_CLUSTER_TOKEN", "not-the-token")
         .output()
         .unwrap();
     let text = stderr(&wrong);
     assert_eq!(wrong.status.code(), Some(1), "stderr: {text}");
     assert!(text.contains("authentication failed"), "{text}");
-    assert!(text.contains(&worker.address), "the error does not name {}: {text}", worker.address);
+    assert!(names_a_worker(&text), "the error does not name the worker: {text}");
     assert!(!text.contains("not-the-token"), "the error shows the token: {text}");
     assert_eq!(aws_calls(&sandbox), 0, "a scan ran for a wrong token: {:?}", sandbox.calls());
 
     let missing = site
-        .command(&["query", QUERY, "--workers", &worker.address])
+        .command(&["query", QUERY, "--workers", &list])
         .env_remove("SKYGLUE_CLUSTER_TOKEN")
         .output()
         .unwrap();
     let text = stderr(&missing);
     assert_eq!(missing.status.code(), Some(1), "stderr: {text}");
-    assert!(text.contains("authentication failed") && text.contains(&worker.address), "{text}");
+    assert!(text.contains("authentication failed") && names_a_worker(&text), "{text}");
     assert_eq!(aws_calls(&sandbox), 0, "a scan ran without a token: {:?}", sandbox.calls());
 
-    let right = site.run(&["query", QUERY, "--format", "ndjson", "--workers", &worker.address]);
+    let alone = site.run(&["query", QUERY, "--format", "ndjson"]);
+    let right = site.run(&["query", QUERY, "--format", "ndjson", "--workers", &list]);
     assert!(right.status.success(), "stderr: {}", stderr(&right));
     assert!(!right.stdout.is_empty(), "no rows");
-    assert!(aws_calls(&sandbox) > 0, "the worker made no call: the query did not run there");
+    assert_eq!(right.stdout, alone.stdout, "the workers' rows differ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_without_tls_beyond_loopback_warns_once_at_start() {
+    let (_world, _sandbox, site) = site().await;
+    let mut child = site
+        .command(&["worker", "--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("skyglue worker: listening on 0.0.0.0:"), "{line:?}");
+    child.kill().unwrap();
+    let mut warned = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut warned).unwrap();
+    child.wait().unwrap();
+    assert_eq!(warned.matches("without TLS").count(), 1, "{warned}");
+    assert!(!warned.contains(TOKEN), "the warning shows the token: {warned}");
 }
