@@ -115,9 +115,11 @@ enum Command {
         #[arg(long, value_name = "SIZE")]
         memory_limit: Option<ByteSize>,
     },
-    /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
+    /// Serve this config's tables to `query`/`run --workers` coordinators that present the cluster token ($SKYGLUE_CLUSTER_TOKEN), until SIGTERM or Ctrl-C.
     #[command(
-        after_help = "Examples:\n  skyglue worker --listen 0.0.0.0:50051                       # on each worker machine\n  skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator"
+        after_help = "Examples:
+  SKYGLUE_CLUSTER_TOKEN=... skyglue worker --listen 10.0.1.11:50051   # on each worker machine
+  SKYGLUE_CLUSTER_TOKEN=... skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator"
     )]
     Worker {
         /// Address to listen on (port 0: any free port; the real one is printed).

@@ -11,11 +11,14 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result, one_line};
 
+mod cluster;
 mod engine;
 mod in_use;
 mod schedule;
 
 pub use engine::{ByteSize, EngineSection};
+
+pub use cluster::{ClusterSection, ClusterTls, DEFAULT_MAX_PLAN_BYTES, DEFAULT_TOKEN_VAR};
 pub use in_use::{InUseSection, InUseSource, InUseSources, KubernetesEntry};
 pub use schedule::{NotifyChoice, ScheduleEntry, StateSection};
 
@@ -70,15 +73,6 @@ pub struct ConfigSource {
     pub origin: String,
     /// The TOML text.
     pub text: String,
-}
-
-/// The `[cluster]` table.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterSection {
-    /// `HOST:PORT` of each `skyglue worker`; `--workers` overrides it.
-    #[serde(default)]
-    pub workers: Vec<String>,
 }
 
 impl Config {
@@ -150,6 +144,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.schedule.iter_mut().for_each(|e| e.resolve(base));
         config.kubernetes.iter_mut().for_each(|e| e.resolve(base));
+        config.cluster.resolve(base);
         if let Some(dir) = config.state.dir.as_mut().filter(|d| d.is_relative()) {
             *dir = base.join(&*dir);
         }
@@ -200,6 +195,7 @@ impl Config {
         for (i, entry) in self.schedule.iter().enumerate() {
             entry.validate(origin, i)?;
         }
+        self.cluster.validate(origin)?;
         in_use::validate(&self.in_use, &self.kubernetes, origin)
     }
 }

@@ -343,7 +343,7 @@ fn with_join_keys(
         if let Some((columns, rows)) = join_keys::key_tuples(filter, schema)
             && columns.iter().all(|c| is_key(&plan.spec, c))
         {
-            plan.keys.set_tuples(columns, rows);
+            plan.keys.set_tuples(columns, rows).map_err(|e| Error::Other(Box::new(e)))?;
         }
         match join_keys::constraint(filter, schema) {
             join_keys::Constraint::Nothing => return Ok(None),

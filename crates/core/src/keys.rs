@@ -31,6 +31,17 @@ pub struct KeyValues {
 /// Join key combinations: the columns, then one row of values per combination.
 pub type KeyTuples = (Vec<String>, Vec<Vec<String>>);
 
+/// Key combinations whose rows do not have one value per column (a plan
+/// that did not come from skyglue's own join, e.g. sent to a worker).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a key combination has {found} values for {expected} columns")]
+pub struct KeyTuplesMismatch {
+    /// How many columns the combinations name.
+    pub expected: usize,
+    /// How many values the first row that differs has.
+    pub found: usize,
+}
+
 impl KeyValues {
     /// No constraints.
     pub fn new() -> Self {
@@ -67,14 +78,23 @@ impl KeyValues {
         if let Some(tuples) = &mut self.tuples {
             let (cols, rows) = Arc::make_mut(tuples);
             if let Some(i) = cols.iter().position(|c| c == column) {
-                rows.retain(|r| keep(&r[i]));
+                rows.retain(|r| r.get(i).is_some_and(|v| keep(v)));
             }
         }
     }
 
-    /// Sets the combinations a multi-column join produced.
-    pub fn set_tuples(&mut self, columns: Vec<String>, rows: Vec<Vec<String>>) {
+    /// Sets the combinations a multi-column join produced; each row holds
+    /// one value per column, else nothing is set and the error says so.
+    pub fn set_tuples(
+        &mut self,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    ) -> Result<(), KeyTuplesMismatch> {
+        if let Some(row) = rows.iter().find(|r| r.len() != columns.len()) {
+            return Err(KeyTuplesMismatch { expected: columns.len(), found: row.len() });
+        }
         self.tuples = Some(Arc::new((columns, rows)));
+        Ok(())
     }
 
     /// The combinations of `columns` (in that order) a join produced, if any.
@@ -82,7 +102,7 @@ impl KeyValues {
         let (cols, rows) = self.tuples.as_deref()?;
         let idx: Vec<usize> =
             columns.iter().map(|c| cols.iter().position(|x| x == c)).collect::<Option<_>>()?;
-        Some(rows.iter().map(|r| idx.iter().map(|&i| r[i].clone()).collect()).collect())
+        rows.iter().map(|r| idx.iter().map(|&i| r.get(i).cloned()).collect()).collect()
     }
 
     /// Whether a fetch with these keys returns every row a fetch with
@@ -241,8 +261,17 @@ mod tests {
         narrow.insert("image_digest", vec!["sha256:1".into()]);
         assert!(!wide.covers(&narrow), "another key column is another question");
         let mut paired = wide.clone();
-        paired.set_tuples(vec!["repository_name".into()], vec![vec!["a".into()]]);
+        paired.set_tuples(vec!["repository_name".into()], vec![vec!["a".into()]]).expect("one value a row");
         assert!(!paired.covers(&wide) && paired.covers(&paired.clone()));
+    }
+
+    #[test]
+    fn combinations_without_one_value_per_column_are_refused() {
+        let mut keys = KeyValues::new();
+        let columns = vec!["repository_name".to_string(), "image_digest".to_string()];
+        let err = keys.set_tuples(columns, vec![vec!["web".into()]]).expect_err("a short row");
+        assert_eq!(err, KeyTuplesMismatch { expected: 2, found: 1 });
+        assert_eq!(keys.tuples(&["repository_name", "image_digest"]), None, "nothing was set");
     }
 
     #[test]

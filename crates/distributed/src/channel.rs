@@ -31,12 +31,17 @@ pub struct WorkerFailed {
 }
 
 fn named(worker: &str, error: DataFusionError) -> DataFusionError {
-    if let DataFusionError::External(e) = &error
-        && e.is::<WorkerFailed>()
-    {
-        return error;
-    }
-    DataFusionError::External(Box::new(WorkerFailed { worker: worker.to_string(), cause: error }))
+    let cause = match error {
+        DataFusionError::External(e) if e.is::<WorkerFailed>() => return DataFusionError::External(e),
+        // A refusal of the worker's own (a wrong token, a refused plan):
+        // its message, without the status's metadata.
+        DataFusionError::External(e) => match e.downcast::<tonic::Status>() {
+            Ok(status) => DataFusionError::Execution(status.message().to_string()),
+            Err(e) => DataFusionError::External(e),
+        },
+        other => other,
+    };
+    DataFusionError::External(Box::new(WorkerFailed { worker: worker.to_string(), cause }))
 }
 
 /// A [`ChannelResolver`] whose channels name their worker in every error,
@@ -50,12 +55,6 @@ impl<R> NamedChannels<R> {
     /// Names the errors of `inner`'s channels.
     pub fn new(inner: R) -> Self {
         Self { inner }
-    }
-}
-
-impl Default for NamedChannels<datafusion_distributed::grpc::DefaultChannelResolver> {
-    fn default() -> Self {
-        Self::new(datafusion_distributed::grpc::DefaultChannelResolver::default())
     }
 }
 
@@ -138,6 +137,9 @@ mod tests {
             "External error: worker 10.0.0.7:50051 failed: Execution error: transport error"
         );
         let again = named("10.0.0.8:50051", e);
+        let refused =
+            named("w1:7000", DataFusionError::External(Box::new(tonic::Status::unauthenticated("no"))));
+        assert_eq!(refused.to_string(), "External error: worker w1:7000 failed: Execution error: no");
         assert!(!again.to_string().contains("10.0.0.8"), "{again}");
         let url = Url::parse("http://w1:7000").unwrap_or_else(|_| unreachable!());
         assert_eq!(address(&url), "w1:7000");

@@ -131,7 +131,7 @@ impl PhysicalExtensionCodec for ScanCodec {
             keys.insert(&column, values);
         }
         if let Some((columns, rows)) = message.key_tuples {
-            keys.set_tuples(columns, rows);
+            keys.set_tuples(columns, rows).map_err(codec_error)?;
         }
         let plan = ScanPlan {
             table,

@@ -33,15 +33,20 @@ impl WorkerResolver for StaticWorkers {
     }
 }
 
-/// The worker URLs for `HOST:PORT` addresses (`http://` is added; a URL is
-/// taken as it is). The error names the address that is not one.
-pub fn worker_urls(addresses: &[String]) -> Result<Vec<Url>, String> {
+/// The worker URLs for `HOST:PORT` addresses (`https://` is added with
+/// `tls`, else `http://`; a URL is taken as it is, but not an `http://` one
+/// with `tls`). The error names the address that is not one.
+pub fn worker_urls(addresses: &[String], tls: bool) -> Result<Vec<Url>, String> {
+    let scheme = if tls { "https" } else { "http" };
     addresses
         .iter()
         .map(|a| {
             let a = a.trim();
-            let text = if a.contains("://") { a.to_string() } else { format!("http://{a}") };
+            let text = if a.contains("://") { a.to_string() } else { format!("{scheme}://{a}") };
             match Url::parse(&text) {
+                Ok(url) if tls && url.scheme() != "https" => {
+                    Err(format!("worker address {a:?} is not https:// although [cluster] tls is set"))
+                }
                 Ok(url) if url.host().is_some() && url.port_or_known_default().is_some() => Ok(url),
                 _ => Err(format!("worker address {a:?} is not HOST:PORT")),
             }
@@ -90,10 +95,16 @@ mod tests {
 
     #[test]
     fn worker_addresses_become_urls_and_a_bad_one_is_named() {
-        let urls = worker_urls(&["10.0.0.1:50051".into(), "http://w2:7000".into()]).unwrap_or_default();
+        let urls =
+            worker_urls(&["10.0.0.1:50051".into(), "http://w2:7000".into()], false).unwrap_or_default();
         let shown: Vec<String> = urls.iter().map(Url::to_string).collect();
         assert_eq!(shown, ["http://10.0.0.1:50051/", "http://w2:7000/"]);
-        let err = worker_urls(&["10.0.0.1:50051".into(), "no port here".into()]).expect_err("not an address");
+        let err = worker_urls(&["10.0.0.1:50051".into(), "no port here".into()], false)
+            .expect_err("not an address");
         assert_eq!(err, "worker address \"no port here\" is not HOST:PORT");
+        let tls = worker_urls(&["10.0.0.1:50051".into()], true).unwrap_or_default();
+        assert_eq!(tls.iter().map(Url::to_string).collect::<Vec<_>>(), ["https://10.0.0.1:50051/"]);
+        let err = worker_urls(&["http://w2:7000".into()], true).expect_err("clear text with tls");
+        assert!(err.contains("https"), "{err}");
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Each worker has its own [`Engine`] (so its own connections and API
 //! counters, as a real worker would), and its own URL, which only this
-//! cluster's channels know.
+//! cluster's channels know. Its workers are guarded as real ones are (the
+//! token, the plan check, the size bound); only TLS is left out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,9 +18,12 @@ use skyglue_core::Engine;
 use tonic::transport::{Endpoint, Server};
 use url::Url;
 
+use crate::auth::ClusterToken;
 use crate::channel::NamedChannels;
+use crate::connect::authorized;
 use crate::coordinator::StaticWorkers;
-use crate::worker::worker_session;
+use crate::security::Security;
+use crate::worker::{guarded, worker_session};
 
 /// Workers served over in-memory pipes, one per engine.
 #[derive(Clone)]
@@ -35,8 +39,19 @@ pub struct InMemoryChannels {
 }
 
 impl InMemoryCluster {
-    /// Starts one worker per engine (on the current tokio runtime).
+    /// Starts one worker per engine (on the current tokio runtime), with a
+    /// token of their own that only this cluster's channels present.
     pub fn start(engines: Vec<Engine>) -> Result<Self> {
+        let token = ClusterToken::new("in-memory cluster", &uuid::Uuid::new_v4().to_string())
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Self::start_with(engines, &Security::with_token(token))
+    }
+
+    /// Starts one worker per engine, guarded by `security` (its token,
+    /// required, and its bound on plans; not TLS).
+    pub fn start_with(engines: Vec<Engine>, security: &Security) -> Result<Self> {
+        let external = |e: crate::security::SecurityError| DataFusionError::External(Box::new(e));
+        let authorization = security.token().map(|t| t.header()).transpose().map_err(external)?;
         let mut channels = HashMap::new();
         let mut servers = Vec::new();
         let mut urls = Vec::new();
@@ -61,19 +76,15 @@ impl InMemoryCluster {
                     })
                 }
             }));
-            channels.insert(url.clone(), grpc::BoxCloneSyncChannel::new(channel));
+            channels.insert(url.clone(), authorized(channel, authorization.clone()));
             servers.push(server);
             urls.push(url);
         }
         let resolver = InMemoryChannels { channels: Arc::new(channels) };
         for (engine, server) in engines.into_iter().zip(servers) {
             let worker = worker_session(engine, NamedChannels::new(resolver.clone()));
-            tokio::spawn(async move {
-                Server::builder()
-                    .add_service(worker.into_worker_server())
-                    .serve_with_incoming(tokio_stream::once(Ok::<_, std::io::Error>(server)))
-                    .await
-            });
+            let router = guarded(&mut Server::builder(), worker, security).map_err(external)?;
+            tokio::spawn(router.serve_with_incoming(tokio_stream::once(Ok::<_, std::io::Error>(server))));
         }
         Ok(Self { urls, channels: resolver })
     }

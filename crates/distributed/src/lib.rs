@@ -18,20 +18,33 @@
 //!   connection (and its rate limits) is read by one worker.
 //! - [`NamedChannels`] names the worker in every error that comes from it: a
 //!   worker lost mid-query fails the query with its address.
+//! - [`Security`]: a worker requires the cluster token ([`ClusterToken`],
+//!   checked before a call's body is read), decodes only plans whose every
+//!   node is on [`PlanGate`]'s allow-list and no larger than
+//!   `max_plan_bytes`, and serves TLS when `[cluster] tls` says so;
+//!   [`ClusterChannels`] presents the token and checks the worker's TLS.
 //!
 //! A policy's fresh checks, deletes and notifications never reach this crate:
 //! they run on the coordinator (`Engine::fresh_session` takes no hook).
 
+mod auth;
 mod channel;
 mod codec;
+mod connect;
 mod coordinator;
 pub mod in_memory;
 mod on_workers;
+mod plan_gate;
+mod security;
 pub mod split;
 mod worker;
 
+pub use auth::{AUTHENTICATION_FAILED, ClusterToken, RequireToken};
 pub use channel::{NamedChannels, WorkerFailed};
 pub use codec::ScanCodec;
+pub use connect::ClusterChannels;
 pub use coordinator::{StaticWorkers, coordinator_hook, worker_urls};
 pub use on_workers::ScansOnWorkers;
-pub use worker::{serve, worker_session};
+pub use plan_gate::{PlanGate, PlanRefused, check_plan};
+pub use security::{Security, SecurityError};
+pub use worker::{ServeError, serve, worker_session};

@@ -128,6 +128,13 @@ async fn engine(endpoint: &str, accounts: &str) -> Engine {
     Engine::new(connections, skyglue::sandbox::registry())
 }
 
+/// The cluster token the benchmark's worker and coordinator processes share.
+fn security() -> skyglue_distributed::Security {
+    let token =
+        skyglue_distributed::ClusterToken::new("floor benchmark", "floor-benchmark-token").expect("token");
+    skyglue_distributed::Security::with_token(token)
+}
+
 /// `--worker ENDPOINT ACCOUNTS`: serves until killed; prints its address first.
 pub fn worker(args: &[String]) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
@@ -135,7 +142,9 @@ pub fn worker(args: &[String]) {
         let engine = engine(&args[0], &args[1]).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         println!("{}", listener.local_addr().expect("address"));
-        skyglue_distributed::serve(listener, engine, std::future::pending()).await.expect("serve");
+        skyglue_distributed::serve(listener, engine, &security(), std::future::pending())
+            .await
+            .expect("serve");
     });
 }
 
@@ -148,11 +157,13 @@ pub fn coordinator(args: &[String]) {
         let mut engine = engine(&args[0], &args[1]).await;
         let workers: Vec<String> = args[2].split(',').filter(|w| !w.is_empty()).map(str::to_string).collect();
         if !workers.is_empty() {
-            let urls = skyglue_distributed::worker_urls(&workers)?;
+            let urls = skyglue_distributed::worker_urls(&workers, false)?;
+            let channels =
+                skyglue_distributed::ClusterChannels::new(&security()).map_err(|e| e.to_string())?;
             let hook = skyglue_distributed::coordinator_hook(
                 &engine,
                 skyglue_distributed::StaticWorkers::new(urls),
-                skyglue_distributed::NamedChannels::default(),
+                skyglue_distributed::NamedChannels::new(channels),
             );
             engine = engine.with_session_hook(hook);
         }

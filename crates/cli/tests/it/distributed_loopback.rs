@@ -22,14 +22,18 @@ use crate::distributed::{many_accounts, shipped_policies, shipped_queries};
 
 const ACCOUNTS: usize = 200;
 
-/// A directory with `skyglue.toml` and the credentials for every account of the world.
-struct Site {
-    dir: tempfile::TempDir,
+/// The cluster token every process of a site shares.
+pub const TOKEN: &str = "loopback-cluster-token";
+
+/// A directory with `skyglue.toml` and the credentials for every account of
+/// the world; its processes share the cluster token [`TOKEN`].
+pub struct Site {
+    pub dir: tempfile::TempDir,
     env: Vec<(String, String)>,
 }
 
 impl Site {
-    fn new(sandbox: &Sandbox, world: &World) -> Site {
+    pub fn new(sandbox: &Sandbox, world: &World) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let mut config = String::new();
         let mut credentials = String::new();
@@ -59,11 +63,12 @@ impl Site {
             ("GITHUB_TOKEN".to_string(), "sandbox".to_string()),
             ("SLACK_WEBHOOK_URL".to_string(), sandbox.slack_webhook_url()),
             ("SKYGLUE_STATE_DIR".to_string(), path("state")),
+            ("SKYGLUE_CLUSTER_TOKEN".to_string(), TOKEN.to_string()),
         ];
         Site { dir, env }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_skyglue"));
         cmd.arg("--config")
             .arg(self.dir.path().join("skyglue.toml"))
@@ -76,7 +81,7 @@ impl Site {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 
@@ -100,13 +105,13 @@ impl Site {
     }
 
     /// Starts a worker on a free loopback port; its `HOST:PORT`.
-    fn worker(&self) -> Worker {
-        let mut child = self
-            .command(&["worker", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+    pub fn worker(&self) -> Worker {
+        Self::started(self.command(&["worker", "--listen", "127.0.0.1:0"]))
+    }
+
+    /// Starts `worker` (a `skyglue worker` command) and waits until it listens.
+    pub fn started(mut worker: Command) -> Worker {
+        let mut child = worker.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let address = line
@@ -118,9 +123,9 @@ impl Site {
     }
 }
 
-struct Worker {
-    child: Child,
-    address: String,
+pub struct Worker {
+    pub child: Child,
+    pub address: String,
 }
 
 impl Drop for Worker {

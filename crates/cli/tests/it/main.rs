@@ -13,6 +13,10 @@ mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_loopback;
 mod docs;
+#[cfg(feature = "distributed")]
+mod distributed_security;
+#[cfg(feature = "distributed")]
+mod distributed_tls;
 mod examples;
 mod github_joins;
 mod guards;
