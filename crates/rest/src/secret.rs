@@ -46,10 +46,11 @@ impl Target {
     /// a url that is not `http(s)://host/...` is an error naming the table and
     /// the variable, never its value.
     pub fn prepare(decl: &Declared, env: &Env) -> Result<Target> {
-        let table = decl.name.clone();
-        let missing =
-            |field: &'static str| move |var: String| Error::MissingEnv { table: table.clone(), var, field };
-        let bad_url = |detail: String| Error::Url { table: table.clone(), detail };
+        let table = decl.name.as_str();
+        let missing = |field: &'static str| {
+            move |var: String| Error::MissingEnv { table: table.to_string(), var, field }
+        };
+        let bad_url = |detail: String| Error::Url { table: table.to_string(), detail };
         let vars = decl.url.values(env);
         let names = vars.iter().map(|(n, _)| format!("${{{n}}}")).collect::<Vec<_>>().join(", ");
         if let Some((name, _)) = vars.iter().find(|(_, v)| v.contains(['?', '#'])) {

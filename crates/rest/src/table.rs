@@ -25,7 +25,7 @@ use skyglue_core::throttle::bucket;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, KeyValues, Scope, TableSpec};
 
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::Http;
 use crate::model::{DEFAULT_MAX_PAGES, Declared};
 use crate::request::{Listing, PageFacts, next_token, page_url};
