@@ -191,13 +191,14 @@ mod tests {
     #[tokio::test]
     async fn a_cycle_of_tokens_is_an_error_not_an_endless_loop() {
         // 1 -> 2 -> 1: no token is ever repeated at once.
-        let got: Vec<Result<u32>> = pages("GET /items (table item)".into(), |token: Option<String>| async move {
-            let n: u32 = token.as_deref().map_or(1, |t| t.parse().unwrap_or(1));
-            Ok(Some((n, Some(if n == 1 { "2" } else { "1" }.to_string()))))
-        })
-        .take(10)
-        .collect()
-        .await;
+        let got: Vec<Result<u32>> =
+            pages("GET /items (table item)".into(), |token: Option<String>| async move {
+                let n: u32 = token.as_deref().map_or(1, |t| t.parse().unwrap_or(1));
+                Ok(Some((n, Some(if n == 1 { "2" } else { "1" }.to_string()))))
+            })
+            .take(10)
+            .collect()
+            .await;
         let firsts: Vec<u32> = got.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
         assert_eq!(firsts, vec![1, 2, 1], "pages read before the cycle is seen: {got:?}");
         let err = got.last().expect("an item").as_ref().expect_err("cycle detected");

@@ -166,7 +166,8 @@ impl GithubClient {
     pub async fn get(&self, ctx: &FetchContext, target: &str, operation: &str) -> Result<Reply> {
         let absolute = target.starts_with("http://") || target.starts_with("https://");
         if absolute && Origin::of(&self.api_url).is_none_or(|home| !home.holds(target)) {
-            let foreign = Origin::of(target).map_or_else(|| "an unreadable URL".to_string(), |o| o.to_string());
+            let foreign =
+                Origin::of(target).map_or_else(|| "an unreadable URL".to_string(), |o| o.to_string());
             return Err(Error::Github {
                 operation: operation.to_string(),
                 detail: format!(
@@ -216,10 +217,7 @@ impl GithubClient {
             let timeout = self.policy.request_timeout;
             let (headers, answer) = match tokio::time::timeout(timeout, exchange).await {
                 Ok(exchanged) => exchanged?,
-                Err(_) => (
-                    RateHeaders::default(),
-                    Err(format!("no answer within {}", seconds(timeout))),
-                ),
+                Err(_) => (RateHeaders::default(), Err(format!("no answer within {}", seconds(timeout)))),
             };
             // A body cut off mid-way is a transport failure like no answer at all.
             let status = answer.as_ref().ok().map(|r| r.status);

@@ -177,7 +177,9 @@ key = { param = "statuses[]" }
         let header = "auth = { header = \"Authorization\", value = \"Token token=${PAGERDUTY_TOKEN}\" }";
         let query = VALID.replace(header, "auth = { query = \"api_key\", value = \"${PAGERDUTY_TOKEN}\" }");
         let tables = from_text("t.toml", &query).expect("valid");
-        assert!(matches!(&tables[0].auth, Some(a) if a.via == crate::model::AuthVia::Query("api_key".into())));
+        assert!(
+            matches!(&tables[0].auth, Some(a) if a.via == crate::model::AuthVia::Query("api_key".into()))
+        );
         let both = VALID.replace("{ header = ", "{ query = \"api_key\", header = ");
         assert!(error_of(&both).starts_with("t.toml:5:") && error_of(&both).contains("not both"));
         let clash = query.replace("rows = ", "params = { \"api_key\" = \"x\" }\nrows = ");

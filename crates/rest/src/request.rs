@@ -217,7 +217,11 @@ mod tests {
         let d = decl(
             "{ style = \"cursor\", cursor_param = \"cursor\", next = \"$.meta.next\", stop_on_empty = false }",
         );
-        assert_eq!(next_token(&d, &facts(next, 0, None)), Ok(Some("abc".into())), "unless declared otherwise");
+        assert_eq!(
+            next_token(&d, &facts(next, 0, None)),
+            Ok(Some("abc".into())),
+            "unless declared otherwise"
+        );
         let d = decl("{ style = \"page\", page_param = \"page\" }");
         assert_eq!(next_token(&d, &facts(body, 5, None)), Ok(Some("2".into())));
         assert_eq!(next_token(&d, &facts(body, 0, Some("3"))), Ok(None));
@@ -237,6 +241,9 @@ mod tests {
         assert_eq!(next_link(&h), None);
         assert_eq!(absolute("http://127.0.0.1:8080/a/b?c", "/x?page=2"), "http://127.0.0.1:8080/x?page=2");
         assert_eq!(absolute("https://api.example.com/a", "//evil.example/x"), "https://evil.example/x");
-        assert_eq!(absolute("https://api.example.com/a", "ftp://api.example.com/x"), "ftp://api.example.com/x");
+        assert_eq!(
+            absolute("https://api.example.com/a", "ftp://api.example.com/x"),
+            "ftp://api.example.com/x"
+        );
     }
 }

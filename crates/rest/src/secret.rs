@@ -66,8 +66,9 @@ impl Target {
                 "the url carries a user name or password (user:password@host){check}; send the credential with auth"
             )));
         }
-        let home = Origin::of(&base)
-            .ok_or_else(|| bad_url(format!("the url is not an http:// or https:// URL with a host{check}")))?;
+        let home = Origin::of(&base).ok_or_else(|| {
+            bad_url(format!("the url is not an http:// or https:// URL with a host{check}"))
+        })?;
         let (secret, hidden) = match &decl.auth {
             None => (None, Vec::new()),
             Some(auth) => {
@@ -199,7 +200,8 @@ mod tests {
         );
         let decl = from_text("t.toml", &text).expect("valid").remove(0);
         let vars = vars.to_vec();
-        let env: Env = Arc::new(move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()));
+        let env: Env =
+            Arc::new(move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()));
         Target::prepare(&decl, &env)
     }
 
@@ -221,9 +223,11 @@ mod tests {
 
     #[test]
     fn only_the_urls_scheme_host_and_port_are_home() {
-        let t = target("http://127.0.0.1:8080/items", "{ header = \"Authorization\", value = \"Bearer ${T}\" }", &[(
-            "T", "tok-123",
-        )])
+        let t = target(
+            "http://127.0.0.1:8080/items",
+            "{ header = \"Authorization\", value = \"Bearer ${T}\" }",
+            &[("T", "tok-123")],
+        )
         .expect("prepared");
         assert!(t.check("http://127.0.0.1:8080/items?page=2").is_ok());
         let err = t.check("http://127.0.0.1:9090/items?page=2").expect_err("another port").to_string();

@@ -65,7 +65,10 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
             let (span, seconds) = (t.span(), t.into_inner());
             match seconds {
                 s if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
-                _ => Err(at(span, format!("timeout_seconds must be more than 0 and at most 3600, not {seconds}"))),
+                _ => Err(at(
+                    span,
+                    format!("timeout_seconds must be more than 0 and at most 3600, not {seconds}"),
+                )),
             }
         })
         .transpose()?;
@@ -257,7 +260,12 @@ fn paginate(p: Spanned<PaginateDecl>, at: &impl Fn(Range<usize>, String) -> Erro
         None => DEFAULT_MAX_PAGES,
         Some(m) => match u64::try_from(*m.get_ref()) {
             Ok(n) if n >= 1 => n,
-            _ => return Err(at(m.span(), format!("paginate.max_pages must be at least 1, not {}", m.get_ref()))),
+            _ => {
+                return Err(at(
+                    m.span(),
+                    format!("paginate.max_pages must be at least 1, not {}", m.get_ref()),
+                ));
+            }
         },
     };
     Ok(Paginate {

@@ -74,7 +74,10 @@ async fn an_empty_page_ends_cursor_and_link_paging() {
     assert_eq!(link.targets().len(), 2, "{:?}", link.targets());
 
     // An API documented to answer empty pages mid-listing can say so.
-    let text = item_table(&format!("{BEARER}\n{}", CURSOR.replace(" }", ", stop_on_empty = false, max_pages = 3 }")));
+    let text = item_table(&format!(
+        "{BEARER}\n{}",
+        CURSOR.replace(" }", ", stop_on_empty = false, max_pages = 3 }")
+    ));
     let s = Session::at(&cursor.base, &text, |e| e).await;
     let err = s.try_query("SELECT id FROM item").await.expect_err("pages on past the empty page");
     assert!(err.contains("passed max_pages (3)"), "{err}");

@@ -21,7 +21,10 @@ async fn a_next_link_to_another_port_is_an_error_and_that_server_sees_nothing() 
     let s = Session::at(&home.base, &text, |e| e).await;
     let err = s.try_query("SELECT id FROM item").await.expect_err("a foreign next link");
     assert!(err.starts_with("table item: the next page is on "), "{err}");
-    assert!(err.contains(&elsewhere.base) && err.contains(&format!("not on the table's host {}", home.base)), "{err}");
+    assert!(
+        err.contains(&elsewhere.base) && err.contains(&format!("not on the table's host {}", home.base)),
+        "{err}"
+    );
     assert_eq!(home.targets().len(), 1);
     assert!(elsewhere.targets().is_empty(), "the other server got a request: {:?}", elsewhere.headers());
 }
@@ -63,7 +66,8 @@ async fn a_query_key_is_sent_as_its_parameter_and_shown_as_stars() {
 
 #[tokio::test]
 async fn a_header_secret_the_api_echoes_is_not_printed() {
-    let home = Scripted::start(|_| (401, vec![], r#"{"message":"token test-token was revoked"}"#.into())).await;
+    let home =
+        Scripted::start(|_| (401, vec![], r#"{"message":"token test-token was revoked"}"#.into())).await;
     let s = Session::at(&home.base, &item_table(BEARER), |e| e).await;
     let err = s.try_query("SELECT id FROM item").await.expect_err("HTTP 401");
     assert!(err.ends_with("HTTP 401: {\"message\":\"token *** was revoked\"}"), "{err}");
