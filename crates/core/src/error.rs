@@ -83,6 +83,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// A listing's pages would not end: the API led back to a page already
+    /// read, or past the listing's page limit.
+    #[error("failed to page through {listing}: {detail}")]
+    Paging {
+        /// The listing: the operation and connection, or the table.
+        listing: String,
+        /// Which page led where.
+        detail: String,
+    },
+
     /// A query is missing a key column the table requires.
     #[error(
         "table {table} requires a filter on {column}, e.g. WHERE {column} = '...' \

@@ -25,6 +25,10 @@ pub struct RetryPolicy {
     /// The longest rate-limit wait skyglue accepts: a limit that resets later
     /// fails the query at once, saying when it resets, rather than hanging.
     pub max_wait: Duration,
+    /// How long one request may take, its answer read to the end: a server
+    /// that accepts the connection and never answers fails the request (and
+    /// is retried as a dropped connection) instead of hanging the scan.
+    pub request_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +38,7 @@ impl Default for RetryPolicy {
             first_backoff: Duration::from_millis(500),
             secondary_wait: Duration::from_secs(60),
             max_wait: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }

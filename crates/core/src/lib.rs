@@ -23,6 +23,7 @@ pub mod http_retry;
 pub mod join_keys;
 pub mod keys;
 pub mod metrics;
+pub mod origin;
 pub mod paging;
 pub mod probe_side;
 pub mod provider;

@@ -4,9 +4,12 @@
 //! [`describe_each`]).
 //!
 //! A token loop written once is a loop that is right once: it stops on the
-//! last page, on a "not found" answer, and on an API that hands back the token
-//! it was given (which would otherwise page forever).
+//! last page, on a "not found" answer, and with an error on an API that leads
+//! back to a page already read (a token repeated at once, or a 1 -> 2 -> 1
+//! cycle) or, when the caller sets one, past a page limit: a scan that would
+//! otherwise page forever ends naming the listing.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -23,29 +26,56 @@ pub type Page<T> = (T, Option<String>);
 /// Walks pages: `page(token)` fetches one (`token` is `None` for the first)
 /// and returns it with the next token, or `None` when there is nothing (a
 /// "not found"). The stream ends after the last page; `label` names the
-/// listing in the error raised when an API repeats a token.
-pub fn pages<T, F, Fut>(label: String, mut page: F) -> BoxStream<'static, Result<T>>
+/// listing in the error raised when an API leads back to a page it already
+/// gave (any cycle, not only a token repeated at once).
+pub fn pages<T, F, Fut>(label: String, page: F) -> BoxStream<'static, Result<T>>
+where
+    T: Send + 'static,
+    F: FnMut(Option<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Option<Page<T>>>> + Send + 'static,
+{
+    pages_at_most(label, u64::MAX, page)
+}
+
+/// As [`pages`], reading at most `max_pages` pages: a next token after the
+/// last one allowed is an error naming `label`, not a silent cut (the rows
+/// would be incomplete) and not an endless scan.
+pub fn pages_at_most<T, F, Fut>(label: String, max_pages: u64, mut page: F) -> BoxStream<'static, Result<T>>
 where
     T: Send + 'static,
     F: FnMut(Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Option<Page<T>>>> + Send + 'static,
 {
     async_stream::try_stream! {
+        // Every token followed so far and the page it led to (the first page, 1, has none).
+        let mut seen: HashMap<String, u64> = HashMap::new();
         let mut token: Option<String> = None;
+        let mut number: u64 = 1;
         loop {
             let Some((out, next)) = page(token.clone()).await? else { break };
             yield out;
-            match next.filter(|t| !t.is_empty()) {
-                Some(next) if token.as_deref() == Some(next.as_str()) => {
-                    Err(Error::Api {
-                        operation: label.clone(),
-                        connection: String::new(),
-                        detail: format!("the API returned the same page token twice ({next}); stopping rather than looping"),
-                    })?;
-                }
-                Some(next) => token = Some(next),
-                None => break,
+            let Some(next) = next.filter(|t| !t.is_empty()) else { break };
+            if let Some(earlier) = seen.get(&next) {
+                Err(Error::Paging {
+                    listing: label.clone(),
+                    detail: format!(
+                        "page {number}'s next page is page {earlier}, already read (the API's pages \
+                         form a cycle); stopping rather than looping"
+                    ),
+                })?;
             }
+            if number >= max_pages {
+                Err(Error::Paging {
+                    listing: label.clone(),
+                    detail: format!(
+                        "passed max_pages ({max_pages}): page {number} still names a next page; \
+                         stopping rather than paging on"
+                    ),
+                })?;
+            }
+            number += 1;
+            seen.insert(next.clone(), number);
+            token = Some(next);
         }
     }
     .boxed()
@@ -154,7 +184,48 @@ mod tests {
         .await;
         assert_eq!(got.len(), 3, "two pages, then the error");
         let err = got[2].as_ref().expect_err("loop detected");
-        assert!(err.to_string().contains("same page token twice"), "{err}");
+        assert!(err.to_string().contains("ecs:ListThings"), "{err}");
+        assert!(err.to_string().contains("page 2's next page is page 2, already read"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_cycle_of_tokens_is_an_error_not_an_endless_loop() {
+        // 1 -> 2 -> 1: no token is ever repeated at once.
+        let got: Vec<Result<u32>> =
+            pages("GET /items (table item)".into(), |token: Option<String>| async move {
+                let n: u32 = token.as_deref().map_or(1, |t| t.parse().unwrap_or(1));
+                Ok(Some((n, Some(if n == 1 { "2" } else { "1" }.to_string()))))
+            })
+            .take(10)
+            .collect()
+            .await;
+        let firsts: Vec<u32> = got.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+        assert_eq!(firsts, vec![1, 2, 1], "pages read before the cycle is seen: {got:?}");
+        let err = got.last().expect("an item").as_ref().expect_err("cycle detected");
+        assert!(err.to_string().contains("table item"), "{err}");
+        assert!(err.to_string().contains("page 3's next page is page 2, already read"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn max_pages_ends_a_listing_that_never_ends() {
+        let got: Vec<Result<u32>> = pages_at_most("t".into(), 5, |token: Option<String>| async move {
+            let n: u32 = token.as_deref().map_or(1, |t| t.parse().unwrap_or(1));
+            Ok(Some((n, Some((n + 1).to_string()))))
+        })
+        .take(10)
+        .collect()
+        .await;
+        assert_eq!(got.len(), 6, "five pages, then the error: {got:?}");
+        let err = got[5].as_ref().expect_err("limit");
+        assert!(err.to_string().contains("passed max_pages (5)"), "{err}");
+        let exact: Vec<u32> = pages_at_most("t".into(), 3, |token: Option<String>| async move {
+            let n: u32 = token.as_deref().map_or(1, |t| t.parse().unwrap_or(1));
+            Ok(Some((n, (n < 3).then(|| (n + 1).to_string()))))
+        })
+        .try_collect()
+        .await
+        .expect("three pages fit a limit of three");
+        assert_eq!(exact, vec![1, 2, 3]);
     }
 
     #[tokio::test]

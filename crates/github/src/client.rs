@@ -17,6 +17,7 @@ use std::time::Duration;
 use http::HeaderMap;
 use octocrab::Octocrab;
 use skyglue_core::connection::GithubSettings;
+use skyglue_core::origin::Origin;
 use skyglue_core::{Error, FetchContext, Result};
 use tokio::time::Instant;
 
@@ -159,7 +160,22 @@ impl GithubClient {
     /// `GET target` (a path under the API URL, or a full URL from a `Link`
     /// header), retried as [`RetryPolicy`] says. `operation` names the request
     /// in errors, e.g. `GET /repos/acme/web/commits/abc1234`.
+    ///
+    /// A full URL must be on the API URL's origin (scheme, host and port):
+    /// a `Link` that leaves it is an error, never a request with the token.
     pub async fn get(&self, ctx: &FetchContext, target: &str, operation: &str) -> Result<Reply> {
+        let absolute = target.starts_with("http://") || target.starts_with("https://");
+        if absolute && Origin::of(&self.api_url).is_none_or(|home| !home.holds(target)) {
+            let foreign =
+                Origin::of(target).map_or_else(|| "an unreadable URL".to_string(), |o| o.to_string());
+            return Err(Error::Github {
+                operation: operation.to_string(),
+                detail: format!(
+                    "the next page is on {foreign}, not on the API URL's host ({}): refusing to send the token there",
+                    Origin::of(&self.api_url).map_or_else(|| self.api_url.clone(), |o| o.to_string())
+                ),
+            });
+        }
         self.send(ctx, Request::Get(target), operation).await
     }
 
@@ -169,30 +185,39 @@ impl GithubClient {
         let mut attempt = 1;
         loop {
             self.hold_off(ctx).await;
-            let (octocrab, response) = match request {
-                Request::Get(target) => (&self.octocrab, self.octocrab._get(target).await),
-                Request::Graphql(query) => {
-                    let Some(g) = &self.graphql else {
-                        return Err(fail("GitHub's GraphQL API needs a token (set GITHUB_TOKEN)".into()));
-                    };
-                    (&g.octocrab, g.octocrab._post(g.path.as_str(), Some(query)).await)
-                }
-            };
-            let (headers, answer) = match response {
-                Ok(response) => {
-                    let mut status = response.status().as_u16();
-                    let headers = RateHeaders::read(response.headers());
-                    let next = next_link(response.headers());
-                    let body = octocrab.body_to_string(response).await;
-                    if matches!(request, Request::Graphql(_))
-                        && status == 200
-                        && body.as_deref().is_ok_and(rate_limited)
-                    {
-                        status = 403;
+            let exchange = async {
+                let (octocrab, response) = match request {
+                    Request::Get(target) => (&self.octocrab, self.octocrab._get(target).await),
+                    Request::Graphql(query) => {
+                        let Some(g) = &self.graphql else {
+                            return Err(fail("GitHub's GraphQL API needs a token (set GITHUB_TOKEN)".into()));
+                        };
+                        (&g.octocrab, g.octocrab._post(g.path.as_str(), Some(query)).await)
                     }
-                    (headers, body.map(|body| Reply { status, body, next }))
-                }
-                Err(e) => (RateHeaders::default(), Err(e)),
+                };
+                Ok(match response {
+                    Ok(response) => {
+                        let mut status = response.status().as_u16();
+                        let headers = RateHeaders::read(response.headers());
+                        let next = next_link(response.headers());
+                        let body = octocrab.body_to_string(response).await;
+                        if matches!(request, Request::Graphql(_))
+                            && status == 200
+                            && body.as_deref().is_ok_and(rate_limited)
+                        {
+                            status = 403;
+                        }
+                        (headers, body.map(|body| Reply { status, body, next }).map_err(|e| chain(&e)))
+                    }
+                    Err(e) => (RateHeaders::default(), Err(chain(&e))),
+                })
+            };
+            // The whole exchange, answer read to the end, within the request timeout: octocrab's
+            // read timeout is per read, and a server that trickles bytes would hold the scan.
+            let timeout = self.policy.request_timeout;
+            let (headers, answer) = match tokio::time::timeout(timeout, exchange).await {
+                Ok(exchanged) => exchanged?,
+                Err(_) => (RateHeaders::default(), Err(format!("no answer within {}", seconds(timeout)))),
             };
             // A body cut off mid-way is a transport failure like no answer at all.
             let status = answer.as_ref().ok().map(|r| r.status);
@@ -233,12 +258,11 @@ impl GithubClient {
 
     /// The final answer after `attempts` tries: a reply the caller reads, or
     /// what went wrong.
-    fn finish(&self, answer: octocrab::Result<Reply>, attempts: u32) -> Result<Reply, String> {
+    fn finish(&self, answer: Result<Reply, String>, attempts: u32) -> Result<Reply, String> {
         let reply = answer.map_err(|e| {
             format!(
-                "could not reach {} after {attempts} attempts: {} (check GITHUB_API_URL or [github] api_url)",
+                "could not reach {} after {attempts} attempts: {e} (check GITHUB_API_URL or [github] api_url)",
                 self.api_url,
-                chain(&e)
             )
         })?;
         let status = Some(reply.status);
@@ -290,6 +314,11 @@ fn describe(status: Option<u16>, body: &str) -> String {
         Some(s) => format!("HTTP {s}: {message}"),
         None => message,
     }
+}
+
+/// `30 s`, `0.2 s`.
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
 }
 
 fn minutes(d: Duration) -> String {

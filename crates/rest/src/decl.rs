@@ -40,7 +40,7 @@ pub struct TableDecl {
     /// The list endpoint; `{param}` placeholders are path parameters of
     /// required keys, `${VAR}` / `${VAR:-default}` read the environment.
     pub url: Spanned<String>,
-    /// One header carrying the credential.
+    /// The credential: one header, or one query parameter.
     pub auth: Option<Spanned<AuthDecl>>,
     /// Fixed query parameters sent with every request.
     #[serde(default)]
@@ -51,18 +51,23 @@ pub struct TableDecl {
     pub paginate: Option<Spanned<PaginateDecl>>,
     /// Client-side rate limit.
     pub rate: Option<Spanned<RateDecl>>,
+    /// How long one request may take, in seconds (default 30).
+    pub timeout_seconds: Option<Spanned<f64>>,
     /// The columns.
     #[serde(default)]
     pub column: Vec<Spanned<ColumnDecl>>,
 }
 
-/// `auth = { header, value }`.
+/// `auth = { header, value }` or `auth = { query, value }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthDecl {
     /// Header name, e.g. `Authorization`.
-    pub header: String,
-    /// Header value; its secret must come from `${VAR}`.
+    pub header: Option<String>,
+    /// Query parameter name, e.g. `api_key`, for APIs that take the key in
+    /// the URL.
+    pub query: Option<String>,
+    /// The value; its secret must come from `${VAR}`.
     pub value: Spanned<String>,
 }
 
@@ -89,6 +94,10 @@ pub struct PaginateDecl {
     pub first_page: Option<u64>,
     /// JSON path to a boolean saying whether more pages exist.
     pub more: Option<Spanned<String>>,
+    /// The most pages one listing reads (default 10,000).
+    pub max_pages: Option<Spanned<i64>>,
+    /// Whether an empty page ends `link` and `cursor` paging (default true).
+    pub stop_on_empty: Option<bool>,
 }
 
 /// `rate = { per_second, burst }`.

@@ -83,6 +83,40 @@ impl Template {
         }
     }
 
+    /// The template's text with each variable replaced by [`Template::MARK`],
+    /// and each variable's name: where in a URL the variables are.
+    pub fn skeleton(&self) -> (String, Vec<&str>) {
+        let mut text = String::new();
+        let mut names = Vec::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(s) => text.push_str(s),
+                Part::Var { name, .. } => {
+                    text.push(Self::MARK);
+                    names.push(name.as_str());
+                }
+            }
+        }
+        (text, names)
+    }
+
+    /// What stands for a variable in [`Template::skeleton`].
+    pub const MARK: char = '\u{0}';
+
+    /// Each variable's name and the value it takes (its default when unset);
+    /// unset variables without a default are left out.
+    pub fn values(&self, env: &Env) -> Vec<(&str, String)> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Var { name, default } => {
+                    env(name).or_else(|| default.clone()).map(|v| (name.as_str(), v))
+                }
+                Part::Literal(_) => None,
+            })
+            .collect()
+    }
+
     /// The text with every variable filled in, or the first unset one's name.
     pub fn render(&self, env: &Env) -> Result<String, String> {
         let mut out = String::new();

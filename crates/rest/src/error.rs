@@ -43,12 +43,37 @@ pub enum Error {
         field: &'static str,
     },
 
+    /// The url, its variables filled in, is not one skyglue may call.
+    #[error("table {table}: {detail}")]
+    Url {
+        /// The table.
+        table: String,
+        /// What is wrong, naming the variable (never its value).
+        detail: String,
+    },
+
+    /// A next page is on another scheme, host or port than the table's url:
+    /// not requested, so the credential stays home.
+    #[error(
+        "table {table}: the next page is on {foreign}, not on the table's host {home}; \
+         not following it (a declared table sends requests, and its credential, only to its url's host)"
+    )]
+    ForeignHost {
+        /// The table.
+        table: String,
+        /// The next page's scheme, host and port.
+        foreign: String,
+        /// The url's scheme, host and port.
+        home: String,
+    },
+
     /// The API answered, but not in the shape the declaration says.
     #[error("table {table}: the response of GET {url} does not fit {path} ({what}): {detail}")]
     Response {
         /// The table.
         table: String,
-        /// The request, query string included (never the auth header).
+        /// The request, query string included, the auth parameter as `***`
+        /// (never the auth header).
         url: String,
         /// The declaration's JSON path that failed.
         path: String,
@@ -64,7 +89,7 @@ pub enum Error {
     Http {
         /// The table.
         table: String,
-        /// The request.
+        /// The request, the auth parameter as `***`.
         url: String,
         /// The status and the start of the answer, or the transport error.
         detail: String,

@@ -1,5 +1,7 @@
 //! `GET` for declared tables: HTTP/1.1 over rustls (plain `http://` too, for
-//! loopback fakes), within the table's client-side rate limit, retried as the
+//! loopback fakes), only to the table's url's origin (with its credential as
+//! [`Target`] says), each request within a timeout, within the table's
+//! client-side rate limit, retried as the
 //! shared HTTP rules say ([`skyglue_core::http_retry`]: `429`/`403` with
 //! `Retry-After` or a spent `x-ratelimit-remaining`, server errors, dropped
 //! connections), every call, retry and wait counted in the scan's metrics.
@@ -24,9 +26,8 @@ use skyglue_core::http_retry::{RateHeaders, RetryPolicy, Verdict, decide};
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::secret::Target;
 
-/// How long one request may take.
-const TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest answer read.
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
@@ -49,31 +50,34 @@ pub struct Http {
     operation: String,
     rate_limited: bool,
     policy: RetryPolicy,
+    /// How long one request may take, its answer read to the end.
+    timeout: Duration,
     client: OnceLock<std::result::Result<HyperClient, String>>,
     paused_until: Mutex<Option<Instant>>,
 }
 
 impl Http {
-    /// A client for `table`; `rate_limited` when it declared a `rate`.
-    pub fn new(table: &str, rate_limited: bool, policy: RetryPolicy) -> Self {
+    /// A client for `table`; `rate_limited` when it declared a `rate`; each
+    /// request within `timeout`.
+    pub fn new(table: &str, rate_limited: bool, policy: RetryPolicy, timeout: Duration) -> Self {
         Self {
             table: table.to_string(),
             operation: format!("{table}:GET"),
             rate_limited,
             policy,
+            timeout,
             client: OnceLock::new(),
             paused_until: Mutex::new(None),
         }
     }
 
-    /// `GET url` with the `auth` header, as the module doc says.
-    pub async fn get(
-        &self,
-        ctx: &FetchContext,
-        url: &str,
-        auth: Option<&(HeaderName, HeaderValue)>,
-    ) -> Result<Answer> {
-        let fail = |detail: String| Error::Http { table: self.table.clone(), url: url.to_string(), detail };
+    /// `GET url` with `target`'s credential, as the module doc says: a `url`
+    /// off the target's origin is an error before anything is sent. Errors
+    /// show the URL as [`Target::shown`] does.
+    pub async fn get(&self, ctx: &FetchContext, url: &str, target: &Target) -> Result<Answer> {
+        let fail = |detail: String| Error::Http { table: self.table.clone(), url: target.shown(url), detail };
+        target.check(url)?;
+        let sent = target.sent(url);
         let client = self.client(url).map_err(fail)?;
         let mut attempt = 1;
         loop {
@@ -92,10 +96,10 @@ impl Http {
             } else {
                 ctx.metrics.retry()
             }
-            let answer = tokio::time::timeout(TIMEOUT, send(&client, url, auth)).await;
+            let answer = tokio::time::timeout(self.timeout, send(&client, &sent, target.header())).await;
             let answer = match answer {
                 Ok(answer) => answer,
-                Err(_) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
+                Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f64())),
             };
             let (status, headers) = match &answer {
                 Ok((status, headers, _)) => (Some(*status), RateHeaders::read(headers)),
@@ -164,7 +168,7 @@ impl Http {
 async fn send(
     client: &HyperClient,
     url: &str,
-    auth: Option<&(HeaderName, HeaderValue)>,
+    auth: Option<(&HeaderName, &HeaderValue)>,
 ) -> std::result::Result<(u16, HeaderMap, Bytes), String> {
     let mut request = Request::get(url)
         .header(ACCEPT, "application/json")

@@ -2,9 +2,10 @@
 //! declared in a few lines of TOML instead of Rust.
 //!
 //! A declaration (`[[table]]` in `skyglue.toml`, or in the `*.toml` files
-//! of its `tables_dir`) names the endpoint, the credential header (from
-//! `${VAR}` only), where the rows are, how the API pages, its rate limit and
-//! the columns with their JSON paths, types and key parameters. Each one
+//! of its `tables_dir`) names the endpoint, the credential (a header or a
+//! query parameter, from `${VAR}` only, sent only to the endpoint's host and
+//! never printed), where the rows are, how the API pages (and how far), its
+//! rate limit and the columns with their JSON paths, types and key parameters. Each one
 //! becomes a [`DeclaredTable`] served by the framework in `skyglue-core`, so
 //! it gets key and join-key pushdown, `LIMIT`, retries, the scan cache and
 //! metrics like the built-in tables.
@@ -37,6 +38,7 @@ pub mod model;
 pub mod path;
 mod request;
 mod rows;
+mod secret;
 pub mod table;
 pub mod types;
 mod validate;

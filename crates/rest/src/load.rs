@@ -173,6 +173,22 @@ key = { param = "statuses[]" }
     }
 
     #[test]
+    fn auth_is_one_header_or_one_query_parameter() {
+        let header = "auth = { header = \"Authorization\", value = \"Token token=${PAGERDUTY_TOKEN}\" }";
+        let query = VALID.replace(header, "auth = { query = \"api_key\", value = \"${PAGERDUTY_TOKEN}\" }");
+        let tables = from_text("t.toml", &query).expect("valid");
+        assert!(
+            matches!(&tables[0].auth, Some(a) if a.via == crate::model::AuthVia::Query("api_key".into()))
+        );
+        let both = VALID.replace("{ header = ", "{ query = \"api_key\", header = ");
+        assert!(error_of(&both).starts_with("t.toml:5:") && error_of(&both).contains("not both"));
+        let clash = query.replace("rows = ", "params = { \"api_key\" = \"x\" }\nrows = ");
+        assert!(error_of(&clash).contains("params also sets \"api_key\""), "{}", error_of(&clash));
+        let userinfo = VALID.replace("https://api.pagerduty.com", "https://me:${PW}@api.pagerduty.com");
+        assert!(error_of(&userinfo).contains("user name or password"), "{}", error_of(&userinfo));
+    }
+
+    #[test]
     fn path_parameters_must_be_required_keys() {
         let text = r#"
 [[table]]

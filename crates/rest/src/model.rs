@@ -2,6 +2,8 @@
 //! key mapped to its parameter. [`crate::validate`] builds it from the
 //! declaration as written; [`crate::table`] serves it.
 
+use std::time::Duration;
+
 use crate::env::Template;
 use crate::path::JsonPath;
 use crate::types::ColumnType;
@@ -15,10 +17,11 @@ pub struct Declared {
     pub description: String,
     /// Where it was declared (`file:line`), for errors found later.
     pub origin: String,
-    /// The list endpoint, with `${VAR}` and `{param}` still to fill in.
+    /// The list endpoint, with `${VAR}` and `{param}` still to fill in
+    /// (`${VAR}` never in its query string).
     pub url: Template,
-    /// The credential header and its value.
-    pub auth: Option<(String, Template)>,
+    /// The credential and where it is sent.
+    pub auth: Option<Auth>,
     /// Fixed query parameters.
     pub params: Vec<(String, String)>,
     /// Where the rows are.
@@ -29,6 +32,28 @@ pub struct Declared {
     pub rate: Option<Rate>,
     /// The columns, in order.
     pub columns: Vec<Column>,
+    /// How long one request may take; `None`: the retry policy's default.
+    pub timeout: Option<Duration>,
+}
+
+/// `auth = { header | query, value }`: the credential, sent only to the
+/// url's scheme, host and port.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// Where it goes.
+    pub via: AuthVia,
+    /// Its value, the secret from `${VAR}`.
+    pub value: Template,
+}
+
+/// Where a credential is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthVia {
+    /// A request header, e.g. `Authorization`.
+    Header(String),
+    /// A query parameter, e.g. `api_key`: redacted (`***`) wherever a URL
+    /// is printed.
+    Query(String),
 }
 
 /// `rate = { per_second, burst }`.
@@ -77,7 +102,16 @@ pub struct Paginate {
     pub page_size_param: Option<String>,
     /// A boolean saying whether more pages exist.
     pub more: Option<JsonPath>,
+    /// The most pages one listing reads; a next page after the last is an
+    /// error naming the table.
+    pub max_pages: u64,
+    /// Whether an empty page ends `link` and `cursor` paging (offset and page
+    /// paging always end there).
+    pub stop_on_empty: bool,
 }
+
+/// `paginate.max_pages` when the declaration does not say.
+pub const DEFAULT_MAX_PAGES: u64 = 10_000;
 
 /// The pagination styles.
 #[derive(Debug, Clone)]
@@ -129,7 +163,7 @@ impl Declared {
             .url
             .required_vars()
             .into_iter()
-            .chain(self.auth.iter().flat_map(|(_, v)| v.required_vars()))
+            .chain(self.auth.iter().flat_map(|a| a.value.required_vars()))
             .map(str::to_string)
             .collect();
         vars.dedup();

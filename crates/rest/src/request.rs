@@ -1,9 +1,11 @@
 //! One page's request and where the next page is: the URL a page token
 //! stands for, and the token of the page after it, for each pagination style.
 //!
-//! A token is what [`skyglue_core::paging::pages`] carries between pages: the
-//! `Link` URL, the cursor, the offset or the page number. That loop stops on
-//! the last page and on an API that repeats a token.
+//! A token is what [`skyglue_core::paging::pages_at_most`] carries between
+//! pages: the `Link` URL, the cursor, the offset or the page number. That loop
+//! stops on the last page, and with an error on an API that leads back to a
+//! page already read or past `paginate.max_pages`. An empty page is the last
+//! (for `link` and `cursor` unless `stop_on_empty = false`).
 
 use http::HeaderMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -92,7 +94,10 @@ pub fn next_token(decl: &Declared, page: &PageFacts<'_>) -> Result<Option<String
     }
     // A short page is the last, unless the API says otherwise with `more`.
     let short = p.page_size.is_some_and(|size| page.rows < size as usize) && p.more.is_none();
+    // An API that keeps handing out next pages with nothing on them would page on for ever.
+    let empty_ends = page.rows == 0 && p.stop_on_empty;
     Ok(match &p.style {
+        Style::Link | Style::Cursor { .. } if empty_ends => None,
         Style::Link => next_link(page.headers),
         Style::Cursor { next, .. } => match next.first(page.body) {
             None | Some(Value::Null) => None,
@@ -134,10 +139,20 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// `next` made absolute against `base` (a `Link` may be a path).
+/// `next` made absolute against `base` (a `Link` may be a path, or
+/// `//host/path` on the same scheme). Whether it may be requested is
+/// [`crate::secret::Target::check`]'s decision, not this function's.
 fn absolute(base: &str, next: &str) -> String {
-    if next.starts_with("http://") || next.starts_with("https://") {
+    let next = next.trim();
+    let scheme = base.split_once("://").map_or("https", |(scheme, _)| scheme);
+    let has_scheme = next.split_once("://").is_some_and(|(s, _)| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if has_scheme {
         return next.to_string();
+    }
+    if let Some(elsewhere) = next.strip_prefix("//") {
+        return format!("{scheme}://{elsewhere}");
     }
     let origin_end = base.find("://").map(|i| i + 3).and_then(|s| base[s..].find('/').map(|e| s + e));
     let origin = origin_end.map_or(base, |end| &base[..end]);
@@ -198,6 +213,15 @@ mod tests {
         assert_eq!(next_token(&d, &facts(next, 5, None)), Ok(Some("abc".into())));
         let last = Box::leak(Box::new(json!({"meta": {"next": ""}})));
         assert_eq!(next_token(&d, &facts(last, 5, None)), Ok(None));
+        assert_eq!(next_token(&d, &facts(next, 0, None)), Ok(None), "an empty page is the last");
+        let d = decl(
+            "{ style = \"cursor\", cursor_param = \"cursor\", next = \"$.meta.next\", stop_on_empty = false }",
+        );
+        assert_eq!(
+            next_token(&d, &facts(next, 0, None)),
+            Ok(Some("abc".into())),
+            "unless declared otherwise"
+        );
         let d = decl("{ style = \"page\", page_param = \"page\" }");
         assert_eq!(next_token(&d, &facts(body, 5, None)), Ok(Some("2".into())));
         assert_eq!(next_token(&d, &facts(body, 0, Some("3"))), Ok(None));
@@ -216,5 +240,10 @@ mod tests {
         h.insert(http::header::LINK, r#"</x?page=1>; rel="prev""#.parse().expect("header"));
         assert_eq!(next_link(&h), None);
         assert_eq!(absolute("http://127.0.0.1:8080/a/b?c", "/x?page=2"), "http://127.0.0.1:8080/x?page=2");
+        assert_eq!(absolute("https://api.example.com/a", "//evil.example/x"), "https://evil.example/x");
+        assert_eq!(
+            absolute("https://api.example.com/a", "ftp://api.example.com/x"),
+            "ftp://api.example.com/x"
+        );
     }
 }

@@ -5,7 +5,9 @@
 //! so pushdown, required keys, join keys, `LIMIT`, the scan cache, metrics
 //! and `\d` work as they do for `github_commit`. The fetch runs one listing
 //! per combination of pushed key values (up to [`DEFAULT_CONCURRENCY`] at
-//! once), and walks each listing's pages with the framework's token loop.
+//! once), and walks each listing's pages with the framework's token loop, up
+//! to `paginate.max_pages`. Requests go only to the url's origin, and every
+//! error leaves through [`Target::redact`], so none prints the credential.
 //!
 //! ```sql
 //! SELECT id, title FROM pagerduty_incident WHERE status = 'triggered' LIMIT 10
@@ -15,20 +17,20 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use futures::stream::{self, BoxStream, StreamExt};
-use http::{HeaderName, HeaderValue};
 use serde_json::Value;
 use skyglue_core::http_retry::RetryPolicy;
-use skyglue_core::paging::{fan_out, pages};
+use skyglue_core::paging::{fan_out, pages_at_most};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::bucket;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, KeyValues, Scope, TableSpec};
 
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::Http;
-use crate::model::Declared;
+use crate::model::{DEFAULT_MAX_PAGES, Declared};
 use crate::request::{Listing, PageFacts, next_token, page_url};
 use crate::rows::page_batch;
+use crate::secret::Target;
 
 /// A declared table.
 #[derive(Clone)]
@@ -52,13 +54,14 @@ impl DeclaredTable {
     /// Serves `decl`, reading `${VAR}`s from `env` when queried.
     pub fn new(decl: Declared, env: Env) -> Self {
         let spec = spec(&decl);
-        let http = Arc::new(Http::new(&decl.name, decl.rate.is_some(), RetryPolicy::default()));
+        let http = Arc::new(http_for(&decl, RetryPolicy::default()));
         Self { decl: Arc::new(decl), spec, env, http }
     }
 
-    /// Retries as `policy` says (tests make the backoff short).
+    /// Retries as `policy` says (tests make the backoff short); its request
+    /// timeout applies unless the declaration sets `timeout_seconds`.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.http = Arc::new(Http::new(&self.decl.name, self.decl.rate.is_some(), policy));
+        self.http = Arc::new(http_for(&self.decl, policy));
         self
     }
 
@@ -92,66 +95,52 @@ impl DeclaredTable {
         ctx: FetchContext,
         listing: Listing,
     ) -> BoxStream<'static, skyglue_core::Result<RecordBatch>> {
-        let prepared = self.prepare();
         let (decl, http) = (self.decl.clone(), self.http.clone());
-        let (base, auth) = match prepared {
-            Ok(p) => p,
+        let target = match Target::prepare(&decl, &self.env) {
+            Ok(target) => Arc::new(target),
             Err(e) => return stream::once(async { Err(e.into()) }).boxed(),
         };
-        let label = format!("GET {} (table {})", base, decl.name);
-        let auth = Arc::new(auth);
+        let label = format!("table {} (GET {})", decl.name, target.shown(target.base()));
+        let max_pages = decl.paginate.as_ref().map_or(DEFAULT_MAX_PAGES, |p| p.max_pages);
         let listing = Arc::new(listing);
-        pages(label, move |token: Option<String>| {
-            let (decl, http, ctx, auth, listing, base) =
-                (decl.clone(), http.clone(), ctx.clone(), auth.clone(), listing.clone(), base.clone());
+        pages_at_most(label, max_pages, move |token: Option<String>| {
+            let (decl, http, ctx, target, listing) =
+                (decl.clone(), http.clone(), ctx.clone(), target.clone(), listing.clone());
             async move {
-                let url = page_url(&decl, &base, &listing, token.as_deref());
-                let answer = http.get(&ctx, &url, auth.as_ref().as_ref()).await?;
-                let body: Value = serde_json::from_slice(&answer.body).map_err(|e| Error::Response {
-                    table: decl.name.clone(),
-                    url: url.clone(),
-                    path: "$".into(),
-                    what: "the body".into(),
-                    detail: format!("not JSON: {e}"),
-                })?;
-                let (batch, rows) = page_batch(&decl, &ctx, &url, &listing, &body)?;
-                let facts =
-                    PageFacts { headers: &answer.headers, body: &body, rows, token: token.as_deref() };
-                let next = next_token(&decl, &facts).map_err(|(path, detail)| Error::Response {
-                    table: decl.name.clone(),
-                    url: url.clone(),
-                    path,
-                    what: "paginate".into(),
-                    detail,
-                })?;
-                Ok(Some((batch, next)))
+                let page = async {
+                    let url = page_url(&decl, target.base(), &listing, token.as_deref());
+                    let answer = http.get(&ctx, &url, &target).await?;
+                    let shown = target.shown(&url);
+                    let body: Value = serde_json::from_slice(&answer.body).map_err(|e| Error::Response {
+                        table: decl.name.clone(),
+                        url: shown.clone(),
+                        path: "$".into(),
+                        what: "the body".into(),
+                        detail: format!("not JSON: {e}"),
+                    })?;
+                    let (batch, rows) = page_batch(&decl, &ctx, &shown, &listing, &body)?;
+                    let facts =
+                        PageFacts { headers: &answer.headers, body: &body, rows, token: token.as_deref() };
+                    let next = next_token(&decl, &facts).map_err(|(path, detail)| Error::Response {
+                        table: decl.name.clone(),
+                        url: shown.clone(),
+                        path,
+                        what: "paginate".into(),
+                        detail,
+                    })?;
+                    Ok::<_, Error>(Some((batch, next)))
+                };
+                // Every error leaves through here: none prints the credential.
+                page.await.map_err(|e| target.redact(e).into())
             }
         })
     }
+}
 
-    /// The URL and auth header with their `${VAR}`s filled in.
-    fn prepare(&self) -> Result<(String, Option<(HeaderName, HeaderValue)>)> {
-        let missing = |field: &'static str| {
-            move |var: String| Error::MissingEnv { table: self.decl.name.clone(), var, field }
-        };
-        let base = self.decl.url.render(&self.env).map_err(missing("url"))?;
-        let auth = match &self.decl.auth {
-            Some((header, value)) => {
-                let value = value.render(&self.env).map_err(missing("auth.value"))?;
-                let invalid = |what: &str| Error::Http {
-                    table: self.decl.name.clone(),
-                    url: base.clone(),
-                    detail: format!("the auth {what} is not a valid HTTP header {what}"),
-                };
-                let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| invalid("name"))?;
-                let mut value = HeaderValue::from_str(&value).map_err(|_| invalid("value"))?;
-                value.set_sensitive(true);
-                Some((name, value))
-            }
-            None => None,
-        };
-        Ok((base, auth))
-    }
+/// The HTTP client of `decl`, retrying as `policy` says.
+fn http_for(decl: &Declared, policy: RetryPolicy) -> Http {
+    let timeout = decl.timeout.unwrap_or(policy.request_timeout);
+    Http::new(&decl.name, decl.rate.is_some(), policy, timeout)
 }
 
 impl ApiTable for DeclaredTable {

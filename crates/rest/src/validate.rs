@@ -4,13 +4,14 @@
 
 use std::collections::HashSet;
 use std::ops::Range;
+use std::time::Duration;
 
 use toml::Spanned;
 
-use crate::decl::{ColumnDecl, PaginateDecl, TableDecl};
+use crate::decl::{AuthDecl, ColumnDecl, PaginateDecl, TableDecl};
 use crate::env::Template;
 use crate::error::{Error, Result};
-use crate::model::{Column, Declared, KeyParam, Paginate, Rate, Style};
+use crate::model::{Auth, AuthVia, Column, DEFAULT_MAX_PAGES, Declared, KeyParam, Paginate, Rate, Style};
 use crate::path::JsonPath;
 use crate::types::ColumnType;
 
@@ -52,22 +53,25 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
         );
     }
     let url = checked_url(&decl.url).map_err(|m| at(decl.url.span(), m))?;
-    let auth = match decl.auth {
-        Some(auth) => {
-            let (auth_span, auth) = (auth.span(), auth.into_inner());
-            let value = Template::parse(auth.value.get_ref()).map_err(|m| at(auth.value.span(), m))?;
-            if !value.has_vars() {
-                return Err(at(
-                    auth_span,
-                    "auth.value must take its secret from the environment, e.g. \"Bearer ${API_TOKEN}\"; \
-                     never write a secret in the file"
-                        .into(),
-                ));
+    let auth = decl.auth.map(|a| auth(a, &at)).transpose()?;
+    if let Some(Auth { via: AuthVia::Query(param), .. }) = &auth
+        && decl.params.contains_key(param)
+    {
+        return Err(at(decl.url.span(), format!("params also sets {param:?}, the auth query parameter")));
+    }
+    let timeout = decl
+        .timeout_seconds
+        .map(|t| {
+            let (span, seconds) = (t.span(), t.into_inner());
+            match seconds {
+                s if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
+                _ => Err(at(
+                    span,
+                    format!("timeout_seconds must be more than 0 and at most 3600, not {seconds}"),
+                )),
             }
-            Some((auth.header, value))
-        }
-        None => None,
-    };
+        })
+        .transpose()?;
     let rows =
         JsonPath::parse(decl.rows.get_ref()).map_err(|m| at(decl.rows.span(), format!("rows: {m}")))?;
     let paginate = decl.paginate.map(|p| paginate(p, &at)).transpose()?;
@@ -112,6 +116,14 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
     if let Some(unused) = params_in_path.into_iter().next() {
         return Err(at(decl.url.span(), format!("the url's {{{unused}}} is no key column's param")));
     }
+    if let Some(Auth { via: AuthVia::Query(param), .. }) = &auth
+        && let Some(column) = columns.iter().find(|c| c.key.as_ref().is_some_and(|k| &k.param == param))
+    {
+        return Err(at(
+            decl.url.span(),
+            format!("column {}'s key param {param:?} is also the auth query parameter", column.name),
+        ));
+    }
     Ok(Declared {
         description: if decl.description.is_empty() {
             format!("Rows of {}.", decl.url.get_ref())
@@ -127,15 +139,67 @@ pub fn table(src: Source<'_>, decl: Spanned<TableDecl>) -> Result<Declared> {
         paginate,
         rate,
         columns,
+        timeout,
     })
 }
 
+/// `auth = { header | query, value }`: one place to send it, and a secret
+/// from the environment.
+fn auth(auth: Spanned<AuthDecl>, at: &impl Fn(Range<usize>, String) -> Error) -> Result<Auth> {
+    let (span, auth) = (auth.span(), auth.into_inner());
+    let value = Template::parse(auth.value.get_ref()).map_err(|m| at(auth.value.span(), m))?;
+    if !value.has_vars() {
+        return Err(at(
+            span,
+            "auth.value must take its secret from the environment, e.g. \"Bearer ${API_TOKEN}\"; \
+             never write a secret in the file"
+                .into(),
+        ));
+    }
+    let via = match (auth.header, auth.query) {
+        (Some(header), None) if !header.is_empty() => AuthVia::Header(header),
+        (None, Some(query)) if !query.is_empty() => AuthVia::Query(query),
+        _ => {
+            return Err(at(
+                span,
+                "auth needs either header (a request header, e.g. \"Authorization\") or query (a query \
+                 parameter, e.g. \"api_key\"), not both"
+                    .into(),
+            ));
+        }
+    };
+    Ok(Auth { via, value })
+}
+
+/// The url as a template: absolute (or starting with `${VAR}`, the API's
+/// base), with `${VAR}` only before its query string and never in a
+/// `user:password@` part, so no secret ends up in a URL that errors print.
 fn checked_url(url: &Spanned<String>) -> Result<Template, String> {
     let template = Template::parse(url.get_ref())?;
     let prefix = template.literal_prefix();
     let absolute = prefix.starts_with("http://") || prefix.starts_with("https://");
     if !(absolute || prefix.is_empty() && template.has_vars()) {
         return Err(format!("url {:?} must start with http:// or https:// (or ${{VAR}})", url.get_ref()));
+    }
+    let (skeleton, names) = template.skeleton();
+    if let Some(query) = skeleton.find(['?', '#']) {
+        let before = skeleton[..query].matches(Template::MARK).count();
+        if let Some(name) = names.get(before) {
+            return Err(format!(
+                "${{{name}}} is in the url's query string; ${{VAR}} may fill the url's host or path only \
+                 (URLs are printed in errors). A key the API takes as a query parameter is \
+                 auth = {{ query = \"<parameter>\", value = \"${{{name}}}\" }}"
+            ));
+        }
+    }
+    let after_scheme = skeleton.split_once("://").map_or("", |(_, rest)| rest);
+    let authority = &after_scheme[..after_scheme.find(['/', '?', '#']).unwrap_or(after_scheme.len())];
+    if authority.contains('@') {
+        return Err(
+            "the url must not carry a user name or password (user:password@host): send the credential \
+             with auth = { header, value }"
+                .into(),
+        );
     }
     Ok(template)
 }
@@ -192,7 +256,26 @@ fn paginate(p: Spanned<PaginateDecl>, at: &impl Fn(Range<usize>, String) -> Erro
     if p.page_size_param.is_some() && p.page_size.is_none() {
         return Err(at(span, "paginate.page_size_param (or limit_param) needs page_size".into()));
     }
-    Ok(Paginate { style, page_size: p.page_size, page_size_param: p.page_size_param, more })
+    let max_pages = match p.max_pages {
+        None => DEFAULT_MAX_PAGES,
+        Some(m) => match u64::try_from(*m.get_ref()) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(at(
+                    m.span(),
+                    format!("paginate.max_pages must be at least 1, not {}", m.get_ref()),
+                ));
+            }
+        },
+    };
+    Ok(Paginate {
+        style,
+        page_size: p.page_size,
+        page_size_param: p.page_size_param,
+        more,
+        max_pages,
+        stop_on_empty: p.stop_on_empty.unwrap_or(true),
+    })
 }
 
 fn column(c: ColumnDecl, at: &impl Fn(Range<usize>, String) -> Error) -> Result<Column> {

@@ -53,3 +53,28 @@ async fn an_unknown_repository_lists_nothing() {
         rows(&env.engine, "SELECT sha FROM github_commit WHERE repository_full_name = 'acme/none'").await;
     assert!(got.is_empty());
 }
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_refused_before_any_request() {
+    use axum::routing::get;
+
+    use crate::fake::{Answer, Fake};
+    use crate::support::{engine, error, fast_retries};
+
+    let elsewhere = Fake::serve(vec![Answer::ok(serde_json::json!([]))], |r| {
+        r.route("/repos/{owner}/{repo}/commits", get(crate::fake::answer))
+    })
+    .await;
+    let link = format!("<{}/repos/acme/web/commits?page=2>; rel=\"next\"", elsewhere.url);
+    let home = Fake::serve(vec![Answer::ok(serde_json::json!([])).header("link", &link)], |r| {
+        r.route("/repos/{owner}/{repo}/commits", get(crate::fake::answer))
+    })
+    .await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let engine = engine(home.url.clone(), cache.path(), fast_retries());
+    let msg = error(&engine, "SELECT sha FROM github_commit WHERE repository_full_name = 'acme/web'").await;
+    assert!(msg.contains(&format!("the next page is on {}", elsewhere.url)), "{msg}");
+    assert!(msg.contains("refusing to send the token there"), "{msg}");
+    assert_eq!(home.hits(), 1);
+    assert_eq!(elsewhere.hits(), 0, "no request went to the other host");
+}

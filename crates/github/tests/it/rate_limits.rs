@@ -96,6 +96,34 @@ async fn an_unreachable_api_names_the_repository_and_sha() {
 }
 
 #[tokio::test]
+async fn an_api_that_never_answers_times_out() {
+    // A listener that accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let cache = tempfile::tempdir().expect("tempdir");
+    let policy = skyglue_github::RetryPolicy {
+        max_attempts: 2,
+        request_timeout: Duration::from_millis(200),
+        ..fast_retries()
+    };
+    let engine = engine(format!("http://127.0.0.1:{port}"), cache.path(), policy);
+    let msg = error(
+        &engine,
+        "SELECT sha FROM github_commit WHERE repository_full_name = 'acme/web' AND sha = 'bbb0012'",
+    )
+    .await;
+    held.abort();
+    assert!(msg.contains("POST /graphql (1 commit of acme/web)"), "{msg}");
+    assert!(msg.contains("no answer within 0.2 s"), "{msg}");
+}
+
+#[tokio::test]
 async fn a_limit_that_resets_too_late_fails_at_once() {
     let config = SandboxConfig {
         github_budget: Some(0),

@@ -20,6 +20,7 @@ pub fn fast_retries() -> RetryPolicy {
         first_backoff: Duration::from_millis(10),
         secondary_wait: Duration::from_millis(10),
         max_wait: Duration::from_secs(30),
+        ..RetryPolicy::default()
     }
 }
 

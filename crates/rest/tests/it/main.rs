@@ -6,5 +6,8 @@ mod errors;
 mod examples;
 mod fake;
 mod framework;
+mod limits;
+mod scripted;
+mod secrets;
 mod styles;
 mod support;

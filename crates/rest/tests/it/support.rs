@@ -27,6 +27,7 @@ pub fn fast_retries() -> RetryPolicy {
         first_backoff: Duration::from_millis(10),
         secondary_wait: Duration::from_millis(10),
         max_wait: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
 }
 
@@ -117,6 +118,18 @@ type = "integer"
     )
 }
 
+/// Table `item` over `${FAKE_URL}/items`, rows `$.items[*]` with an integer
+/// `id`, and `lines` (auth, paginate...) as its other keys.
+pub fn item_table(lines: &str) -> String {
+    format!(
+        "[[table]]\nname = \"item\"\nurl = \"${{FAKE_URL}}/items\"\nrows = \"$.items[*]\"\n{lines}\n\
+         [[table.column]]\nname = \"id\"\ntype = \"integer\"\n"
+    )
+}
+
+/// The header auth every test table sends: `Bearer test-token`.
+pub const BEARER: &str = "auth = { header = \"Authorization\", value = \"Bearer ${FAKE_TOKEN}\" }";
+
 /// A session over `text`'s tables against `fake`.
 pub struct Session {
     /// The engine.
@@ -133,7 +146,12 @@ impl Session {
 
     /// As [`Session::over`], with `configure` applied to the engine.
     pub async fn with(fake: &Fake, text: &str, configure: impl FnOnce(Engine) -> Engine) -> Session {
-        let env = env(&[("FAKE_URL", &fake.base), ("FAKE_TOKEN", "test-token")]);
+        Self::at(&fake.base, text, configure).await
+    }
+
+    /// As [`Session::with`], against any server at `base` (`FAKE_URL`).
+    pub async fn at(base: &str, text: &str, configure: impl FnOnce(Engine) -> Engine) -> Session {
+        let env = env(&[("FAKE_URL", base), ("FAKE_TOKEN", "test-token")]);
         let registry = load::from_text("test.toml", text)
             .expect("valid declarations")
             .into_iter()
