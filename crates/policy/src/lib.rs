@@ -10,6 +10,7 @@
 //! each sink ([`skyglue_core::sink::Sink::check`]).
 
 pub mod error;
+mod crash;
 pub mod header;
 pub mod history;
 pub mod interrupt;
@@ -17,6 +18,7 @@ pub mod journal;
 pub mod lock;
 pub mod notify;
 pub mod params;
+pub mod progress;
 pub mod report;
 pub mod rows;
 pub mod runner;

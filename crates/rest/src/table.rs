@@ -23,7 +23,7 @@ use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::bucket;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, KeyValues, Scope, TableSpec};
 
-use crate::env::Env;
+use crate::env::{Env, RenderError};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::model::Declared;
@@ -132,7 +132,12 @@ impl DeclaredTable {
     /// The URL and auth header with their `${VAR}`s filled in.
     fn prepare(&self) -> Result<(String, Option<(HeaderName, HeaderValue)>)> {
         let missing = |field: &'static str| {
-            move |var: String| Error::MissingEnv { table: self.decl.name.clone(), var, field }
+            move |e: RenderError| match e {
+                RenderError::Unset(var) => Error::MissingEnv { table: self.decl.name.clone(), var, field },
+                RenderError::ControlCharacter(var) => {
+                    Error::BadEnv { table: self.decl.name.clone(), var, field }
+                }
+            }
         };
         let base = self.decl.url.render(&self.env).map_err(missing("url"))?;
         let auth = match &self.decl.auth {
