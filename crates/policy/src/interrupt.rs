@@ -68,10 +68,12 @@ impl Interrupt {
     /// already), with its reason.
     pub async fn stopped_now(&self) -> String {
         let mut seen = self.now.subscribe();
-        match seen.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone().unwrap_or_default(),
+        // The guard `wait_for` returns is dropped here, before any other await.
+        let reason = seen.wait_for(Option::is_some).await.ok().and_then(|r| r.clone());
+        match reason {
+            Some(reason) => reason,
             // The sender lives as long as `self`: never reached.
-            Err(_) => std::future::pending().await,
+            None => std::future::pending().await,
         }
     }
 }

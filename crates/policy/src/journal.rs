@@ -20,7 +20,7 @@
 //! SELECT ts, event, status, target FROM skyglue_journal WHERE run_id = '...' ORDER BY ts;
 //! ```
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -551,6 +551,8 @@ impl TableProvider for JournalTable {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+
     use super::*;
 
     #[cfg(unix)]
