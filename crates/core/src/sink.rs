@@ -135,11 +135,9 @@ impl Outcome {
     /// the re-read failed. `why` says why the target was re-read.
     pub fn confirmed(target: Target, presence: &Presence, why: &str, still: &str) -> Self {
         match presence {
-            Presence::Gone => Outcome {
-                target,
-                status: Status::Done,
-                reason: Some(format!("{why}; re-read: it is gone")),
-            },
+            Presence::Gone => {
+                Outcome { target, status: Status::Done, reason: Some(format!("{why}; re-read: it is gone")) }
+            }
             Presence::Present => Outcome::failed(target, format!("{still}; re-read: it is still there")),
             Presence::Unknown(e) => Outcome::unknown(target, format!("{why}; re-reading it failed: {e}")),
         }

@@ -9,8 +9,8 @@
 //! notification. The runner knows no cloud: what "in use" means belongs to
 //! each sink ([`skyglue_core::sink::Sink::check`]).
 
-pub mod error;
 mod crash;
+pub mod error;
 pub mod header;
 pub mod history;
 pub mod interrupt;

@@ -23,8 +23,8 @@ use skyglue_core::error::one_line;
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
 
-use crate::error::Error as PolicyError;
 use crate::crash::{CutShort, panic_message};
+use crate::error::Error as PolicyError;
 use crate::header::{NotifyTarget, PolicyFile};
 use crate::interrupt::Interrupt;
 use crate::journal::{Journal, RunLog, status_name};

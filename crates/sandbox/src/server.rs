@@ -304,7 +304,11 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         }
     };
     if let Some(fault) = state.lost_answer(&format!("{}:{op}", service.prefix()), n) {
-        return error(AwsError { status: fault.status, code: fault.error_type.clone(), message: fault.message.clone() });
+        return error(AwsError {
+            status: fault.status,
+            code: fault.error_type.clone(),
+            message: fault.message.clone(),
+        });
     }
     match (result, service) {
         (Ok(out), Service::AppRunner) => json10_response(&out),

@@ -190,7 +190,8 @@ fn outcomes<'a>(
     let mut unconfirmed = Vec::new();
     for item in batch {
         let failure = failures.get(item.id.as_str());
-        let not_found = failure.is_some_and(|f| f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound"));
+        let not_found =
+            failure.is_some_and(|f| f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound"));
         if deleted.contains(item.id.as_str()) {
             outcomes.extend(item.targets.iter().cloned().map(Outcome::done));
         } else if retried && not_found {

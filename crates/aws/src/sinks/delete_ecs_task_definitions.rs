@@ -144,7 +144,8 @@ async fn delete_batch<'a>(
         Ok(out) => judge(batch, &out),
         // The call may have deleted them before failing: look.
         Err(e) => {
-            let presence = super::reread::task_definitions(connections, &targets, &["DELETE_IN_PROGRESS"]).await;
+            let presence =
+                super::reread::task_definitions(connections, &targets, &["DELETE_IN_PROGRESS"]).await;
             let settled = super::reread::after_call_error(&targets, &presence, &e.to_string());
             let logged = common::outcome(log, OPERATION, settled);
             return batch

@@ -95,7 +95,9 @@ pub(crate) async fn deregister(
             &item.targets,
             &match out.task_definition().and_then(|td| td.status()).map(|s| s.as_str()) {
                 Some("INACTIVE") => Ok(()),
-                Some(status) => Err(format!("DeregisterTaskDefinition answered, but the revision is {status}")),
+                Some(status) => {
+                    Err(format!("DeregisterTaskDefinition answered, but the revision is {status}"))
+                }
                 None => Err("DeregisterTaskDefinition answered without the revision's status".to_string()),
             },
         ),

@@ -22,30 +22,31 @@
 use std::collections::HashMap;
 
 use aws_sdk_ecr::types::ImageIdentifier;
+use skyglue_core::Connections;
 use skyglue_core::call::aws_call;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Outcome, Presence, Target};
-use skyglue_core::Connections;
 
 use super::common::{self, Locator, required, send};
 
 /// BatchGetImage takes 100 image ids per call.
 const ECR_BATCH: usize = 100;
 
-/// The outcomes of `targets` after `operation` failed with `error` once its
+/// The outcomes of `targets` after their call failed with `error` once its
 /// retries were spent, from a re-read of each: done (gone: the call took
 /// effect and its answer was lost), failed (still there), unknown (the
 /// re-read failed).
 pub(crate) fn after_call_error(targets: &[Target], presence: &[Presence], error: &str) -> Vec<Outcome> {
     let error = one_line(error);
-    let why = format!("the call failed after its retries ({error}), but it had taken effect");
-    let unknown = format!("the call failed after its retries ({error})");
+    let gone = format!("the call failed after its retries ({error}), but it had taken effect");
+    let no_answer = Presence::Unknown("no answer".into());
     targets
         .iter()
-        .zip(presence.iter().chain(std::iter::repeat(&Presence::Unknown("no answer".into()))))
+        .zip(presence.iter().chain(std::iter::repeat(&no_answer)))
         .map(|(t, p)| match p {
-            Presence::Gone => Outcome::confirmed(t.clone(), p, &why, &error),
-            _ => Outcome::confirmed(t.clone(), p, &unknown, &error),
+            Presence::Gone => Outcome::confirmed(t.clone(), p, &gone, &error),
+            // The reason starts with the call's error, as it did before re-reads.
+            _ => Outcome::confirmed(t.clone(), p, &error, &error),
         })
         .collect()
 }
@@ -88,19 +89,24 @@ pub(crate) async fn ecr_images(connections: &Connections, targets: &[Target]) ->
             let answer = send(connections, &group.conn, "ecr:BatchGetImage", || request.clone().send()).await;
             for item in batch {
                 let presence = match &answer {
-                    Err(e) => Presence::Unknown(format!("ecr:BatchGetImage failed: {}", one_line(&e.to_string()))),
+                    Err(e) => {
+                        Presence::Unknown(format!("ecr:BatchGetImage failed: {}", one_line(&e.to_string())))
+                    }
                     Ok(out) => {
                         let digest = Some(item.id.as_str());
-                        let listed = out.images().iter().any(|i| {
-                            i.image_id().and_then(|id| id.image_digest()) == digest
-                        });
+                        let listed = out
+                            .images()
+                            .iter()
+                            .any(|i| i.image_id().and_then(|id| id.image_digest()) == digest);
                         let failure = out
                             .failures()
                             .iter()
                             .find(|f| f.image_id().and_then(|id| id.image_digest()) == digest);
                         match (listed, failure) {
                             (true, _) => Presence::Present,
-                            (false, Some(f)) if f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound") => {
+                            (false, Some(f))
+                                if f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound") =>
+                            {
                                 Presence::Gone
                             }
                             (false, Some(f)) => Presence::Unknown(format!(
@@ -128,14 +134,16 @@ pub(crate) async fn task_definitions(
     done: &[&str],
 ) -> Vec<Presence> {
     common::declare_limits(connections);
-    let plan = common::plan(connections, targets.to_vec(), super::deregister_ecs_task_definitions::locate).await;
+    let plan =
+        common::plan(connections, targets.to_vec(), super::deregister_ecs_task_definitions::locate).await;
     let mut found: HashMap<Target, Presence> = HashMap::new();
     for o in plan.unreachable {
         found.insert(o.target, Presence::Unknown(o.reason.unwrap_or_default()));
     }
     for group in &plan.groups {
         for item in &group.items {
-            let request = crate::clients::ecs(&group.conn).describe_task_definition().task_definition(&item.id);
+            let request =
+                crate::clients::ecs(&group.conn).describe_task_definition().task_definition(&item.id);
             let answer =
                 send(connections, &group.conn, "ecs:DescribeTaskDefinition", || request.clone().send()).await;
             let presence = match answer {
@@ -171,19 +179,17 @@ async fn s3_object(connections: &Connections, t: &Target) -> Result<Presence, St
     let bucket = required(t, "bucket_name")?;
     let key = required(t, "key")?;
     let region = required(t, "region")?;
-    let conn = connections
-        .find_aws(t.get("account_id"), None)
-        .await
-        .map_err(|e| one_line(&e.to_string()))?;
+    let conn = connections.find_aws(t.get("account_id"), None).await.map_err(|e| one_line(&e.to_string()))?;
     let request = crate::clients::s3(&conn, &region)
         .head_object()
         .bucket(&bucket)
         .key(&key)
         .set_version_id(t.get("version_id").map(str::to_string));
     let gone = ["NotFound", "NoSuchKey", "NoSuchVersion"];
-    let answer = aws_call(connections, &conn.label(), "s3:HeadObject", &gone, None, || request.clone().send())
-        .await
-        .map_err(|e| format!("s3:HeadObject failed: {}", one_line(&e.to_string())))?;
+    let answer =
+        aws_call(connections, &conn.label(), "s3:HeadObject", &gone, None, || request.clone().send())
+            .await
+            .map_err(|e| format!("s3:HeadObject failed: {}", one_line(&e.to_string())))?;
     Ok(if answer.is_some() { Presence::Present } else { Presence::Gone })
 }
 

@@ -58,8 +58,11 @@ impl Report {
         let title = esc(&format!("policy {} · {mode} · run {}", self.policy, self.run_id)).into_owned();
         let _ = writeln!(out, "{}", paint.paint(Style::new().bold(), &title));
         if let Some(e) = &self.error {
-            let _ =
-                writeln!(out, "{}", paint.paint(AnsiColor::Red.on_default().bold(), &esc(&format!("FAILED: {e}"))));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint.paint(AnsiColor::Red.on_default().bold(), &esc(&format!("FAILED: {e}")))
+            );
         }
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {}", esc(w));
@@ -85,7 +88,11 @@ impl Report {
             human_bytes(s.bytes_reclaimed)
         );
         if s.unknown > 0 {
-            let _ = writeln!(out, "{} unknown: the call never said, and re-reading failed; check them by hand", s.unknown);
+            let _ = writeln!(
+                out,
+                "{} unknown: the call never said, and re-reading failed; check them by hand",
+                s.unknown
+            );
         }
         out
     }
@@ -104,8 +111,11 @@ impl Report {
             Mode::DryRun => format!("{group}: would {verb} {acted} of {}", actions.len()),
             Mode::Apply => format!("{group}: {} {acted} of {}", past(verb), actions.len()),
         };
-        let counts =
-            [(count(Status::Skipped), "skipped"), (count(Status::Failed), "failed"), (count(Status::Unknown), "unknown")];
+        let counts = [
+            (count(Status::Skipped), "skipped"),
+            (count(Status::Failed), "failed"),
+            (count(Status::Unknown), "unknown"),
+        ];
         for (n, word) in counts {
             if n > 0 {
                 let _ = write!(heading, ", {n} {word}");

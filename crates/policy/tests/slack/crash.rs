@@ -55,7 +55,12 @@ impl Sink for PanicsAfterIntent {
         DeleteEcrImages.check(engine, targets).await
     }
 
-    async fn apply(&self, connections: &Arc<Connections>, targets: Vec<Target>, log: &dyn ActionLog) -> Vec<Outcome> {
+    async fn apply(
+        &self,
+        connections: &Arc<Connections>,
+        targets: Vec<Target>,
+        log: &dyn ActionLog,
+    ) -> Vec<Outcome> {
         log.intent("ecr:BatchDeleteImage", &targets).unwrap();
         let landed = targets[..self.lands.min(targets.len())].to_vec();
         DeleteEcrImages.apply(connections, landed, &Forget).await;
@@ -114,7 +119,8 @@ async fn a_panic_mid_delete_keeps_the_run_id_the_actions_and_the_journal() {
 
     // The journal: an outcome for every intent, and run_finished failed with the panic.
     for t in &intents {
-        let outcomes = entries.iter().filter(|e| e.event == "outcome" && e.target.as_ref() == Some(*t)).count();
+        let outcomes =
+            entries.iter().filter(|e| e.event == "outcome" && e.target.as_ref() == Some(*t)).count();
         assert_eq!(outcomes, 1, "{t}");
     }
     let finished: Vec<_> = entries.iter().filter(|e| e.event == "run_finished").collect();
@@ -203,7 +209,8 @@ async fn a_second_signal_journals_the_call_in_flight_unknown_and_releases_the_lo
         .collect();
     let intents = entries.iter().filter(|e| e.event == "intent").count();
     assert!(intents > 0);
-    let unknown = entries.iter().filter(|e| e.event == "outcome" && e.status.as_deref() == Some("unknown")).count();
+    let unknown =
+        entries.iter().filter(|e| e.event == "outcome" && e.status.as_deref() == Some("unknown")).count();
     assert_eq!(unknown, intents, "every target in flight is journaled unknown");
     assert_eq!(report.summary.unknown, intents);
     assert!(entries.iter().any(|e| e.event == "interrupted"));
