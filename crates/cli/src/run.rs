@@ -11,7 +11,10 @@
 //! the config's Slack settings, else the environment's (`--notify none` and
 //! `@notify: none` silence it). SIGTERM or SIGINT during a run lets the call
 //! in flight finish, starts no other, and ends the run `interrupted`
-//! (journaled, reported, notified, exit 1); a second signal exits at once.
+//! (journaled, reported, notified, exit 1); a second signal abandons the call
+//! in flight (its targets journaled `unknown`, the lock released, exit 1), a
+//! third exits at once. A panic in the run is caught by the runner and ends
+//! in the same failed report as any failure, run id and actions included.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -127,12 +130,14 @@ fn silenced_by_header(policy: &Path) -> bool {
     PolicyFile::read(policy).is_ok_and(|p| p.notify == Some(skyglue_policy::NotifyTarget::None))
 }
 
-/// Raises `interrupt` on the first SIGTERM or SIGINT; exits at once on the second.
+/// Raises `interrupt` on the first SIGTERM or SIGINT; stops the run at once
+/// on the second (the calls in flight journaled unknown, the lock released);
+/// exits on the third.
 fn watch_signals(interrupt: Interrupt) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let mut seen = false;
+        let mut seen = 0;
         loop {
             #[cfg(unix)]
             let terminate = async {
@@ -150,15 +155,26 @@ fn watch_signals(interrupt: Interrupt) -> tokio::task::JoinHandle<()> {
                     Err(_) => return,
                 },
             };
-            if seen {
-                eprintln!("skyglue: {name} again: stopping now (the journal says what was done)");
-                std::process::exit(1);
+            seen += 1;
+            match seen {
+                1 => {
+                    eprintln!(
+                        "skyglue: {name}: finishing the call in flight, then stopping (send it again to stop now)"
+                    );
+                    interrupt.raise(name);
+                }
+                2 => {
+                    eprintln!(
+                        "skyglue: {name} again: stopping now; the call in flight is journaled as unknown \
+                         and the lock released (send it again to exit at once)"
+                    );
+                    interrupt.stop_now(format!("{name} twice"));
+                }
+                _ => {
+                    eprintln!("skyglue: {name} a third time: exiting now (the journal says what was done)");
+                    std::process::exit(1);
+                }
             }
-            seen = true;
-            eprintln!(
-                "skyglue: {name}: finishing the call in flight, then stopping (send it again to stop now)"
-            );
-            interrupt.raise(name);
         }
     })
 }

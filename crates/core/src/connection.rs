@@ -201,8 +201,8 @@ impl Connections {
         }
         Ok(Self {
             aws,
-            github: github_settings(config),
-            slack: slack_settings(config),
+            github: github_settings(config)?,
+            slack: checked_slack_settings(config)?,
             counters: Arc::default(),
             throttle: Arc::default(),
             retry: RetryPolicy::default(),
@@ -298,28 +298,48 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn github_settings(config: &Config) -> GithubSettings {
+fn github_settings(config: &Config) -> Result<GithubSettings> {
     let token_env = config.github.token_env.as_deref().unwrap_or("GITHUB_TOKEN");
-    GithubSettings {
+    Ok(GithubSettings {
         api_url: config
             .github
             .api_url
             .clone()
             .or_else(|| env_nonempty("GITHUB_API_URL"))
             .unwrap_or_else(|| "https://api.github.com".into()),
-        token: env_nonempty(token_env),
+        token: crate::secret::from_env(token_env).map_err(Error::Config)?,
         repositories: config.github.repositories.clone(),
+    })
+}
+
+/// [`slack_settings`], refusing a webhook URL or bot token with a control
+/// character inside (the error names the variable, never the value).
+fn checked_slack_settings(config: &Config) -> Result<SlackSettings> {
+    let (webhook_env, bot_env) = slack_envs(config);
+    for name in [webhook_env, bot_env] {
+        crate::secret::from_env(name).map_err(Error::Config)?;
     }
+    Ok(slack_settings(config))
+}
+
+fn slack_envs(config: &Config) -> (&str, &str) {
+    (
+        config.slack.webhook_url_env.as_deref().unwrap_or("SLACK_WEBHOOK_URL"),
+        config.slack.bot_token_env.as_deref().unwrap_or("SLACK_BOT_TOKEN"),
+    )
 }
 
 /// The Slack settings `config` names, read from the environment: usable
 /// without any AWS connection, so a run that fails early can still notify.
+///
+/// The webhook URL and bot token are trimmed ([`crate::secret`]); one with a
+/// control character inside is left out here (building the connections
+/// refuses it, naming the variable).
 pub fn slack_settings(config: &Config) -> SlackSettings {
-    let webhook_env = config.slack.webhook_url_env.as_deref().unwrap_or("SLACK_WEBHOOK_URL");
-    let bot_env = config.slack.bot_token_env.as_deref().unwrap_or("SLACK_BOT_TOKEN");
+    let (webhook_env, bot_env) = slack_envs(config);
     SlackSettings {
-        webhook_url: env_nonempty(webhook_env),
-        bot_token: env_nonempty(bot_env),
+        webhook_url: crate::secret::from_env(webhook_env).ok().flatten(),
+        bot_token: crate::secret::from_env(bot_env).ok().flatten(),
         channel: config.slack.channel.clone().or_else(|| env_nonempty("SLACK_CHANNEL")),
     }
 }

@@ -92,6 +92,9 @@ pub enum Status {
     Skipped,
     /// The API refused or the call failed.
     Failed,
+    /// Nobody can say: the call's answer was lost (or the run crashed
+    /// mid-call) and re-reading the target failed too. Check it by hand.
+    Unknown,
 }
 
 /// The outcome for one target.
@@ -120,6 +123,37 @@ impl Outcome {
     pub fn skipped(target: Target, reason: impl Into<String>) -> Self {
         Outcome { target, status: Status::Skipped, reason: Some(reason.into()) }
     }
+
+    /// A target whose fate nobody can tell, and why.
+    pub fn unknown(target: Target, reason: impl Into<String>) -> Self {
+        Outcome { target, status: Status::Unknown, reason: Some(reason.into()) }
+    }
+
+    /// The outcome a re-read ([`Sink::confirm`]) implies for a target whose
+    /// call failed or never answered: done when the action took effect,
+    /// failed (`still`, e.g. the call's error) when it did not, unknown when
+    /// the re-read failed. `why` says why the target was re-read.
+    pub fn confirmed(target: Target, presence: &Presence, why: &str, still: &str) -> Self {
+        match presence {
+            Presence::Gone => {
+                Outcome { target, status: Status::Done, reason: Some(format!("{why}; re-read: it is gone")) }
+            }
+            Presence::Present => Outcome::failed(target, format!("{still}; re-read: it is still there")),
+            Presence::Unknown(e) => Outcome::unknown(target, format!("{why}; re-reading it failed: {e}")),
+        }
+    }
+}
+
+/// What a re-read ([`Sink::confirm`]) found about one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// The action took effect: the resource is gone (deleted; for
+    /// deregistering, no longer ACTIVE).
+    Gone,
+    /// The resource is still there, as it was before the action.
+    Present,
+    /// The re-read failed, and why: nobody can tell.
+    Unknown(String),
 }
 
 /// Where a sink records intents and outcomes around each API call.
@@ -267,4 +301,21 @@ pub trait Sink: Send + Sync {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome>;
+
+    /// Re-reads `targets` (resolved ones, as [`Sink::apply`] got them) to
+    /// learn whether the action took effect, one [`Presence`] per target in
+    /// the same order. The runner calls it for every target whose intent was
+    /// journaled without an outcome when a run crashed (a panic), so the
+    /// journal and report say done, failed or unknown instead of nothing.
+    /// Sinks also use their own to judge a call that failed after its retries
+    /// (its answer may have been lost after the action took effect).
+    ///
+    /// Reads the APIs, never a cache. The default knows nothing: every target
+    /// is [`Presence::Unknown`]; a sink that can look its resources up should
+    /// override it.
+    async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        let _ = connections;
+        let reason = format!("the {} action cannot re-read its targets", self.action());
+        targets.iter().map(|_| Presence::Unknown(reason.clone())).collect()
+    }
 }

@@ -182,9 +182,11 @@ fn append(path: &Path, lines: &[Line]) {
 
 fn append_bytes(path: &Path, mut buf: Vec<u8>) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        skyglue_core::private_file::create_dir_all(parent)?;
     }
-    let mut file = std::fs::OpenOptions::new().create(true).read(true).append(true).open(path)?;
+    // Only its owner may read it (0600): it names private repositories' commits.
+    let mut file = skyglue_core::private_file::options().create(true).read(true).append(true).open(path)?;
+    skyglue_core::private_file::restrict(&file)?;
     let len = file.metadata()?.len();
     if len > 0 {
         let mut last = [0u8];

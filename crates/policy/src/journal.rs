@@ -20,7 +20,7 @@
 //! SELECT ts, event, status, target FROM skyglue_journal WHERE run_id = '...' ORDER BY ts;
 //! ```
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -33,12 +33,14 @@ use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use serde::{Deserialize, Serialize};
+use skyglue_core::private_file;
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::spec::{ColumnSpec, Scope, TableSpec, text, timestamp};
 
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::lock::dynamodb::LeaseGuard;
+use crate::progress::Progress;
 use crate::team::TeamTable;
 
 pub mod dynamodb;
@@ -69,7 +71,7 @@ pub struct Entry {
     /// The resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
-    /// `planned`, `done`, `skipped`, `failed`; or a run's status.
+    /// `planned`, `done`, `skipped`, `failed`, `unknown`; or a run's status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Why.
@@ -109,11 +111,18 @@ impl Journal {
 
     /// Opens (creating) the journal in `dir`, cutting off a torn last line.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
+        private_file::create_dir_all(dir)
+            .map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
         let path = dir.join(FILE_NAME);
         let io = |verb, source| Error::JournalIo { verb, path: path.clone(), source };
-        let file =
-            OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(|e| io("open", e))?;
+        // Only its owner may read it (0600): it names accounts and resources.
+        let file = private_file::options()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io("open", e))?;
+        private_file::restrict(&file).map_err(|e| io("restrict", e))?;
         file.lock().map_err(|e| io("lock", e))?;
         let repaired = cut_torn_tail(&file).map_err(|e| io("repair", e));
         file.unlock().map_err(|e| io("unlock", e))?;
@@ -313,6 +322,7 @@ pub struct RunLog {
     interrupt: Interrupt,
     lease: Option<LeaseGuard>,
     write_error: Arc<OnceLock<String>>,
+    progress: Arc<Progress>,
 }
 
 impl RunLog {
@@ -326,6 +336,7 @@ impl RunLog {
             interrupt: Interrupt::default(),
             lease: None,
             write_error: Arc::default(),
+            progress: Arc::default(),
         }
     }
 
@@ -335,6 +346,13 @@ impl RunLog {
     pub fn with_lease(mut self, lease: Option<LeaseGuard>) -> Self {
         self.lease = lease;
         self
+    }
+
+    /// What this log has journaled of the run's targets so far (see
+    /// [`crate::progress`]): what is left to report from when the run is
+    /// cut short.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     /// Refuses new intents once `interrupt` is raised.
@@ -369,9 +387,18 @@ impl RunLog {
         }
     }
 
-    /// Appends entries.
+    /// Appends entries, and keeps the run's progress record in step: an
+    /// intent that could not be written is not in flight (the sink does not
+    /// call without it); anything else counts even when unwritten.
     pub fn write(&self, entries: &[Entry]) -> Result<()> {
-        self.journal.append(entries)
+        let written = self.journal.append(entries);
+        if written.is_ok() {
+            self.progress.record(entries);
+        } else {
+            let kept: Vec<Entry> = entries.iter().filter(|e| e.event != "intent").cloned().collect();
+            self.progress.record(&kept);
+        }
+        written
     }
 }
 
@@ -428,6 +455,7 @@ pub fn status_name(s: skyglue_core::sink::Status) -> &'static str {
         Status::Done => "done",
         Status::Skipped => "skipped",
         Status::Failed => "failed",
+        Status::Unknown => "unknown",
     }
 }
 
@@ -451,7 +479,11 @@ fn spec() -> TableSpec {
             ColumnSpec::new("action", text(), "The policy's action."),
             ColumnSpec::new("operation", text(), "The API operation (intent, outcome)."),
             ColumnSpec::new("target", text(), "The resource, as JSON."),
-            ColumnSpec::new("status", text(), "planned, done, skipped or failed; or the run's status."),
+            ColumnSpec::new(
+                "status",
+                text(),
+                "planned, done, skipped, failed or unknown; or the run's status.",
+            ),
             ColumnSpec::new("reason", text(), "Why it was skipped or failed."),
             ColumnSpec::new("detail", text(), "Parameters, summary or error, as JSON."),
         ],
@@ -549,7 +581,21 @@ impl TableProvider for JournalTable {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_and_its_new_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("state");
+        Journal::open(&dir).expect("open");
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(FILE_NAME)), 0o600);
+    }
 
     #[test]
     fn a_torn_last_line_is_skipped() {

@@ -9,6 +9,7 @@
 //! notification. The runner knows no cloud: what "in use" means belongs to
 //! each sink ([`skyglue_core::sink::Sink::check`]).
 
+mod crash;
 pub mod error;
 pub mod header;
 pub mod history;
@@ -17,6 +18,7 @@ pub mod journal;
 pub mod lock;
 pub mod notify;
 pub mod params;
+pub mod progress;
 pub mod report;
 pub mod rows;
 pub mod runner;

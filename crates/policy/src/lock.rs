@@ -21,7 +21,7 @@
 //! A run that cannot take the lock fails with [`Error::Locked`], naming the
 //! holder.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -147,11 +147,18 @@ struct FileLock {
 
 impl FileLock {
     fn acquire(dir: &Path, policy: &str, owner: &Owner) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
+        skyglue_core::private_file::create_dir_all(dir)
+            .map_err(|source| Error::StateDir { path: dir.to_path_buf(), source })?;
         let path = dir.join(format!("{}.lock", file_name(policy)));
         let io = |source| Error::LockIo { path: path.clone(), source };
-        let mut file =
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file = skyglue_core::private_file::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        skyglue_core::private_file::restrict(&file).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -44,6 +44,10 @@ pub struct Summary {
     pub skipped: usize,
     /// Failed.
     pub failed: usize,
+    /// Nobody can tell whether the action took effect (its call's answer was
+    /// lost, or the run crashed mid-call, and re-reading the target failed):
+    /// counted apart from `failed`, and the run is not `ok`.
+    pub unknown: usize,
     /// Bytes freed (apply) or that would be freed (dry run), for image deletes.
     pub bytes_reclaimed: i64,
 }
@@ -139,8 +143,9 @@ impl Report {
         self.summary.done = count(Status::Done);
         self.summary.skipped = count(Status::Skipped);
         self.summary.failed = count(Status::Failed);
+        self.summary.unknown = count(Status::Unknown);
         if self.error.is_none() {
-            self.status = match (self.summary.failed, self.summary.done) {
+            self.status = match (self.summary.failed + self.summary.unknown, self.summary.done) {
                 (0, _) => RunStatus::Ok,
                 (_, 0) if self.mode == Mode::Apply => RunStatus::Failed,
                 _ => RunStatus::Partial,
@@ -250,6 +255,22 @@ mod tests {
         assert_eq!(v["actions"][1]["reason"], "ImageNotFound");
         let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
         assert_eq!(keys.len(), 7, "{keys:?}");
+    }
+
+    #[test]
+    fn the_text_report_escapes_control_characters() {
+        let mut r = Report::new("r1", "p", Mode::Apply);
+        let key = "builds/\u{1b}]0;owned\u{7}x";
+        r.set_outcomes(
+            "delete_s3_objects",
+            vec![Outcome::failed(Target::from_pairs([("bucket_name", "b"), ("key", key)]), "bad\rreason")],
+        );
+        r.fail("S3 said \u{1b}[2J");
+        let text = r.to_text_styled(true);
+        let raw: Vec<&str> = text.split('\u{1b}').skip(1).collect();
+        assert!(raw.iter().all(|after| after.starts_with('[')), "only our own colour codes: {text:?}");
+        assert!(!text.contains('\r') && !text.contains('\u{7}'), "{text:?}");
+        assert!(text.contains("S3 said \\u{1b}[2J"), "{text}");
     }
 
     #[test]

@@ -3,8 +3,14 @@
 //!
 //! Validation errors (the file, its parameters, its SQL) stop the run before
 //! anything happens and are the caller's exit code 2. Everything after
-//! validation ends in a [`Report`], failures included.
+//! validation ends in a [`Report`], failures included: a panic while querying,
+//! checking or acting (or in the notifier) is caught here, and a second
+//! signal ([`Interrupt::stop_now`]) cuts acting short; either way the report
+//! keeps the run id and every action journaled so far, the calls in flight
+//! are settled ([`crate::crash`]), and the run is journaled, notified and its
+//! lock released like any other failed run.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,11 +18,12 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
-use futures::TryStreamExt;
+use futures::{FutureExt, TryStreamExt};
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
 
+use crate::crash::{CutShort, panic_message};
 use crate::error::Error as PolicyError;
 use crate::header::{NotifyTarget, PolicyFile};
 use crate::interrupt::Interrupt;
@@ -264,12 +271,31 @@ impl Runner {
             ..log.entry("run_started")
         };
         let since = started.ts.clone();
+        let mut stopped_now = false;
         if let Err(e) = log.write(&[started]) {
             report.fail(e.to_string());
         } else if report.error.is_none() {
-            self.warn_unfinished(&policy.name, &since, &mut report).await;
-            if let Err(e) = self.act(&engine, &policy, sink.as_ref(), query, &log, &mut report).await {
-                report.fail(e.to_string());
+            // A panic in the query, the check or the sink, or a second signal,
+            // ends `act` early: what it journaled so far is the report.
+            let acting = AssertUnwindSafe(async {
+                self.warn_unfinished(&policy.name, &since, &mut report).await;
+                self.act(&engine, &policy, sink.as_ref(), query, &log, &mut report).await
+            })
+            .catch_unwind();
+            let cut_short = tokio::select! {
+                acted = acting => match acted {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => {
+                        report.fail(e.to_string());
+                        None
+                    }
+                    Err(panic) => Some(CutShort::Panic(panic_message(panic.as_ref()))),
+                },
+                reason = self.interrupt.stopped_now() => Some(CutShort::StoppedNow(reason)),
+            };
+            if let Some(cause) = cut_short {
+                stopped_now = matches!(cause, CutShort::StoppedNow(_));
+                crate::crash::settle(sink.as_ref(), engine.connections(), &log, &mut report, &cause).await;
             }
             self.stage(Stage::Finish);
             if let Some(e) = log.write_error() {
@@ -277,7 +303,7 @@ impl Runner {
             }
         }
         let interrupted = self.interrupt.reason().map(str::to_string);
-        if let Some(reason) = &interrupted {
+        if let Some(reason) = interrupted.as_ref().filter(|_| !stopped_now) {
             report.fail(format!(
                 "interrupted ({reason}): the call in flight finished, no other was started; \
                  run the policy again to finish"
@@ -306,7 +332,10 @@ impl Runner {
 
         let mut notify_error = None;
         if notify && let Some(notifier) = &self.notifier {
-            let result = notifier.notify(&report).await;
+            let result = AssertUnwindSafe(notifier.notify(&report))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| Err(format!("it panicked: {}", panic_message(panic.as_ref()))));
             let entry = crate::journal::Entry {
                 status: Some(if result.is_ok() { "done" } else { "failed" }.into()),
                 reason: result.as_ref().err().cloned(),

@@ -15,3 +15,6 @@ mod delivery;
 
 #[path = "slack/runner.rs"]
 mod runner;
+
+#[path = "slack/crash.rs"]
+mod crash;

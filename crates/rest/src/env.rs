@@ -12,9 +12,20 @@ use std::sync::Arc;
 /// Reads one environment variable (`None` when unset or empty).
 pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// The process environment.
+/// The process environment, each value trimmed of surrounding whitespace (a
+/// token pasted with its newline); blank is unset.
 pub fn process_env() -> Env {
-    Arc::new(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    Arc::new(|name| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+}
+
+/// Why a template could not be filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderError {
+    /// This variable is not set, and has no default.
+    Unset(String),
+    /// This variable holds a control character inside its value (never
+    /// printed: it is likely a secret).
+    ControlCharacter(String),
 }
 
 /// One piece of a template.
@@ -117,16 +128,20 @@ impl Template {
             .collect()
     }
 
-    /// The text with every variable filled in, or the first unset one's name.
-    pub fn render(&self, env: &Env) -> Result<String, String> {
+    /// The text with every variable filled in; else the first variable that
+    /// is unset, or whose value holds a control character.
+    pub fn render(&self, env: &Env) -> Result<String, RenderError> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(s) => out.push_str(s),
                 Part::Var { name, default } => match (env(name), default) {
+                    (Some(v), _) if v.chars().any(char::is_control) => {
+                        return Err(RenderError::ControlCharacter(name.clone()));
+                    }
                     (Some(v), _) => out.push_str(&v),
                     (None, Some(d)) => out.push_str(d),
-                    (None, None) => return Err(name.clone()),
+                    (None, None) => return Err(RenderError::Unset(name.clone())),
                 },
             }
         }
@@ -148,7 +163,11 @@ mod tests {
     fn variables_defaults_and_literals_render() {
         let t = Template::parse("Token token=${PD_TOKEN}").expect("parses");
         assert_eq!(t.render(&env(&[("PD_TOKEN", "s3cret")])), Ok("Token token=s3cret".into()));
-        assert_eq!(t.render(&env(&[])), Err("PD_TOKEN".into()));
+        assert_eq!(t.render(&env(&[])), Err(RenderError::Unset("PD_TOKEN".into())));
+        assert_eq!(
+            t.render(&env(&[("PD_TOKEN", "s3\u{1b}[2Jcret")])),
+            Err(RenderError::ControlCharacter("PD_TOKEN".into()))
+        );
         assert_eq!(t.required_vars(), vec!["PD_TOKEN"]);
         let u = Template::parse("${API:-https://api.example.com}/v1/items").expect("parses");
         assert_eq!(u.render(&env(&[])), Ok("https://api.example.com/v1/items".into()));

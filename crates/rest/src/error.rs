@@ -30,6 +30,21 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// A `${VAR}` the declaration reads holds a control character inside its
+    /// value (which is never printed).
+    #[error(
+        "table {table}: environment variable {var} holds a control character (its {field} reads ${{{var}}}); \
+         set it to the value alone"
+    )]
+    BadEnv {
+        /// The table.
+        table: String,
+        /// The variable.
+        var: String,
+        /// Which setting reads it (`auth.value`, `url`).
+        field: &'static str,
+    },
+
     /// A `${VAR}` the declaration reads is not set.
     #[error(
         "table {table}: environment variable {var} is not set (its {field} reads ${{{var}}}); export it and retry"

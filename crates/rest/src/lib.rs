@@ -45,7 +45,7 @@ mod validate;
 
 use skyglue_core::{Config, Registry};
 
-pub use env::{Env, process_env};
+pub use env::{Env, RenderError, process_env};
 pub use error::{Error, Result};
 pub use model::Declared;
 pub use table::DeclaredTable;

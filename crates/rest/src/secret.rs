@@ -13,7 +13,7 @@
 use http::{HeaderName, HeaderValue};
 use skyglue_core::origin::Origin;
 
-use crate::env::Env;
+use crate::env::{Env, RenderError};
 use crate::error::{Error, Result};
 use crate::model::{AuthVia, Declared};
 
@@ -48,7 +48,10 @@ impl Target {
     pub fn prepare(decl: &Declared, env: &Env) -> Result<Target> {
         let table = decl.name.as_str();
         let missing = |field: &'static str| {
-            move |var: String| Error::MissingEnv { table: table.to_string(), var, field }
+            move |e: RenderError| match e {
+                RenderError::Unset(var) => Error::MissingEnv { table: table.to_string(), var, field },
+                RenderError::ControlCharacter(var) => Error::BadEnv { table: table.to_string(), var, field },
+            }
         };
         let bad_url = |detail: String| Error::Url { table: table.to_string(), detail };
         let vars = decl.url.values(env);

@@ -153,6 +153,10 @@ pub struct Fault {
     pub status: u16,
     /// AWS error code (`__type`).
     pub error_type: String,
+    /// The call takes effect first and only its answer is this error (the
+    /// answer was lost after the world changed), instead of failing before
+    /// anything happens. Honoured by the AWS JSON services (ECR, ECS).
+    pub lost_answer: bool,
     /// Error message.
     pub message: String,
 }
@@ -166,6 +170,7 @@ impl Fault {
             times: 1,
             status: 500,
             error_type: "ServerException".to_owned(),
+            lost_answer: false,
             message: "Injected fault".to_owned(),
         }
     }
@@ -180,6 +185,12 @@ impl Fault {
     pub fn error(mut self, status: u16, error_type: impl Into<String>) -> Self {
         self.status = status;
         self.error_type = error_type.into();
+        self
+    }
+
+    /// The call takes effect, then answers the error (see [`Fault::lost_answer`]).
+    pub fn answer_lost(mut self) -> Self {
+        self.lost_answer = true;
         self
     }
 

@@ -291,9 +291,10 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         Service::AppRunner => e.into_json10_response(),
         _ => e.into_json_response(),
     };
-    if let Err(e) = admit(&state, &who, service, op).await {
-        return error(e);
-    }
+    let n = match admit(&state, &who, service, op).await {
+        Ok(n) => n,
+        Err(e) => return error(e),
+    };
     let input = match json_body(&body) {
         Ok(v) => v,
         Err(e) => return error(e),
@@ -309,6 +310,13 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
             }),
         }
     };
+    if let Some(fault) = state.lost_answer(&format!("{}:{op}", service.prefix()), n) {
+        return error(AwsError {
+            status: fault.status,
+            code: fault.error_type.clone(),
+            message: fault.message.clone(),
+        });
+    }
     match (result, service) {
         (Ok(out), Service::AppRunner) => json10_response(&out),
         (Ok(out), _) => json_response(&out),
@@ -498,8 +506,9 @@ async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
     }
 }
 
-/// Counts the call, waits the configured latency, then applies throttling and faults.
-async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<(), AwsError> {
+/// Counts the call, waits the configured latency, then applies throttling and
+/// faults; the call's number (1-based) for the faults that apply after it acts.
+async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<u64, AwsError> {
     let key = format!("{}:{op}", service.prefix());
     let n = state.counters.count(&key);
     if !state.config.latency.is_zero() {
@@ -529,5 +538,5 @@ async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Resul
             message: fault.message.clone(),
         });
     }
-    Ok(())
+    Ok(n)
 }

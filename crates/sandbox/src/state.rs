@@ -66,8 +66,15 @@ impl State {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The injected fault for call number `n` of `op`, if any.
+    /// The injected fault for call number `n` of `op` that fails it before
+    /// it acts, if any.
     pub(crate) fn fault(&self, op: &str, n: u64) -> Option<&crate::Fault> {
-        self.config.faults.iter().find(|f| f.op == op && f.hits(n))
+        self.config.faults.iter().find(|f| f.op == op && f.hits(n) && !f.lost_answer)
+    }
+
+    /// The injected fault that replaces the answer of call number `n` of
+    /// `op` after it acted, if any.
+    pub(crate) fn lost_answer(&self, op: &str, n: u64) -> Option<&crate::Fault> {
+        self.config.faults.iter().find(|f| f.op == op && f.hits(n) && f.lost_answer)
     }
 }

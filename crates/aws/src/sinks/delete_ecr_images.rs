@@ -18,16 +18,20 @@
 //! per-image failure is reported as `<failureCode>: <failureReason>`; a failed
 //! call fails only its own batch. An image the answer neither lists as deleted
 //! nor as failed is looked up again (BatchGetImage): it is done only when ECR
-//! says it is gone.
+//! says it is gone. A call that fails after its retries may still have
+//! deleted its images (its answer lost): each is re-read (BatchGetImage) and
+//! is done when gone, failed when still there, unknown when the re-read fails;
+//! on a retried call, `ImageNotFound` is done for the same reason.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_ecr::operation::batch_delete_image::BatchDeleteImageOutput;
 use aws_sdk_ecr::types::{ImageFailure, ImageIdentifier};
 use futures::StreamExt;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{Connections, Engine, Result};
 
@@ -88,6 +92,11 @@ impl Sink for DeleteEcrImages {
         outcomes.extend(per_group.into_iter().flatten());
         outcomes
     }
+
+    /// BatchGetImage by digest: `ImageNotFound` is gone.
+    async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        super::reread::ecr_images(connections, targets).await
+    }
 }
 
 /// One repository's batches, one after another (an index before its children).
@@ -139,34 +148,59 @@ async fn delete_batch(
         .set_registry_id(group.scope.registry_id.clone())
         .repository_name(&group.scope.name)
         .set_image_ids(Some(ids));
-    let outcomes = match send(connections, &group.conn, OPERATION, || request.clone().send()).await {
+    // Counted, so an answer to a retried call can be read as one: its first
+    // attempt may have deleted images and lost the answer.
+    let attempts = AtomicU32::new(0);
+    let sent = send(connections, &group.conn, OPERATION, || {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        request.clone().send()
+    })
+    .await;
+    let outcomes = match sent {
         Ok(out) => {
-            let (mut outcomes, unconfirmed) = outcomes(batch, &out);
+            let retried = attempts.load(Ordering::Relaxed) > 1;
+            let (mut outcomes, unconfirmed) = outcomes(batch, &out, retried);
             if !unconfirmed.is_empty() {
                 outcomes.extend(confirm(connections, group, &unconfirmed).await);
             }
             outcomes
         }
-        Err(e) => fail_all(&targets, &e.to_string()),
+        // The call may have deleted them before failing: look.
+        Err(e) => {
+            let presence = super::reread::ecr_images(connections, &targets).await;
+            super::reread::after_call_error(&targets, &presence, &e.to_string())
+        }
     };
     common::outcome(log, OPERATION, outcomes)
 }
 
 /// Deleted digests are done, failed ones carry ECR's code and reason; the
 /// items the answer does not mention are returned to be looked up again.
-fn outcomes<'a>(batch: &'a [Item], out: &BatchDeleteImageOutput) -> (Vec<Outcome>, Vec<&'a Item>) {
+/// When the call was `retried`, `ImageNotFound` means an earlier attempt
+/// deleted the image and its answer was lost: done, saying so.
+fn outcomes<'a>(
+    batch: &'a [Item],
+    out: &BatchDeleteImageOutput,
+    retried: bool,
+) -> (Vec<Outcome>, Vec<&'a Item>) {
     let deleted: HashSet<&str> = out.image_ids().iter().filter_map(|id| id.image_digest()).collect();
-    let failures: HashMap<&str, String> = out
-        .failures()
-        .iter()
-        .filter_map(|f| Some((f.image_id()?.image_digest()?, failure_reason(f))))
-        .collect();
+    let failures: HashMap<&str, &ImageFailure> =
+        out.failures().iter().filter_map(|f| Some((f.image_id()?.image_digest()?, f))).collect();
     let mut outcomes = Vec::new();
     let mut unconfirmed = Vec::new();
     for item in batch {
+        let failure = failures.get(item.id.as_str());
+        let not_found =
+            failure.is_some_and(|f| f.failure_code().is_some_and(|c| c.as_str() == "ImageNotFound"));
         if deleted.contains(item.id.as_str()) {
             outcomes.extend(item.targets.iter().cloned().map(Outcome::done));
-        } else if let Some(reason) = failures.get(item.id.as_str()) {
+        } else if retried && not_found {
+            outcomes.extend(item.targets.iter().map(|t| Outcome {
+                target: t.clone(),
+                status: Status::Done,
+                reason: Some(GONE_ON_RETRY.into()),
+            }));
+        } else if let Some(reason) = failure.map(|f| failure_reason(f)) {
             outcomes.extend(item.targets.iter().map(|t| Outcome::failed(t.clone(), reason.clone())));
         } else {
             unconfirmed.push(item);
@@ -216,6 +250,10 @@ async fn look_up(
         _ => Err(format!("{unknown}, and ECR could not say whether it exists")),
     }
 }
+
+/// The reason of an image a retried call answered `ImageNotFound` for.
+const GONE_ON_RETRY: &str = "gone: ECR answered ImageNotFound to a retried call, so an earlier attempt \
+     deleted it and its answer was lost";
 
 /// `<failureCode>: <failureReason>`, as ECR gives them.
 fn failure_reason(failure: &ImageFailure) -> String {

@@ -18,7 +18,9 @@
 //!
 //! ECS words the refusal of an ACTIVE revision as free text, so any per-revision
 //! refusal is retried this way; a revision refused for another reason is refused
-//! again, and its second reason is the one reported. A failed call is not retried.
+//! again, and its second reason is the one reported. A failed call is not
+//! retried: its revisions are looked up (DescribeTaskDefinition) and are done
+//! when being deleted after all, failed when not, unknown when the lookup fails.
 //! A revision the answer mentions neither as deleted nor as failed is looked
 //! up (DescribeTaskDefinition): it is done only if ECS says it is being deleted.
 
@@ -27,7 +29,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::operation::delete_task_definitions::DeleteTaskDefinitionsOutput;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::{AwsConnection, Connections, Engine, Result};
 
 use skyglue_core::error::one_line;
@@ -52,6 +54,9 @@ enum Verdict {
     Failed(String),
     /// The answer did not mention it: to be looked up before anything is said.
     Unconfirmed,
+    /// The call failed after its retries and a re-read said what became of
+    /// it (done, failed or unknown, and why): final.
+    Settled(Option<(Status, Option<String>)>),
 }
 
 #[async_trait]
@@ -96,9 +101,11 @@ impl Sink for DeleteEcsTaskDefinitions {
             }
             let mut retry = Vec::new();
             for (item, reason) in refused {
-                match deregister(connections, &group.conn, item, log).await {
-                    Ok(()) => retry.push(item),
-                    Err(e) => {
+                let deregistered = deregister(connections, &group.conn, item, log).await;
+                match deregistered.iter().find(|o| o.status != Status::Done) {
+                    None => retry.push(item),
+                    Some(not) => {
+                        let e = not.reason.as_deref().unwrap_or("no reason given");
                         let reason = format!("{reason}; deregistering it failed: {e}");
                         outcomes.extend(common::fail_all(&item.targets, &reason));
                     }
@@ -111,6 +118,11 @@ impl Sink for DeleteEcsTaskDefinitions {
             }
         }
         outcomes
+    }
+
+    /// DescribeTaskDefinition: DELETE_IN_PROGRESS is gone.
+    async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        super::reread::task_definitions(connections, targets, &["DELETE_IN_PROGRESS"]).await
     }
 }
 
@@ -130,7 +142,20 @@ async fn delete_batch<'a>(
     let request = crate::clients::ecs(conn).delete_task_definitions().set_task_definitions(Some(arns));
     let mut verdicts = match send(connections, conn, OPERATION, || request.clone().send()).await {
         Ok(out) => judge(batch, &out),
-        Err(e) => fail(&one_line(&e.to_string())),
+        // The call may have deleted them before failing: look.
+        Err(e) => {
+            let presence =
+                super::reread::task_definitions(connections, &targets, &["DELETE_IN_PROGRESS"]).await;
+            let settled = super::reread::after_call_error(&targets, &presence, &e.to_string());
+            let logged = common::outcome(log, OPERATION, settled);
+            return batch
+                .iter()
+                .map(|item| {
+                    let of_item = logged.iter().find(|o| item.targets.contains(&o.target));
+                    (*item, Verdict::Settled(of_item.map(|o| (o.status, o.reason.clone()))))
+                })
+                .collect();
+        }
     };
     for (item, verdict) in &mut verdicts {
         if matches!(verdict, Verdict::Unconfirmed) {
@@ -193,6 +218,12 @@ fn outcomes_of(item: &Item, verdict: &Verdict) -> Vec<Outcome> {
         Verdict::Deleted => common::outcomes_for(&item.targets, &Ok(())),
         Verdict::Refused(reason) | Verdict::Failed(reason) => common::fail_all(&item.targets, reason),
         Verdict::Unconfirmed => common::fail_all(&item.targets, UNMENTIONED),
+        Verdict::Settled(Some((status, reason))) => item
+            .targets
+            .iter()
+            .map(|t| Outcome { target: t.clone(), status: *status, reason: reason.clone() })
+            .collect(),
+        Verdict::Settled(None) => common::fail_all(&item.targets, "the re-read lost this revision"),
     }
 }
 

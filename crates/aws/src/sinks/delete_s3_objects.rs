@@ -29,7 +29,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::{Connections, Engine, Result};
 
 use super::common::{self, Group, Item, Locator, fail_all, required, send, targets_of};
@@ -94,6 +94,11 @@ impl Sink for DeleteS3Objects {
             }
         }
         outcomes
+    }
+
+    /// HeadObject (with the row's version): `NotFound` is gone.
+    async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        super::reread::s3_objects(connections, targets).await
     }
 }
 

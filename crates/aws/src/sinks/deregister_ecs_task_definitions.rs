@@ -16,12 +16,14 @@
 //! An already-INACTIVE revision is done: moto and the sandbox answer its
 //! deregistration with success and the INACTIVE revision, and the ECS API
 //! reference documents no error for it. A revision is done only when the
-//! answer shows it INACTIVE.
+//! answer shows it INACTIVE. A call that fails after its retries is followed
+//! by a DescribeTaskDefinition: done when the revision is INACTIVE after all,
+//! failed when it is still ACTIVE, unknown when the lookup fails.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Target};
 use skyglue_core::{AwsConnection, Connections, Engine, Result};
 
 use super::common::{self, Item, Locator, outcomes_for, required, send};
@@ -63,34 +65,50 @@ impl Sink for DeregisterEcsTaskDefinitions {
         let mut outcomes = plan.unreachable;
         for group in &plan.groups {
             for item in &group.items {
-                let result = deregister(connections, &group.conn, item, log).await;
-                outcomes.extend(outcomes_for(&item.targets, &result));
+                outcomes.extend(deregister(connections, &group.conn, item, log).await);
             }
         }
         outcomes
     }
+
+    /// DescribeTaskDefinition: INACTIVE (or being deleted) is gone.
+    async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        super::reread::task_definitions(connections, targets, &["INACTIVE", "DELETE_IN_PROGRESS"]).await
+    }
 }
 
-/// Deregisters one revision, logged; the error is the reason it failed.
+/// Deregisters one revision, logged; the outcome of each of its targets
+/// (all done, or all failed or unknown with the reason).
 pub(crate) async fn deregister(
     connections: &Connections,
     conn: &AwsConnection,
     item: &Item,
     log: &dyn ActionLog,
-) -> std::result::Result<(), String> {
-    common::intent(log, OPERATION, &item.targets).await?;
+) -> Vec<Outcome> {
+    if let Err(reason) = common::intent(log, OPERATION, &item.targets).await {
+        return common::fail_all(&item.targets, &reason);
+    }
     let request = crate::clients::ecs(conn).deregister_task_definition().task_definition(&item.id);
-    let result = match send(connections, conn, OPERATION, || request.clone().send()).await {
+    let outcomes = match send(connections, conn, OPERATION, || request.clone().send()).await {
         // Done only when ECS answers with the revision INACTIVE.
-        Ok(out) => match out.task_definition().and_then(|td| td.status()).map(|s| s.as_str()) {
-            Some("INACTIVE") => Ok(()),
-            Some(status) => Err(format!("DeregisterTaskDefinition answered, but the revision is {status}")),
-            None => Err("DeregisterTaskDefinition answered without the revision's status".to_string()),
-        },
-        Err(e) => Err(skyglue_core::error::one_line(&e.to_string())),
+        Ok(out) => outcomes_for(
+            &item.targets,
+            &match out.task_definition().and_then(|td| td.status()).map(|s| s.as_str()) {
+                Some("INACTIVE") => Ok(()),
+                Some(status) => {
+                    Err(format!("DeregisterTaskDefinition answered, but the revision is {status}"))
+                }
+                None => Err("DeregisterTaskDefinition answered without the revision's status".to_string()),
+            },
+        ),
+        // The call may have taken effect before failing: look.
+        Err(e) => {
+            let done = ["INACTIVE", "DELETE_IN_PROGRESS"];
+            let presence = super::reread::task_definitions(connections, &item.targets, &done).await;
+            super::reread::after_call_error(&item.targets, &presence, &e.to_string())
+        }
     };
-    common::outcome(log, OPERATION, outcomes_for(&item.targets, &result));
-    result
+    common::outcome(log, OPERATION, outcomes)
 }
 
 /// A resolved task definition row's connection: its `account_id` and

@@ -26,6 +26,7 @@ pub mod delete_s3_objects;
 pub mod deregister_ecs_task_definitions;
 mod fresh;
 mod image_check;
+mod reread;
 mod s3_check;
 mod s3_lock;
 mod task_definition_check;

@@ -1,7 +1,7 @@
 //! `delete_ecr_images`: batches of 100 digests, per-image failures, failed calls.
 
 use skyglue_aws::sinks::{self, DeleteEcrImages};
-use skyglue_core::sink::{Sink, Status, Target};
+use skyglue_core::sink::{Presence, Sink, Status, Target};
 use skyglue_sandbox::demo::demo_digest;
 use skyglue_sandbox::{Fault, SandboxConfig};
 
@@ -183,4 +183,71 @@ async fn a_row_whose_account_or_region_has_no_connection_fails_with_the_reason()
     assert_eq!(calls(&env.sandbox, OP), 0);
     assert!(env.log.calls(OP).is_empty());
     assert_eq!(digests_left(&env.sandbox, "web"), vec![demo_digest("w1")]);
+}
+
+#[tokio::test]
+async fn a_call_that_failed_after_deleting_is_done_after_a_re_read() {
+    // Every BatchDeleteImage deletes, then its answer is lost: the call fails
+    // after its retries, and only the re-read can tell the images are gone.
+    let fault = Fault::nth_call(OP, 1).times(u64::MAX).answer_lost();
+    let config = SandboxConfig { faults: vec![fault], ..SandboxConfig::default() };
+    let env = start(ecr_world(vec![repository("web", vec![image("a"), image("b")])]), config).await;
+    let targets = vec![image_target("web", "a"), image_target("web", "b")];
+
+    let outcomes = DeleteEcrImages.apply(&env.connections, targets.clone(), &env.log).await;
+
+    assert!(digests_left(&env.sandbox, "web").is_empty(), "the sandbox deleted them");
+    assert_one_outcome_each(&targets, &outcomes);
+    for o in &outcomes {
+        assert_eq!(o.status, Status::Done, "{o:?}");
+        let reason = o.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("it had taken effect") && reason.contains("it is gone"), "{reason}");
+    }
+    assert_eq!(env.log.outcomes().len(), 2, "the journal has the re-read outcomes");
+    assert!(calls(&env.sandbox, "ecr:BatchGetImage") >= 1);
+}
+
+#[tokio::test]
+async fn a_call_that_failed_without_deleting_stays_failed_after_a_re_read() {
+    let fault = Fault::nth_call(OP, 1).times(u64::MAX).error(400, "InvalidParameterException");
+    let config = SandboxConfig { faults: vec![fault], ..SandboxConfig::default() };
+    let env = start(ecr_world(vec![repository("web", vec![image("a")])]), config).await;
+    let targets = vec![image_target("web", "a")];
+
+    let outcomes = DeleteEcrImages.apply(&env.connections, targets.clone(), &env.log).await;
+
+    assert_eq!(outcomes[0].status, Status::Failed, "{outcomes:?}");
+    let reason = outcomes[0].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("InvalidParameterException") && reason.contains("still there"), "{reason}");
+}
+
+#[tokio::test]
+async fn image_not_found_on_a_retried_call_is_done() {
+    // The first attempt deletes and loses its answer (a retried 500); the
+    // retry hears ImageNotFound: the first attempt did it.
+    let fault = Fault::nth_call(OP, 1).answer_lost();
+    let config = SandboxConfig { faults: vec![fault], ..SandboxConfig::default() };
+    let env = start(ecr_world(vec![repository("web", vec![image("a")])]), config).await;
+    let targets = vec![image_target("web", "a")];
+
+    let outcomes = DeleteEcrImages.apply(&env.connections, targets.clone(), &env.log).await;
+
+    assert_eq!(calls(&env.sandbox, OP), 2, "retried once");
+    assert_eq!(outcomes[0].status, Status::Done, "{outcomes:?}");
+    let reason = outcomes[0].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("ImageNotFound to a retried call"), "{reason}");
+}
+
+#[tokio::test]
+async fn confirm_says_which_images_are_gone() {
+    let env = start(ecr_world(vec![repository("web", vec![image("here")])]), SandboxConfig::default()).await;
+    let mut elsewhere = image_target("web", "here");
+    elsewhere.set("account_id", "999999999999");
+    let targets = vec![image_target("web", "here"), image_target("web", "gone"), elsewhere];
+
+    let presence = DeleteEcrImages.confirm(&env.connections, &targets).await;
+
+    assert_eq!(presence[0], Presence::Present);
+    assert_eq!(presence[1], Presence::Gone);
+    assert!(matches!(&presence[2], Presence::Unknown(r) if r.contains("999999999999")), "{presence:?}");
 }

@@ -84,7 +84,13 @@ fn rows(batches: &[RecordBatch], limit: usize) -> Result<Vec<Vec<String>>, Arrow
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<Result<Vec<_>, _>>()?;
         for i in 0..batch.num_rows().min(limit - out.len()) {
-            out.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
+            // Control characters escaped: a value never drives the terminal.
+            out.push(
+                formatters
+                    .iter()
+                    .map(|f| skyglue_core::escape::escape_controls(&f.value(i).to_string()).into_owned())
+                    .collect(),
+            );
         }
     }
     Ok(out)

@@ -104,10 +104,20 @@ async fn start(
     let seed = u64::from(std::process::id()) ^ SystemClock.now().timestamp_subsec_nanos() as u64;
     let scheduler = Scheduler::new(Arc::new(SystemClock), run, state, log.clone(), seed);
     // The handlers are installed here, before the start line below is logged.
-    let signal = stop_signal();
-    let stop = async move {
-        signal.await;
+    // The first signal stops the scheduler (the run in flight finishes its
+    // call); a second stops that run at once, its calls in flight journaled
+    // unknown and its lock released.
+    let mut signals = Signals::install();
+    let (stopped, stop) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        signals.next().await;
         interrupt.raise("the scheduler was stopped (SIGTERM or SIGINT)");
+        let _ = stopped.send(());
+        signals.next().await;
+        interrupt.stop_now("the scheduler was stopped twice (SIGTERM or SIGINT)");
+    });
+    let stop = async move {
+        let _ = stop.await;
     };
     log(format!(
         "{} schedule: {} entries from {origin}; state in {}",
@@ -151,7 +161,7 @@ pub fn list(entries: &[Arc<Entry>], now: chrono::DateTime<chrono::Utc>) -> Strin
 pub async fn once(clock: &impl Clock, run: &RunFn, log: &LogFn, entries: &[Arc<Entry>]) -> u8 {
     let mut worst = 0;
     for e in entries {
-        let finished = run(e.clone()).await;
+        let finished = scheduler::run_caught(run, e.clone()).await;
         log(format!("{} {} {}", stamp(clock.now()), e.label, finished.summary));
         worst = worst.max(finished.exit_code);
     }
@@ -213,31 +223,35 @@ pub fn summary(outcome: &RunOutcome) -> String {
     line
 }
 
-/// Resolves on SIGTERM or SIGINT; the handlers are in place when this returns.
-fn stop_signal() -> impl std::future::Future<Output = ()> {
+/// SIGTERM and SIGINT, each received as it comes; the handlers are in
+/// place once [`Signals::install`] returns.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
+    handles: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let handles = signal(SignalKind::terminate()).ok().zip(signal(SignalKind::interrupt()).ok());
+            Signals { handles }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
+
+    /// The next SIGTERM or SIGINT.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some((term, int)) = self.handles.as_mut() {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

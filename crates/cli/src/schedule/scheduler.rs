@@ -15,10 +15,12 @@
 //! with a fake clock and a fake run.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -40,6 +42,25 @@ pub struct Finished {
 
 /// Runs one entry's policy once.
 pub type RunFn = Arc<dyn Fn(Arc<Entry>) -> BoxFuture<'static, Finished> + Send + Sync>;
+
+/// Runs `entry` with `run`; a run that panics (a bug the run itself did not
+/// catch) is a failed run, exit 1, and the scheduler goes on.
+pub async fn run_caught(run: &RunFn, entry: Arc<Entry>) -> Finished {
+    match AssertUnwindSafe(run(entry)).catch_unwind().await {
+        Ok(finished) => finished,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            Finished {
+                exit_code: 1,
+                summary: format!("error exit=1: internal error (a bug: please report it): {message}"),
+            }
+        }
+    }
+}
 
 /// Where log lines go (stderr, or a test's list).
 pub type LogFn = Arc<dyn Fn(String) + Send + Sync>;
@@ -187,7 +208,7 @@ impl<C: Clock> Scheduler<C> {
                 me.say(&entry, "not started: the scheduler is stopping".into());
                 return;
             }
-            let finished = (me.run)(entry.clone()).await;
+            let finished = run_caught(&me.run, entry.clone()).await;
             let now = me.clock.now();
             if let Err(e) = me.state.update(&entry.key, |s| {
                 s.last_finished = Some(now);

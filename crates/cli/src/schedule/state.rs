@@ -39,7 +39,7 @@ pub struct StateFile {
 impl StateFile {
     /// Loads `dir/schedule-state.json` (empty when it does not exist yet).
     pub fn load(dir: &Path) -> anyhow::Result<StateFile> {
-        std::fs::create_dir_all(dir)
+        skyglue_core::private_file::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("failed to create state directory {}: {e}", dir.display()))?;
         let path = dir.join(FILE_NAME);
         let entries = match std::fs::read_to_string(&path) {
@@ -72,7 +72,8 @@ impl StateFile {
         let Some(path) = &self.path else { return Ok(()) };
         let text = serde_json::to_string_pretty(&*entries)?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n")
+        // Only its owner may read it (0600), like the journal beside it.
+        skyglue_core::private_file::write(&tmp, (text + "\n").as_bytes())
             .and_then(|()| std::fs::rename(&tmp, path))
             .map_err(|e| anyhow::anyhow!("failed to write {}: {e}", path.display()))
     }

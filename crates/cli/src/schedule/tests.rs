@@ -291,3 +291,28 @@ async fn once_runs_each_entry_in_turn_and_returns_the_worst_code() {
     assert_eq!(lines.len(), 3);
     assert!(lines[1].ends_with(" p exit 2"), "{lines:#?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn once_goes_on_after_a_run_that_panics() {
+    let clock = FakeClock::at(utc(2026, 11, 29, 12, 0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let run: RunFn = {
+        let calls = calls.clone();
+        Arc::new(move |_| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                if n == 0 {
+                    panic!("injected panic in the first run");
+                }
+                Finished { exit_code: 0, summary: "ok".into() }
+            })
+        })
+    };
+    let (log, lines) = log();
+    let entries = vec![entry("0 3 * * *", "UTC", 0), entry("0 4 * * *", "UTC", 0)];
+    assert_eq!(super::once(&*clock, &run, &log, &entries).await, 1, "the panicked run is exit 1");
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "the second entry still ran");
+    let lines = lines.lock().unwrap().clone();
+    assert!(lines[0].contains("injected panic in the first run"), "{lines:#?}");
+    assert!(lines[1].ends_with(" p ok"), "{lines:#?}");
+}

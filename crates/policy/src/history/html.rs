@@ -74,7 +74,7 @@ impl History {
         out.push_str(&groups_table(self));
         out.push_str("<h2>Latest failures</h2>\n");
         out.push_str(&failures_table(self));
-        let data = self.to_json().replace("</", "<\\/");
+        let data = script_safe(&self.to_json());
         let _ = write!(
             out,
             "\n<script type=\"application/json\" id=\"skyglue-history\">{data}</script>\n<script>{SCRIPT}</script>\n</body></html>\n"
@@ -229,9 +229,38 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// JSON made safe inside a `<script>` element: `<`, `>` and `&` (which JSON
+/// only has inside strings) become `\u003c`, `\u003e` and `\u0026`, so no
+/// `</script>`, `<!--` or `<script` in the data can end or confuse the
+/// element; the parsed JSON is unchanged.
+fn script_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_json_has_no_angle_bracket_and_parses_back() {
+        let json = r#"{"reason":"<!-- <script> </SCRIPT > a&b"}"#;
+        let safe = script_safe(json);
+        assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'), "{safe}");
+        assert!(safe.contains("\\u003c!-- \\u003cscript"), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back["reason"], "<!-- <script> </SCRIPT > a&b");
+    }
 
     #[test]
     fn text_and_data_cannot_break_out_of_the_page() {

@@ -4,12 +4,16 @@
 //! policy kept and why, then the totals. Long lists are cut with
 //! "... and N more (see --format json)". Colour only when the caller asks
 //! (a terminal without `NO_COLOR`); the words say everything without it.
+//! Control characters in what the APIs and the policy said (an S3 key with an
+//! escape sequence, an error message) are shown escaped (`\u{1b}`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use skyglue_core::sink::Status;
+
+use skyglue_core::escape::escape_controls as esc;
 
 use super::{ActionReport, Mode, Report, group_of, human_bytes};
 use crate::rows::{SHOWN_PER_GROUP, format_key};
@@ -29,7 +33,7 @@ impl Paint {
         let colour = match word {
             "planned" | "done" => AnsiColor::Green,
             "skipped" => AnsiColor::Yellow,
-            "failed" => AnsiColor::Red,
+            "failed" | "unknown" => AnsiColor::Red,
             _ => AnsiColor::Cyan,
         };
         self.paint(Style::new().fg_color(Some(colour.into())), padded)
@@ -51,17 +55,20 @@ impl Report {
             Mode::DryRun => "dry run (nothing changed; add --apply to act)",
             Mode::Apply => "apply",
         };
-        let title = format!("policy {} · {mode} · run {}", self.policy, self.run_id);
+        let title = esc(&format!("policy {} · {mode} · run {}", self.policy, self.run_id)).into_owned();
         let _ = writeln!(out, "{}", paint.paint(Style::new().bold(), &title));
         if let Some(e) = &self.error {
-            let _ =
-                writeln!(out, "{}", paint.paint(AnsiColor::Red.on_default().bold(), &format!("FAILED: {e}")));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint.paint(AnsiColor::Red.on_default().bold(), &esc(&format!("FAILED: {e}")))
+            );
         }
         for w in &self.warnings {
-            let _ = writeln!(out, "warning: {w}");
+            let _ = writeln!(out, "warning: {}", esc(w));
         }
         if let Some(line) = self.not_checked_line() {
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{}", esc(&line));
         }
         let mut groups: BTreeSet<String> = self.actions.iter().map(|a| group_of(&a.target)).collect();
         groups.extend(self.details.kept.keys().cloned());
@@ -80,6 +87,13 @@ impl Report {
             s.failed,
             human_bytes(s.bytes_reclaimed)
         );
+        if s.unknown > 0 {
+            let _ = writeln!(
+                out,
+                "{} unknown: the call never said, and re-reading failed; check them by hand",
+                s.unknown
+            );
+        }
         out
     }
 
@@ -92,11 +106,17 @@ impl Report {
             actions.iter().filter(|(_, a)| matches!(a.status, Status::Done | Status::Planned)).count();
         let count = |s: Status| actions.iter().filter(|(_, a)| a.status == s).count();
         let verb = self.actions.first().map_or("act on", |a| verb(&a.action));
+        let group = esc(group);
         let mut heading = match self.mode {
             Mode::DryRun => format!("{group}: would {verb} {acted} of {}", actions.len()),
             Mode::Apply => format!("{group}: {} {acted} of {}", past(verb), actions.len()),
         };
-        for (n, word) in [(count(Status::Skipped), "skipped"), (count(Status::Failed), "failed")] {
+        let counts = [
+            (count(Status::Skipped), "skipped"),
+            (count(Status::Failed), "failed"),
+            (count(Status::Unknown), "unknown"),
+        ];
+        for (n, word) in counts {
             if n > 0 {
                 let _ = write!(heading, ", {n} {word}");
             }
@@ -109,7 +129,7 @@ impl Report {
         // Failures first, then what the check skipped, then the rest; rows
         // whose columns were kept before those without.
         let rank = |s: Status| match s {
-            Status::Failed => 0,
+            Status::Unknown | Status::Failed => 0,
             Status::Skipped => 1,
             _ => 2,
         };
@@ -155,7 +175,18 @@ impl Report {
         paint: Paint,
         hidden: (usize, usize),
     ) {
-        let columns = &self.details.columns;
+        // Values from APIs (keys, reasons) are shown with control characters
+        // escaped, so widths are right and nothing reaches the terminal raw.
+        let rows: Vec<(String, Vec<String>, String)> = rows
+            .iter()
+            .map(|(status, cells, reason)| {
+                let cells = cells.iter().map(|c| esc(c).into_owned()).collect();
+                (status.clone(), cells, esc(reason).into_owned())
+            })
+            .collect();
+        let rows = &rows[..];
+        let columns: Vec<String> = self.details.columns.iter().map(|c| esc(c).into_owned()).collect();
+        let columns = &columns;
         let used: Vec<usize> =
             (0..columns.len()).filter(|&c| rows.iter().any(|(_, cells, _)| !cells[c].is_empty())).collect();
         let width = |c: usize| {
@@ -199,7 +230,7 @@ impl Report {
     }
 }
 
-/// `planned`, `done`, `skipped`, `failed`.
+/// `planned`, `done`, `skipped`, `failed`, `unknown`.
 fn status_name(status: Status) -> String {
     serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }

@@ -101,6 +101,7 @@ impl Words {
             (Status::Planned, Mode::DryRun) => format!("Would {}", self.verb.to_lowercase()),
             (Status::Planned, Mode::Apply) => "Not attempted".into(),
             (Status::Skipped, _) => "Skipped".into(),
+            (Status::Unknown, _) => "Unknown: check by hand".into(),
         }
     }
 }
@@ -134,6 +135,9 @@ fn fields(report: &Report, words: &Words) -> Value {
         format!("*Skipped*\n{}", thousands(s.skipped)),
         format!("*Failed*\n{}", thousands(s.failed)),
     ];
+    if s.unknown > 0 {
+        fields.push(format!("*Unknown (check by hand)*\n{}", thousands(s.unknown)));
+    }
     if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
         let label = if dry { "Would reclaim" } else { "Reclaimed" };
         fields.push(format!("*{label}*\n{}", human_bytes(s.bytes_reclaimed)));
@@ -174,6 +178,9 @@ fn fallback(report: &Report, words: &Words) -> String {
             text.push_str(&format!(", {reclaim} {}", human_bytes(s.bytes_reclaimed)));
         }
         text.push_str(&format!(" · {} skipped · {} failed", thousands(s.skipped), thousands(s.failed)));
+        if s.unknown > 0 {
+            text.push_str(&format!(" · {} unknown", thousands(s.unknown)));
+        }
     }
     text.push_str(&format!(" · run {}", report.run_id));
     if let Some(error) = &report.error {

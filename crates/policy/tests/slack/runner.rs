@@ -16,13 +16,13 @@ use skyglue_sandbox::{Fault, Sandbox, SandboxConfig, World};
 
 use crate::support::*;
 
-const OLD_WEB_IMAGES: &str = "-- @name: old-web-images\n-- @action: delete_ecr_images\n-- @notify: slack\n\
+pub const OLD_WEB_IMAGES: &str = "-- @name: old-web-images\n-- @action: delete_ecr_images\n-- @notify: slack\n\
     SELECT repository_name, image_digest FROM aws_ecr_image \
     WHERE repository_name = 'web' AND image_pushed_at < days_ago(30)";
 
 /// Connections to every account x region of `world`, the sandbox's webhook as
 /// Slack (as `skyglue::sandbox::connections` makes them).
-async fn connections(sandbox: &Sandbox, world: &World) -> Connections {
+pub async fn connections(sandbox: &Sandbox, world: &World) -> Connections {
     let mut aws = Vec::new();
     for account in &world.accounts {
         for region in &account.regions {
