@@ -93,6 +93,20 @@ enum Command {
         #[arg(long, value_delimiter = ',', value_name = "HOST:PORT,...")]
         workers: Vec<String>,
     },
+    /// Undo an applying run (restore what an archive_ecr_images run archived): a dry run unless --apply.
+    Restore {
+        /// The run to undo, as its report and the journal name it.
+        run_id: String,
+        /// Restore; without it nothing is changed.
+        #[arg(long)]
+        apply: bool,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Notify (slack) or not (none); default: Slack when it is configured.
+        #[arg(long, value_enum)]
+        notify: Option<NotifyFlag>,
+    },
     /// Serve this config's tables to `query`/`run --workers` coordinators until SIGTERM or Ctrl-C.
     Worker {
         /// Address to listen on (port 0: any free port; the real one is printed).
@@ -171,7 +185,11 @@ fn main() -> ExitCode {
                 ok(commands::query(config, state_dir, &sql, format, &workers).await)
             }
             Some(Command::Run { policy, apply, params, format, notify, workers }) => {
-                let args = run::RunArgs { policy, apply, params, format, notify, workers };
+                let args = run::RunArgs { policy, apply, params, format, notify, workers, restore: None };
+                run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
+            }
+            Some(Command::Restore { run_id, apply, format, notify }) => {
+                let args = run::RunArgs::restore(run_id, apply, format, notify);
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Schedule { once, list }) => {

@@ -122,6 +122,19 @@ impl Outcome {
     }
 }
 
+/// What acting on a target does to the bytes [`Checked::bytes`] counts, so
+/// reports say "reclaimed" only when storage is freed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Bytes {
+    /// Freed: the resource is deleted.
+    #[default]
+    Reclaimed,
+    /// Moved to archive storage (still stored, still restorable).
+    Archived,
+    /// Moved from archive back to standard storage.
+    Restored,
+}
+
 /// Where a sink records intents and outcomes around each API call.
 pub trait ActionLog: Send + Sync {
     /// Before a call: these targets are about to be acted on by `operation`.
@@ -238,6 +251,17 @@ pub trait Sink: Send + Sync {
     /// Columns used when present (to pick the connection, say).
     fn optional_columns(&self) -> &[&str] {
         &[]
+    }
+
+    /// What acting does to the bytes its check counts: deletes reclaim them.
+    fn bytes(&self) -> Bytes {
+        Bytes::Reclaimed
+    }
+
+    /// The action that undoes this one (`skyglue restore RUN_ID` runs it on
+    /// what a run of this action did), if there is one.
+    fn undone_by(&self) -> Option<&str> {
+        None
     }
 
     /// The fresh, cache-free safety check, run immediately before acting (and

@@ -18,6 +18,7 @@ pub mod lock;
 pub mod notify;
 pub mod params;
 pub mod report;
+pub mod restore;
 pub mod rows;
 pub mod runner;
 pub mod slack;

@@ -173,6 +173,7 @@ fn run_fn(config: Option<PathBuf>, state_dir: Option<PathBuf>, interrupt: Interr
                     NotifyChoice::None => NotifyFlag::None,
                 }),
                 workers: Vec::new(),
+                restore: None,
             };
             match crate::run::execute_interruptible(config.as_deref(), state_dir.as_deref(), args, interrupt)
                 .await
