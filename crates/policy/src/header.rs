@@ -268,6 +268,41 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_can_take_its_query_and_parameters_from_another() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+        write("shared.sql", "-- @action: delete_ecr_images\n-- @param days: 30\n-- @param keep: 'x'\nSELECT $days");
+        write("mine.sql", "-- @name: mine\n-- @action: archive_ecr_images\n-- @param days: 7\n-- @query: shared.sql\n");
+        let p = PolicyFile::read(&dir.path().join("mine.sql")).expect("valid");
+        assert_eq!((p.name.as_str(), p.action.as_str()), ("mine", "archive_ecr_images"));
+        assert_eq!(p.query, "SELECT $days");
+        let defaults: Vec<(&str, &ParamValue)> = p.params.iter().map(|p| (p.name.as_str(), &p.default)).collect();
+        assert_eq!(defaults, [("keep", &ParamValue::Text("x".into())), ("days", &ParamValue::Int(7))]);
+
+        let cases = [
+            ("-- @action: a\n-- @query: shared.sql\nSELECT 2", "no query of its own"),
+            ("-- @action: a\n-- @query: missing.sql\n", "failed to read"),
+            ("-- @action: a\n-- @query: chain.sql\n", "takes its own query from another file"),
+        ];
+        write("chain.sql", "-- @action: a\n-- @query: shared.sql\n");
+        for (text, needle) in cases {
+            write("bad.sql", text);
+            let e = PolicyFile::read(&dir.path().join("bad.sql")).expect_err(text);
+            assert_eq!(e.line, 2, "{text}: {e}");
+            assert!(e.to_string().contains(needle), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_archive_policy_shares_the_cleanup_selection() {
+        let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+        let cleanup = PolicyFile::read(&queries.join("ecr_cleanup.sql")).expect("cleanup");
+        let archive = PolicyFile::read(&queries.join("ecr_archive.sql")).expect("archive");
+        assert_eq!((archive.action.as_str(), &archive.query), ("archive_ecr_images", &cleanup.query));
+        assert_eq!(archive.params, cleanup.params);
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let cases = [
             ("-- @action: a\n-- @colour: red\nSELECT 1", 2, "unknown header key @colour"),

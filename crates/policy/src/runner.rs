@@ -461,6 +461,11 @@ impl Runner {
             checked.proceed.iter().map(|t| (t, Status::Planned, None)).chain(
                 checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())),
             );
+        let bytes_key = match sink.bytes() {
+            Bytes::Reclaimed => "bytes",
+            Bytes::Archived => "bytes_archived",
+            Bytes::Restored => "bytes_restored",
+        };
         let mut chunk = Vec::with_capacity(JOURNAL_CHUNK);
         for (t, status, reason) in planned {
             chunk.push(crate::journal::Entry {
@@ -468,7 +473,8 @@ impl Runner {
                 status: Some(status_name(status).into()),
                 reason: reason.cloned(),
                 // its size, so the history can say what each repository reclaimed
-                detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ "bytes": bytes })),
+                // (an archive's or a restore's bytes are not reclaimed: another key)
+                detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ bytes_key: bytes })),
                 ..log.entry("planned")
             });
             if chunk.len() == JOURNAL_CHUNK {

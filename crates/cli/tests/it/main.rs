@@ -14,6 +14,7 @@ mod distributed;
 mod distributed_loopback;
 mod examples;
 mod github_joins;
+mod archive;
 mod guards;
 mod history_page;
 mod in_use_anywhere;
