@@ -83,7 +83,7 @@ impl Storage {
     pub fn restore(&mut self, now: DateTime<Utc>, delay: std::time::Duration) -> Result<(), String> {
         match self.status(now) {
             "ARCHIVED" => {
-                let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
+                let delay = chrono::Duration::from_std(delay).unwrap_or_default();
                 self.state = StorageState::Activating;
                 self.last_activated_at = Some(now + delay);
                 Ok(())

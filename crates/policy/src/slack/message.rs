@@ -160,7 +160,6 @@ fn acted(report: &Report) -> (Status, usize) {
 /// The `text` fallback: one line, plus the error when there is one.
 fn fallback(report: &Report, words: &Words) -> String {
     let s = &report.summary;
-    let dry = report.mode == Mode::DryRun;
     let mut text = headline(report);
     if report.actions.is_empty() {
         let nothing = if report.error.is_some() { "nothing was changed" } else { "nothing was selected" };
