@@ -224,9 +224,16 @@ fn shared_query(origin: &str, file: &str) -> Result<PolicyFile, String> {
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("@query: failed to read {}: {e}", path.display()))?;
     if text.lines().take_while(|l| l.trim().is_empty() || l.trim().starts_with("--")).any(|l| {
-        l.trim().trim_start_matches("--").trim().strip_prefix("@query").is_some_and(|rest| rest.trim_start().starts_with(':'))
+        l.trim()
+            .trim_start_matches("--")
+            .trim()
+            .strip_prefix("@query")
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
     }) {
-        return Err(format!("@query: {} takes its own query from another file; name that file instead", path.display()));
+        return Err(format!(
+            "@query: {} takes its own query from another file; name that file instead",
+            path.display()
+        ));
     }
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
     PolicyFile::parse(&text, &path.display().to_string(), stem).map_err(|e| format!("@query: {e}"))
@@ -271,12 +278,19 @@ mod tests {
     fn a_policy_can_take_its_query_and_parameters_from_another() {
         let dir = tempfile::tempdir().expect("tmp");
         let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
-        write("shared.sql", "-- @action: delete_ecr_images\n-- @param days: 30\n-- @param keep: 'x'\nSELECT $days");
-        write("mine.sql", "-- @name: mine\n-- @action: archive_ecr_images\n-- @param days: 7\n-- @query: shared.sql\n");
+        write(
+            "shared.sql",
+            "-- @action: delete_ecr_images\n-- @param days: 30\n-- @param keep: 'x'\nSELECT $days",
+        );
+        write(
+            "mine.sql",
+            "-- @name: mine\n-- @action: archive_ecr_images\n-- @param days: 7\n-- @query: shared.sql\n",
+        );
         let p = PolicyFile::read(&dir.path().join("mine.sql")).expect("valid");
         assert_eq!((p.name.as_str(), p.action.as_str()), ("mine", "archive_ecr_images"));
         assert_eq!(p.query, "SELECT $days");
-        let defaults: Vec<(&str, &ParamValue)> = p.params.iter().map(|p| (p.name.as_str(), &p.default)).collect();
+        let defaults: Vec<(&str, &ParamValue)> =
+            p.params.iter().map(|p| (p.name.as_str(), &p.default)).collect();
         assert_eq!(defaults, [("keep", &ParamValue::Text("x".into())), ("days", &ParamValue::Int(7))]);
 
         let cases = [

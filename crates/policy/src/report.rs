@@ -63,7 +63,9 @@ impl Summary {
         let dry = mode == Mode::DryRun;
         match (self.bytes_archived, self.bytes_restored) {
             (Some(n), _) => (if dry { "would move to the archive" } else { "moved to the archive" }, n),
-            (_, Some(n)) => (if dry { "would restore from the archive" } else { "restored from the archive" }, n),
+            (_, Some(n)) => {
+                (if dry { "would restore from the archive" } else { "restored from the archive" }, n)
+            }
             _ => (if dry { "would reclaim" } else { "reclaimed" }, self.bytes_reclaimed),
         }
     }

@@ -117,8 +117,10 @@ mod tests {
             entry("outcome", "sha256:b", Some("failed")),
             // c: killed before its outcome; it may have been archived
         ];
-        let digests: Vec<String> =
-            acted_targets(&entries).iter().filter_map(|t| t.get("image_digest").map(str::to_string)).collect();
+        let digests: Vec<String> = acted_targets(&entries)
+            .iter()
+            .filter_map(|t| t.get("image_digest").map(str::to_string))
+            .collect();
         assert_eq!(digests, ["sha256:a", "sha256:c"]);
     }
 }

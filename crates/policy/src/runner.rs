@@ -245,11 +245,12 @@ impl Runner {
             query: String::new(),
         };
         let engine = if options.apply { self.engine.clone() } else { self.engine.for_dry_run() };
-        let columns: Vec<&str> = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
-        let ctx = engine.session().await.map_err(|e| PolicyError::Query {
-            origin: origin.clone(),
-            detail: one_line(&e.to_string()),
-        })?;
+        let columns: Vec<&str> =
+            sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
+        let ctx = engine
+            .session()
+            .await
+            .map_err(|e| PolicyError::Query { origin: origin.clone(), detail: one_line(&e.to_string()) })?;
         let query = crate::restore::targets_frame(&ctx, &columns, &acted.targets)
             .map_err(|detail| PolicyError::Query { origin: origin.clone(), detail })?;
         let notify = self.notifies(options, &policy, &origin)?;

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, S3Bucket, Service, Storage, Task, TaskDefinition,
-    World, access_key_for, task_definition_arn,
+    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, S3Bucket, Service, Storage, Task,
+    TaskDefinition, World, access_key_for, task_definition_arn,
 };
 
 /// The production account (owns the `web` ECR repository in us-east-1).

@@ -435,7 +435,10 @@ fn batch_get_image(world: &World, caller: &Caller, req: BatchGetInput) -> Result
             Some(image) if !image.storage.pullable(now) => failures.push(failure(
                 id,
                 "ImageInaccessible",
-                format!("The image is {}: restore it to standard storage to pull it", image.storage.status(now)),
+                format!(
+                    "The image is {}: restore it to standard storage to pull it",
+                    image.storage.status(now)
+                ),
             )),
             Some(image) => images.push(json!({
                 "registryId": account,

@@ -182,7 +182,9 @@ pub(crate) async fn check_archived(engine: &Engine, targets: Vec<Target>) -> Res
                 checked.bytes.insert(target.clone(), copy.size);
                 checked.proceed.push(target);
             }
-            "ACTIVATING" => checked.skipped.push(Outcome::skipped(target, "already being restored (ACTIVATING)")),
+            "ACTIVATING" => {
+                checked.skipped.push(Outcome::skipped(target, "already being restored (ACTIVATING)"))
+            }
             status => checked.skipped.push(Outcome::skipped(target, format!("not archived ({status})"))),
         }
     }

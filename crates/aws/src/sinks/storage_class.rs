@@ -11,9 +11,9 @@
 
 use aws_sdk_ecr::types::{ImageIdentifier, TargetStorageClass};
 use futures::StreamExt;
+use skyglue_core::Connections;
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::Connections;
 
 use super::common::{self, Group, Item, fail_all, send};
 use super::delete_ecr_images::{Repository, locate};

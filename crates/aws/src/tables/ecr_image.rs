@@ -27,7 +27,8 @@ use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec}
 use crate::tables::ecr_repository::{self, ECR};
 use crate::{clients, time};
 
-static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
+    TableSpec {
     name: "aws_ecr_image",
     description: "Images in ECR repositories, one row per image digest.",
     scope: Scope::Aws,
@@ -65,6 +66,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ("ecr:DescribeImages", "ImageNotFoundException"),
     ],
     rate_limits: vec![&ECR],
+}
 });
 
 #[derive(Serialize)]

@@ -547,9 +547,13 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
     };
     match outcome.report.error {
         Some(e) => Err(e),
-        None => {
-            Ok(Ran { rows: outcome.report.summary.planned, wall, phases: marks.to_json(), delete_floor, moves })
-        }
+        None => Ok(Ran {
+            rows: outcome.report.summary.planned,
+            wall,
+            phases: marks.to_json(),
+            delete_floor,
+            moves,
+        }),
     }
 }
 

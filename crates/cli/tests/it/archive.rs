@@ -185,7 +185,12 @@ async fn delete_archived_with_zero_days_plans_exactly_the_archived_images() {
             notify: Some(false),
         };
         let runner = &env.runner;
-        async move { runner.run(runner.prepare(&shipped("ecr_delete_archived.sql"), &options).await.unwrap()).await.report }
+        async move {
+            runner
+                .run(runner.prepare(&shipped("ecr_delete_archived.sql"), &options).await.unwrap())
+                .await
+                .report
+        }
     };
     let all = plan("0").await;
     assert_eq!(all.status, RunStatus::Ok, "{all:?}");
@@ -214,7 +219,8 @@ fn json_digests(report: &serde_json::Value, status: &str) -> Vec<String> {
 async fn the_shipped_archive_policy_archives_what_the_cleanup_would_delete_and_restore_undoes_it() {
     let cli = crate::policy_validation::Cli::start().await;
     let (cleanup, archive) = (shipped("ecr_cleanup.sql"), shipped("ecr_archive.sql"));
-    let (code, out, err) = cli.run(&["run", cleanup.to_str().unwrap(), "--format", "json", "--notify", "none"]);
+    let (code, out, err) =
+        cli.run(&["run", cleanup.to_str().unwrap(), "--format", "json", "--notify", "none"]);
     assert_eq!(code, 0, "{err}");
     let would_delete = json_digests(&serde_json::from_str(&out).unwrap(), "planned");
     assert!(!would_delete.is_empty());
@@ -231,7 +237,10 @@ async fn the_shipped_archive_policy_archives_what_the_cleanup_would_delete_and_r
     let (code, out, err) = cli.run(&["restore", run_id, "--format", "json", "--notify", "none"]);
     assert_eq!(code, 0, "{err}");
     let dry: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((dry["mode"].as_str(), json_digests(&dry, "planned")), (Some("dry_run"), would_delete.clone()));
+    assert_eq!(
+        (dry["mode"].as_str(), json_digests(&dry, "planned")),
+        (Some("dry_run"), would_delete.clone())
+    );
     let (code, out, err) = cli.run(&["restore", run_id, "--apply", "--format", "json", "--notify", "none"]);
     assert_eq!(code, 0, "{err}");
     let restored: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -257,7 +266,8 @@ async fn aws_ecr_image_lists_every_status_and_pushes_a_status_filter_into_descri
     assert_eq!(env.count("SELECT count(*) FROM aws_ecr_image").await, 1005);
     assert_eq!(env.calls("ecr:DescribeImages"), 2);
     env.sandbox.reset_calls();
-    let sql = "SELECT count(*) FROM aws_ecr_image WHERE image_status = 'ARCHIVED' AND last_archived_at IS NOT NULL";
+    let sql =
+        "SELECT count(*) FROM aws_ecr_image WHERE image_status = 'ARCHIVED' AND last_archived_at IS NOT NULL";
     assert_eq!(env.count(sql).await, 5);
     assert_eq!(env.calls("ecr:DescribeImages"), 1, "the status filter went to DescribeImages");
     env.sandbox.reset_calls();

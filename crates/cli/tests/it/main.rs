@@ -5,6 +5,7 @@
 //! against moto's server (the real protocol, two accounts via AssumeRole).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod archive;
 mod connections;
 mod datafusion_settings;
 mod declared;
@@ -14,7 +15,6 @@ mod distributed;
 mod distributed_loopback;
 mod examples;
 mod github_joins;
-mod archive;
 mod guards;
 mod history_page;
 mod in_use_anywhere;

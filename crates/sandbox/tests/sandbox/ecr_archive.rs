@@ -23,7 +23,8 @@ async fn start(restore_delay: Duration) -> Sandbox {
 }
 
 async fn move_to(sb: &Sandbox, i: usize, class: &str) -> Value {
-    let body = json!({"repositoryName": REPO, "imageId": {"imageDigest": digest(i)}, "targetStorageClass": class});
+    let body =
+        json!({"repositoryName": REPO, "imageId": {"imageDigest": digest(i)}, "targetStorageClass": class});
     ok(sb, "ecr:UpdateImageStorageClass", body).await
 }
 
@@ -44,7 +45,10 @@ async fn an_archived_image_is_listed_only_when_the_filter_asks_and_cannot_be_pul
     assert_eq!(listed(&sb, None).await.len(), 2, "DescribeImages lists only ACTIVE images by default");
     let archived = listed(&sb, Some("ARCHIVED")).await;
     assert_eq!(archived.len(), 1);
-    assert_eq!((archived[0]["imageDigest"].as_str(), archived[0]["imageStatus"].as_str()), (Some(&*digest(0)), Some("ARCHIVED")));
+    assert_eq!(
+        (archived[0]["imageDigest"].as_str(), archived[0]["imageStatus"].as_str()),
+        (Some(&*digest(0)), Some("ARCHIVED"))
+    );
     assert!(archived[0]["lastArchivedAt"].is_number());
     assert_eq!(listed(&sb, Some("ANY")).await.len(), 3);
     let ids = ok(&sb, "ecr:ListImages", json!({"repositoryName": REPO})).await;
@@ -76,8 +80,7 @@ async fn a_restore_is_activating_until_its_delay_has_passed() {
     assert_eq!(listed(&slow, None).await.len(), 2, "not ACTIVE yet");
     let pull = json!({"repositoryName": REPO, "imageIds": [{"imageDigest": digest(1)}]});
     assert_eq!(ok(&slow, "ecr:BatchGetImage", pull).await["failures"][0]["failureCode"], "ImageInaccessible");
-    let restore_again =
-        json!({"repositoryName": REPO, "imageId": {"imageDigest": digest(1)}, "targetStorageClass": "STANDARD"});
+    let restore_again = json!({"repositoryName": REPO, "imageId": {"imageDigest": digest(1)}, "targetStorageClass": "STANDARD"});
     let r = aws(&slow, "ecr:UpdateImageStorageClass", restore_again.clone()).await;
     assert_eq!(r.error_type(), "ImageStorageClassUpdateNotSupportedException");
 
@@ -91,14 +94,23 @@ async fn a_restore_is_activating_until_its_delay_has_passed() {
     let pull = json!({"repositoryName": REPO, "imageIds": [{"imageDigest": digest(1)}]});
     assert_eq!(ok(&fast, "ecr:BatchGetImage", pull).await["images"].as_array().unwrap().len(), 1);
     let r = aws(&fast, "ecr:UpdateImageStorageClass", restore_again).await;
-    assert_eq!(r.error_type(), "ImageStorageClassUpdateNotSupportedException", "an ACTIVE image is not restored");
+    assert_eq!(
+        r.error_type(),
+        "ImageStorageClassUpdateNotSupportedException",
+        "an ACTIVE image is not restored"
+    );
 }
 
 #[tokio::test]
 async fn an_archived_image_can_be_deleted() {
     let sb = start(Duration::ZERO).await;
     move_to(&sb, 2, "ARCHIVE").await;
-    let out = ok(&sb, "ecr:BatchDeleteImage", json!({"repositoryName": REPO, "imageIds": [{"imageDigest": digest(2)}]})).await;
+    let out = ok(
+        &sb,
+        "ecr:BatchDeleteImage",
+        json!({"repositoryName": REPO, "imageIds": [{"imageDigest": digest(2)}]}),
+    )
+    .await;
     assert_eq!(out["imageIds"].as_array().unwrap().len(), 1, "{out}");
     assert_eq!(listed(&sb, Some("ANY")).await.len(), 2);
 }
