@@ -43,9 +43,12 @@ WITH repo_map AS (
       AND r.repository_name NOT IN (SELECT repository_name FROM github_repository_map)
 ),
 image AS (
+    -- ACTIVE images only: an archived one is out of the way already (see
+    -- ecr_delete_archived.sql), and one being restored is wanted again
     SELECT i.*, m.github_repo
     FROM aws_ecr_image i
     JOIN repo_map m ON m.repository_name = i.repository_name
+    WHERE i.image_status = 'ACTIVE'
 ),
 image_tag AS (
     -- one row per tag of each image (an untagged image: one row, tag NULL);

@@ -23,9 +23,13 @@ use crate::tables::ecr_repository::ECR;
 use crate::tables::ecs_common::ECS;
 use crate::tables::lambda_function::LAMBDA;
 
-/// The delete actions the shipped sinks need; the check never calls them.
-pub const DELETE_ACTIONS: [&str; 3] =
-    ["ecr:BatchDeleteImage", "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions"];
+/// The delete (and archive) actions the shipped sinks need; the check never calls them.
+pub const DELETE_ACTIONS: [&str; 4] = [
+    "ecr:BatchDeleteImage",
+    "ecr:UpdateImageStorageClass",
+    "ecs:DeregisterTaskDefinition",
+    "ecs:DeleteTaskDefinitions",
+];
 
 /// Stands in for a parent when the account has none of that kind.
 const ABSENT: &str = "skyglue-connections-check";

@@ -143,7 +143,8 @@ const TRY_NEXT: &str = "Try next:
   2. Explore it interactively (\\d lists the tables, \\d aws_ecr_image its columns):
        skyglue repl
   3. Delete for real, in the sandbox only (with the exports of step 1 set):
-       skyglue run queries/ecr_cleanup.sql --apply --notify none";
+       skyglue run queries/ecr_cleanup.sql --apply --notify none
+     Safer first step: queries/ecr_archive.sql archives the same images instead, and skyglue restore RUN_ID undoes it.";
 
 async fn serve_forever(sandbox: Sandbox, world: &World) -> anyhow::Result<()> {
     println!("# The sandbox is running. Point skyglue at it with:");

@@ -115,11 +115,26 @@ enum Command {
         #[arg(long, value_name = "SIZE")]
         memory_limit: Option<ByteSize>,
     },
+    /// Undo an applying run (restore what an archive_ecr_images run archived): a dry run unless --apply.
+    #[command(
+        after_help = "Examples:\n  skyglue restore RUN_ID                                     # dry run: what would be restored\n  skyglue restore RUN_ID --apply --format json              # RUN_ID as the archive run's report names it"
+    )]
+    Restore {
+        /// The run to undo, as its report and the journal name it.
+        run_id: String,
+        /// Restore; without it nothing is changed.
+        #[arg(long)]
+        apply: bool,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Notify (slack) or not (none); default: Slack when it is configured.
+        #[arg(long, value_enum)]
+        notify: Option<NotifyFlag>,
+    },
     /// Serve this config's tables to `query`/`run --workers` coordinators that present the cluster token ($SKYGLUE_CLUSTER_TOKEN), until SIGTERM or Ctrl-C.
     #[command(
-        after_help = "Examples:
-  SKYGLUE_CLUSTER_TOKEN=... skyglue worker --listen 10.0.1.11:50051   # on each worker machine
-  SKYGLUE_CLUSTER_TOKEN=... skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator"
+        after_help = "Examples (SKYGLUE_CLUSTER_TOKEN set to the same secret on every machine):\n  skyglue worker --listen 10.0.1.11:50051                     # on each worker machine\n  skyglue run queries/ecr_cleanup.sql --workers 10.0.1.11:50051,10.0.1.12:50051   # on the coordinator"
     )]
     Worker {
         /// Address to listen on (port 0: any free port; the real one is printed).
@@ -218,7 +233,12 @@ fn main() -> ExitCode {
                 ok(commands::query(config, state_dir, &sql, format, &workers, memory_limit).await)
             }
             Some(Command::Run { policy, apply, params, format, notify, workers, memory_limit }) => {
-                let args = run::RunArgs { policy, apply, params, format, notify, workers, memory_limit };
+                let args =
+                    run::RunArgs { policy, apply, params, format, notify, workers, memory_limit, restore: None };
+                run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
+            }
+            Some(Command::Restore { run_id, apply, format, notify }) => {
+                let args = run::RunArgs::restore(run_id, apply, format, notify);
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Schedule { once, list }) => {

@@ -40,6 +40,25 @@ pub struct RunArgs {
     pub workers: Vec<String>,
     /// `--memory-limit`; `None`: `[engine] memory_limit`.
     pub memory_limit: Option<skyglue_core::config::ByteSize>,
+    /// `skyglue restore RUN_ID`: undo that run instead of running `policy`.
+    pub restore: Option<String>,
+}
+
+impl RunArgs {
+    /// The arguments of `skyglue restore RUN_ID`: a run of its own, reported,
+    /// journaled and notified like `run`'s (`policy` only names it in messages).
+    pub fn restore(run_id: String, apply: bool, format: ReportFormat, notify: Option<NotifyFlag>) -> Self {
+        RunArgs {
+            policy: PathBuf::from(format!("restore {run_id}")),
+            apply,
+            params: vec![],
+            format,
+            notify,
+            workers: vec![],
+            memory_limit: None,
+            restore: Some(run_id),
+        }
+    }
 }
 
 /// Runs a policy with the engine `config` describes.
@@ -216,8 +235,11 @@ async fn run_on(
         params: overrides,
         notify: args.notify.map(|n| n == NotifyFlag::Slack),
     };
-    let prepared =
-        runner.prepare(&args.policy, &options).await.map_err(|e| crate::errors::usage(e.to_string()))?;
+    let prepared = match &args.restore {
+        Some(run_id) => runner.prepare_restore(run_id, &options).await,
+        None => runner.prepare(&args.policy, &options).await,
+    };
+    let prepared = prepared.map_err(|e| crate::errors::usage(e.to_string()))?;
     if !prepared.notifies() && options.notify.is_none() && prepared.policy.notify.is_none() {
         eprintln!("note: no Slack is configured, so this run notifies nobody (set SLACK_WEBHOOK_URL)");
     }

@@ -156,6 +156,19 @@ pub enum Presence {
     Unknown(String),
 }
 
+/// What acting on a target does to the bytes [`Checked::bytes`] counts, so
+/// reports say "reclaimed" only when storage is freed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Bytes {
+    /// Freed: the resource is deleted.
+    #[default]
+    Reclaimed,
+    /// Moved to archive storage (still stored, still restorable).
+    Archived,
+    /// Moved from archive back to standard storage.
+    Restored,
+}
+
 /// Where a sink records intents and outcomes around each API call.
 #[async_trait]
 pub trait ActionLog: Send + Sync {
@@ -280,6 +293,17 @@ pub trait Sink: Send + Sync {
     /// Columns used when present (to pick the connection, say).
     fn optional_columns(&self) -> &[&str] {
         &[]
+    }
+
+    /// What acting does to the bytes its check counts: deletes reclaim them.
+    fn bytes(&self) -> Bytes {
+        Bytes::Reclaimed
+    }
+
+    /// The action that undoes this one (`skyglue restore RUN_ID` runs it on
+    /// what a run of this action did), if there is one.
+    fn undone_by(&self) -> Option<&str> {
+        None
     }
 
     /// The fresh, cache-free safety check, run immediately before acting (and

@@ -142,6 +142,27 @@ pub enum Error {
         origin: String,
     },
 
+    /// `skyglue restore RUN_ID` names a run the journal does not have.
+    #[error(
+        "no run {run_id} in the journal {journal}: list the runs with \
+         skyglue query \"SELECT DISTINCT run_id, policy, action FROM skyglue_journal\""
+    )]
+    UnknownRun {
+        /// The run id given.
+        run_id: String,
+        /// The journal looked in.
+        journal: String,
+    },
+
+    /// `skyglue restore RUN_ID` names a run whose action nothing undoes.
+    #[error("run {run_id} ran {action}, which cannot be undone: restore undoes archive_ecr_images runs")]
+    CannotUndo {
+        /// The run.
+        run_id: String,
+        /// Its action.
+        action: String,
+    },
+
     /// The run was told to stop (SIGTERM, SIGINT, a lost lock) before this step.
     #[error("interrupted ({0}): not started")]
     Interrupted(String),

@@ -12,6 +12,22 @@
 //!
 //! Parsing is strict: an unknown key, a repeated key, a malformed value or a
 //! missing action is an error naming the file and line, before anything runs.
+//!
+//! Two policies can share one selection: `-- @query: OTHER.sql` (a path
+//! relative to the policy's own file) takes the query and the `@param`
+//! declarations of that policy, and the file has no query of its own. Its own
+//! `@param` lines override those defaults; its name, description, action,
+//! notify and max_deletes are its own. `queries/ecr_archive.sql` archives
+//! what `queries/ecr_cleanup.sql` selects this way:
+//!
+//! ```sql
+//! -- @name: ecr-archive
+//! -- @action: archive_ecr_images
+//! -- @query: ecr_cleanup.sql
+//! ```
+//!
+//! The other file is read as a policy (its own header validated), and must
+//! not itself use `@query`: one level, so there is never a cycle.
 
 use std::path::Path;
 
@@ -62,7 +78,7 @@ pub struct HeaderError {
 /// The default `@max_deletes`.
 pub const DEFAULT_MAX_DELETES: usize = 500;
 
-const KEYS: &str = "name, description, action, notify, max_deletes, param";
+const KEYS: &str = "name, description, action, notify, max_deletes, param, query";
 
 impl PolicyFile {
     /// Reads and parses a policy file.
@@ -86,6 +102,7 @@ impl PolicyFile {
         let mut notify = None;
         let mut max_deletes = None;
         let mut params: Vec<Param> = Vec::new();
+        let mut query_file: Option<(String, usize)> = None;
         let mut query_start = text.len();
         let mut offset = 0;
         for (i, raw) in text.split_inclusive('\n').enumerate() {
@@ -144,6 +161,10 @@ impl PolicyFile {
                     })?;
                     max_deletes = Some(n);
                 }
+                "query" => {
+                    once(query_file.is_some())?;
+                    query_file = Some((value.to_string(), line_no));
+                }
                 k if k == "param" || k.starts_with("param ") => {
                     let param_name = k.strip_prefix("param").unwrap_or("").trim();
                     if !is_identifier(param_name) {
@@ -164,11 +185,23 @@ impl PolicyFile {
                 }
             }
         }
-        let query = text[query_start..].trim().to_string();
+        let mut query = text[query_start..].trim().to_string();
         let Some((action, action_line)) = action else {
             return Err(err(1, "the policy has no `-- @action: ...` header".into()));
         };
-        if query.is_empty() {
+        if let Some((file, line)) = query_file {
+            if !query.is_empty() {
+                return Err(err(
+                    line,
+                    format!("the policy takes its query from {file} (@query), so it has no query of its own"),
+                ));
+            }
+            let shared = shared_query(origin, &file).map_err(|message| err(line, message))?;
+            query = shared.query;
+            let own = std::mem::take(&mut params);
+            params = shared.params.into_iter().filter(|p| !own.iter().any(|o| o.name == p.name)).collect();
+            params.extend(own);
+        } else if query.is_empty() {
             return Err(err(text.lines().count().max(1), "the policy has no query after its header".into()));
         }
         Ok(PolicyFile {
@@ -182,6 +215,28 @@ impl PolicyFile {
             query,
         })
     }
+}
+
+/// The policy `file` names (relative to the directory of `origin`, the
+/// policy that names it), read for its query and parameters.
+fn shared_query(origin: &str, file: &str) -> Result<PolicyFile, String> {
+    let path = Path::new(origin).parent().unwrap_or(Path::new("")).join(file);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("@query: failed to read {}: {e}", path.display()))?;
+    if text.lines().take_while(|l| l.trim().is_empty() || l.trim().starts_with("--")).any(|l| {
+        l.trim()
+            .trim_start_matches("--")
+            .trim()
+            .strip_prefix("@query")
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    }) {
+        return Err(format!(
+            "@query: {} takes its own query from another file; name that file instead",
+            path.display()
+        ));
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
+    PolicyFile::parse(&text, &path.display().to_string(), stem).map_err(|e| format!("@query: {e}"))
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -217,6 +272,48 @@ mod tests {
     fn defaults() {
         let p = PolicyFile::parse("-- @action: delete_ecr_images\nSELECT 1", "x.sql", "x").expect("valid");
         assert_eq!((p.name.as_str(), p.max_deletes, p.notify), ("x", DEFAULT_MAX_DELETES, None));
+    }
+
+    #[test]
+    fn a_policy_can_take_its_query_and_parameters_from_another() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+        write(
+            "shared.sql",
+            "-- @action: delete_ecr_images\n-- @param days: 30\n-- @param keep: 'x'\nSELECT $days",
+        );
+        write(
+            "mine.sql",
+            "-- @name: mine\n-- @action: archive_ecr_images\n-- @param days: 7\n-- @query: shared.sql\n",
+        );
+        let p = PolicyFile::read(&dir.path().join("mine.sql")).expect("valid");
+        assert_eq!((p.name.as_str(), p.action.as_str()), ("mine", "archive_ecr_images"));
+        assert_eq!(p.query, "SELECT $days");
+        let defaults: Vec<(&str, &ParamValue)> =
+            p.params.iter().map(|p| (p.name.as_str(), &p.default)).collect();
+        assert_eq!(defaults, [("keep", &ParamValue::Text("x".into())), ("days", &ParamValue::Int(7))]);
+
+        let cases = [
+            ("-- @action: a\n-- @query: shared.sql\nSELECT 2", "no query of its own"),
+            ("-- @action: a\n-- @query: missing.sql\n", "failed to read"),
+            ("-- @action: a\n-- @query: chain.sql\n", "takes its own query from another file"),
+        ];
+        write("chain.sql", "-- @action: a\n-- @query: shared.sql\n");
+        for (text, needle) in cases {
+            write("bad.sql", text);
+            let e = PolicyFile::read(&dir.path().join("bad.sql")).expect_err(text);
+            assert_eq!(e.line, 2, "{text}: {e}");
+            assert!(e.to_string().contains(needle), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_archive_policy_shares_the_cleanup_selection() {
+        let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+        let cleanup = PolicyFile::read(&queries.join("ecr_cleanup.sql")).expect("cleanup");
+        let archive = PolicyFile::read(&queries.join("ecr_archive.sql")).expect("archive");
+        assert_eq!((archive.action.as_str(), &archive.query), ("archive_ecr_images", &cleanup.query));
+        assert_eq!(archive.params, cleanup.params);
     }
 
     #[test]

@@ -163,6 +163,22 @@ impl Journal {
         Ok(merge(local, team))
     }
 
+    /// The entries of run `run_id`: the local file's, and the team table's
+    /// when there is one, oldest first, each once.
+    pub async fn run_entries(&self, run_id: &str) -> Result<Vec<Entry>> {
+        let mut local = Self::read_all(&self.path)?;
+        local.retain(|e| e.run_id == run_id);
+        let team = match self.team() {
+            Some(team) => {
+                let mut all = dynamodb::read_all(team).await?;
+                all.retain(|e| e.run_id == run_id);
+                all
+            }
+            None => vec![],
+        };
+        Ok(merge(local, team))
+    }
+
     /// The journal's path.
     pub fn path(&self) -> &Path {
         &self.path

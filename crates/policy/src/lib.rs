@@ -20,6 +20,7 @@ pub mod notify;
 pub mod params;
 pub mod progress;
 pub mod report;
+pub mod restore;
 pub mod rows;
 pub mod runner;
 pub mod slack;

@@ -50,6 +50,29 @@ pub struct Summary {
     pub unknown: usize,
     /// Bytes freed (apply) or that would be freed (dry run), for image deletes.
     pub bytes_reclaimed: i64,
+    /// Bytes moved (or that would be) to archive storage: only in the JSON of
+    /// runs whose action archives (`archive_ecr_images`), which reclaim nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_archived: Option<i64>,
+    /// Bytes moved (or that would be) from the archive back to standard
+    /// storage: only in the JSON of restore runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_restored: Option<i64>,
+}
+
+impl Summary {
+    /// What the run did to its bytes and how many, for people: `("reclaimed",
+    /// n)`, `("would move to the archive", n)`, `("restored", n)`...
+    pub fn bytes_words(&self, mode: Mode) -> (&'static str, i64) {
+        let dry = mode == Mode::DryRun;
+        match (self.bytes_archived, self.bytes_restored) {
+            (Some(n), _) => (if dry { "would move to the archive" } else { "moved to the archive" }, n),
+            (_, Some(n)) => {
+                (if dry { "would restore from the archive" } else { "restored from the archive" }, n)
+            }
+            _ => (if dry { "would reclaim" } else { "reclaimed" }, self.bytes_reclaimed),
+        }
+    }
 }
 
 /// One action in the report.

@@ -20,7 +20,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
 use futures::{FutureExt, TryStreamExt};
 use skyglue_core::error::one_line;
-use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
+use skyglue_core::sink::{Bytes, Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{Engine, Error};
 
 use crate::crash::{CutShort, panic_message};
@@ -205,6 +205,14 @@ impl Runner {
         let engine = if options.apply { self.engine.clone() } else { self.engine.for_dry_run() };
         let query = self.plan(&engine, &policy, &params, origin).await?;
         check_columns(&query, sink.as_ref(), origin)?;
+        let notify = self.notifies(options, &policy, origin)?;
+        let mode = if options.apply { Mode::Apply } else { Mode::DryRun };
+        Ok(Prepared { policy, params, sink, query, engine, mode, notify })
+    }
+
+    /// Whether a run notifies: `--notify`, else the header, else whether a
+    /// notifier is configured; an error when it must and none is.
+    fn notifies(&self, options: &RunOptions, policy: &PolicyFile, origin: &str) -> Result<bool, PolicyError> {
         let notify = match (options.notify, policy.notify) {
             (Some(false), _) | (None, Some(NotifyTarget::None)) => false,
             (Some(true), _) | (None, Some(NotifyTarget::Slack)) => true,
@@ -213,7 +221,48 @@ impl Runner {
         if notify && self.notifier.is_none() {
             return Err(PolicyError::NoSlack { origin: origin.to_string() });
         }
+        Ok(notify)
+    }
+
+    /// Prepares `skyglue restore RUN_ID`: a run of the action that undoes run
+    /// `run_id`'s, on the targets the journal says it acted on (see
+    /// [`crate::restore`]). An unknown run, or one whose action cannot be
+    /// undone, is an error naming it (exit code 2).
+    pub async fn prepare_restore(&self, run_id: &str, options: &RunOptions) -> Result<Prepared, PolicyError> {
+        let acted = crate::restore::acted_on(&self.journal, run_id).await?;
+        let undo = self
+            .sinks
+            .iter()
+            .find(|s| s.action() == acted.action)
+            .and_then(|s| s.undone_by().map(str::to_string))
+            .and_then(|undo| self.sinks.iter().find(|s| s.action() == undo).cloned());
+        let Some(sink) = undo else {
+            return Err(PolicyError::CannotUndo { run_id: run_id.to_string(), action: acted.action });
+        };
+        let origin = format!("restore {run_id}");
+        let policy = PolicyFile {
+            name: format!("{}: restore of {run_id}", acted.policy),
+            description: Some(format!("Undo what run {run_id} of {} did ({})", acted.policy, acted.action)),
+            action: sink.action().to_string(),
+            action_line: 0,
+            notify: None,
+            // it undoes a run that max_deletes already bounded
+            max_deletes: usize::MAX,
+            params: vec![],
+            query: String::new(),
+        };
+        let engine = if options.apply { self.engine.clone() } else { self.engine.for_dry_run() };
+        let columns: Vec<&str> =
+            sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
+        let ctx = engine
+            .session()
+            .await
+            .map_err(|e| PolicyError::Query { origin: origin.clone(), detail: one_line(&e.to_string()) })?;
+        let query = crate::restore::targets_frame(&ctx, &columns, &acted.targets)
+            .map_err(|detail| PolicyError::Query { origin: origin.clone(), detail })?;
+        let notify = self.notifies(options, &policy, &origin)?;
         let mode = if options.apply { Mode::Apply } else { Mode::DryRun };
+        let params = vec![("run_id".to_string(), ParamValue::Text(run_id.to_string()))];
         Ok(Prepared { policy, params, sink, query, engine, mode, notify })
     }
 
@@ -256,6 +305,11 @@ impl Runner {
         let Prepared { policy, params, sink, query, engine, mode, notify } = prepared;
         let run_id = new_run_id();
         let mut report = Report::new(&run_id, &policy.name, mode);
+        match sink.bytes() {
+            Bytes::Reclaimed => {}
+            Bytes::Archived => report.summary.bytes_archived = Some(0),
+            Bytes::Restored => report.summary.bytes_restored = Some(0),
+        }
         report.params = params.iter().map(|(n, v)| (n.clone(), v.json())).collect();
         report.connections = self.engine.connections().aws.iter().map(|c| c.label()).collect();
 
@@ -439,6 +493,11 @@ impl Runner {
             checked.proceed.iter().map(|t| (t, Status::Planned, None)).chain(
                 checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())),
             );
+        let bytes_key = match sink.bytes() {
+            Bytes::Reclaimed => "bytes",
+            Bytes::Archived => "bytes_archived",
+            Bytes::Restored => "bytes_restored",
+        };
         let mut chunk = Vec::with_capacity(JOURNAL_CHUNK);
         for (t, status, reason) in planned {
             chunk.push(crate::journal::Entry {
@@ -446,7 +505,8 @@ impl Runner {
                 status: Some(status_name(status).into()),
                 reason: reason.cloned(),
                 // its size, so the history can say what each repository reclaimed
-                detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ "bytes": bytes })),
+                // (an archive's or a restore's bytes are not reclaimed: another key)
+                detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ bytes_key: bytes })),
                 ..log.entry("planned")
             });
             if chunk.len() == JOURNAL_CHUNK {
@@ -466,11 +526,17 @@ impl Runner {
                 .collect(),
             Mode::Apply => sink.apply(engine.connections(), std::mem::take(&mut checked.proceed), log).await,
         };
-        report.summary.bytes_reclaimed = acted
+        let moved: i64 = acted
             .iter()
             .filter(|o| matches!(o.status, Status::Done | Status::Planned))
             .filter_map(|o| bytes.get(&o.target))
             .sum();
+        // Only a delete reclaims: an archive moves its bytes to archive storage.
+        match sink.bytes() {
+            Bytes::Reclaimed => report.summary.bytes_reclaimed = moved,
+            Bytes::Archived => report.summary.bytes_archived = Some(moved),
+            Bytes::Restored => report.summary.bytes_restored = Some(moved),
+        }
         drop(bytes);
         let mut outcomes: Vec<Outcome> = acted;
         outcomes.extend(checked.skipped);

@@ -43,6 +43,9 @@ pub struct SandboxConfig {
     pub faults: Vec<Fault>,
     /// Items that describe calls report in `failures` instead of describing.
     pub describe_failures: Vec<DescribeFailure>,
+    /// How long an ECR restore (UpdateImageStorageClass to STANDARD) stays
+    /// ACTIVATING before the image is ACTIVE again (ECR takes up to 20 minutes).
+    pub ecr_restore_delay: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +65,7 @@ impl Default for SandboxConfig {
             slack_rate_limited_first: 0,
             faults: Vec::new(),
             describe_failures: Vec::new(),
+            ecr_restore_delay: Duration::from_secs(1),
         }
     }
 }

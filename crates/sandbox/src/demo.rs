@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, S3Bucket, Service, Task, TaskDefinition,
-    World, access_key_for, task_definition_arn,
+    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, S3Bucket, Service, Storage, Task,
+    TaskDefinition, World, access_key_for, task_definition_arn,
 };
 
 /// The production account (owns the `web` ECR repository in us-east-1).
@@ -193,6 +193,7 @@ fn image(label: &str, tags: &[String], pushed: DateTime<Utc>, pulled: Option<Dat
         manifest_media_type: DOCKER_MANIFEST_V2.into(),
         artifact_media_type: Some(DOCKER_CONFIG.into()),
         child_digests: Vec::new(),
+        storage: Storage::default(),
     }
 }
 

@@ -1,10 +1,19 @@
 //! Amazon ECR over AWS JSON 1.1 (`X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`):
-//! DescribeRepositories, DescribeImages, ListImages and BatchDeleteImage, with the
-//! documented page sizes and batch limits.
+//! DescribeRepositories, DescribeImages, ListImages, BatchDeleteImage, BatchGetImage and
+//! UpdateImageStorageClass, with the documented page sizes and batch limits.
+//!
+//! The archive storage class (see `ecr_storage`): DescribeImages and ListImages list
+//! only ACTIVE images unless `filter.imageStatus` says ARCHIVED, ACTIVATING or ANY (an
+//! image named in `imageIds` whose status the filter leaves out is not found);
+//! BatchGetImage refuses an archived or restoring image (`ImageInaccessible`: it cannot
+//! be pulled); BatchDeleteImage deletes it like any other.
 //!
 //! `registryId` may name another account of the world: the sandbox behaves as if every
 //! repository had a policy allowing cross-account reads and deletes.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -15,7 +24,13 @@ const REPOS_PAGE: PageRule = PageRule { default: 100, max: 1000 };
 const IMAGES_PAGE: PageRule = PageRule { default: 100, max: 1000 };
 
 /// Answers one ECR operation.
-pub(crate) fn handle(world: &mut World, caller: &Caller, op: &str, body: &Value) -> Result<Value, AwsError> {
+pub(crate) fn handle(
+    world: &mut World,
+    caller: &Caller,
+    op: &str,
+    body: &Value,
+    restore_delay: Duration,
+) -> Result<Value, AwsError> {
     match op {
         "DescribeRepositories" => describe_repositories(world, caller, input(body)?),
         "DescribeImages" => describe_images(world, caller, input(body)?),
@@ -23,6 +38,7 @@ pub(crate) fn handle(world: &mut World, caller: &Caller, op: &str, body: &Value)
         "BatchDeleteImage" => batch_delete_image(world, caller, input(body)?),
         "BatchGetImage" => batch_get_image(world, caller, input(body)?),
         "ListTagsForResource" => list_tags_for_resource(world, caller, input(body)?),
+        "UpdateImageStorageClass" => update_image_storage_class(world, caller, input(body)?, restore_delay),
         _ => Err(AwsError::new(
             "UnknownOperationException",
             format!("the sandbox does not implement ECR {op}"),
@@ -41,6 +57,7 @@ struct ImageId {
 #[serde(rename_all = "camelCase")]
 struct TagFilter {
     tag_status: Option<String>,
+    image_status: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,7 +165,7 @@ fn describe_repositories(
     Ok(with_token(json!({ "repositories": repos }), &p))
 }
 
-fn image_json(account: &str, repo: &str, image: &Image) -> Value {
+fn image_json(account: &str, repo: &str, image: &Image, now: DateTime<Utc>) -> Value {
     let mut detail = json!({
         "registryId": account,
         "repositoryName": repo,
@@ -156,6 +173,7 @@ fn image_json(account: &str, repo: &str, image: &Image) -> Value {
         "imageSizeInBytes": image.size_in_bytes,
         "imagePushedAt": epoch(&image.pushed_at),
         "imageManifestMediaType": image.manifest_media_type,
+        "imageStatus": image.storage.status(now),
     });
     // Untagged images have no `imageTags` member at all, as in the real API.
     if let Some(obj) = detail.as_object_mut() {
@@ -168,8 +186,31 @@ fn image_json(account: &str, repo: &str, image: &Image) -> Value {
         if let Some(m) = &image.artifact_media_type {
             obj.insert("artifactMediaType".to_owned(), json!(m));
         }
+        if let Some(t) = &image.storage.last_archived_at {
+            obj.insert("lastArchivedAt".to_owned(), epoch(t));
+        }
+        if let Some(t) = &image.storage.activated_at(now) {
+            obj.insert("lastActivatedAt".to_owned(), epoch(t));
+        }
     }
     detail
+}
+
+/// The statuses `filter.imageStatus` lets through (ACTIVE when absent, as in
+/// ECR), or InvalidParameterException for a value ECR does not know.
+fn status_filter(filter: &TagFilter) -> Result<&'static [&'static str], AwsError> {
+    Ok(match filter.image_status.as_deref() {
+        None | Some("ACTIVE") => &["ACTIVE"],
+        Some("ARCHIVED") => &["ARCHIVED"],
+        Some("ACTIVATING") => &["ACTIVATING"],
+        Some("ANY") => &["ACTIVE", "ARCHIVED", "ACTIVATING"],
+        Some(other) => {
+            return Err(AwsError::invalid(format!(
+                "Invalid parameter at 'filter.imageStatus' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY], got {other}"
+            )));
+        }
+    })
 }
 
 fn tag_status_matches(filter: &TagFilter, image: &Image) -> bool {
@@ -191,6 +232,9 @@ fn find_image<'r>(repo: &'r Repository, id: &ImageId) -> Option<&'r Image> {
 fn describe_images(world: &World, caller: &Caller, req: ImagesInput) -> Result<Value, AwsError> {
     let account = registry(caller, &req.registry_id);
     let repo = repository(world, account, &caller.region, &req.repository_name)?;
+    let now = Utc::now();
+    let statuses = status_filter(&req.filter)?;
+    let shown = |image: &Image| statuses.contains(&image.storage.status(now));
     if let Some(ids) = &req.image_ids {
         if req.next_token.is_some() || req.max_results.is_some() {
             return Err(AwsError::invalid("imageIds cannot be used with nextToken or maxResults"));
@@ -199,7 +243,7 @@ fn describe_images(world: &World, caller: &Caller, req: ImagesInput) -> Result<V
         // Like ECR (and moto), one missing image fails the whole call.
         let mut details = Vec::with_capacity(ids.len());
         for id in ids {
-            let image = find_image(repo, id).ok_or_else(|| {
+            let image = find_image(repo, id).filter(|i| shown(i)).ok_or_else(|| {
                 AwsError::new(
                     "ImageNotFoundException",
                     format!(
@@ -215,24 +259,28 @@ fn describe_images(world: &World, caller: &Caller, req: ImagesInput) -> Result<V
                 details.push(image);
             }
         }
-        let details: Vec<Value> = details.into_iter().map(|i| image_json(account, &repo.name, i)).collect();
+        let details: Vec<Value> =
+            details.into_iter().map(|i| image_json(account, &repo.name, i, now)).collect();
         return Ok(json!({ "imageDetails": details }));
     }
-    let matching: Vec<&Image> = repo.images.iter().filter(|i| tag_status_matches(&req.filter, i)).collect();
+    let matching: Vec<&Image> =
+        repo.images.iter().filter(|i| tag_status_matches(&req.filter, i) && shown(i)).collect();
     let p = page(matching.len(), req.next_token.as_deref(), req.max_results, IMAGES_PAGE)?;
     let details: Vec<Value> =
-        matching[p.start..p.end].iter().map(|i| image_json(account, &repo.name, i)).collect();
+        matching[p.start..p.end].iter().map(|i| image_json(account, &repo.name, i, now)).collect();
     Ok(with_token(json!({ "imageDetails": details }), &p))
 }
 
 fn list_images(world: &World, caller: &Caller, req: ImagesInput) -> Result<Value, AwsError> {
     let account = registry(caller, &req.registry_id);
     let repo = repository(world, account, &caller.region, &req.repository_name)?;
+    let now = Utc::now();
+    let statuses = status_filter(&req.filter)?;
     // One entry per tag, or one digest-only entry for an untagged image.
     let ids: Vec<Value> = repo
         .images
         .iter()
-        .filter(|i| tag_status_matches(&req.filter, i))
+        .filter(|i| tag_status_matches(&req.filter, i) && statuses.contains(&i.storage.status(now)))
         .flat_map(|i| {
             if i.tags.is_empty() {
                 vec![json!({ "imageDigest": i.digest })]
@@ -379,10 +427,19 @@ fn batch_get_image(world: &World, caller: &Caller, req: BatchGetInput) -> Result
     let account = registry(caller, &req.registry_id);
     check_batch("imageIds", req.image_ids.len(), 100)?;
     let repo = repository(world, account, &caller.region, &req.repository_name)?;
+    let now = Utc::now();
     let mut images = Vec::new();
     let mut failures = Vec::new();
     for id in &req.image_ids {
         match find_image(repo, id) {
+            Some(image) if !image.storage.pullable(now) => failures.push(failure(
+                id,
+                "ImageInaccessible",
+                format!(
+                    "The image is {}: restore it to standard storage to pull it",
+                    image.storage.status(now)
+                ),
+            )),
             Some(image) => images.push(json!({
                 "registryId": account,
                 "repositoryName": repo.name,
@@ -394,4 +451,69 @@ fn batch_get_image(world: &World, caller: &Caller, req: BatchGetInput) -> Result
         }
     }
     Ok(json!({ "images": images, "failures": failures }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StorageClassInput {
+    registry_id: Option<String>,
+    repository_name: String,
+    image_id: ImageId,
+    target_storage_class: String,
+}
+
+/// UpdateImageStorageClass: one image to ARCHIVE (from ACTIVE) or back to
+/// STANDARD (from ARCHIVED: ACTIVATING for `restore_delay`, then ACTIVE). Any
+/// other move is `ImageStorageClassUpdateNotSupportedException`.
+fn update_image_storage_class(
+    world: &mut World,
+    caller: &Caller,
+    req: StorageClassInput,
+    restore_delay: Duration,
+) -> Result<Value, AwsError> {
+    let account = registry(caller, &req.registry_id).to_owned();
+    repository(world, &account, &caller.region, &req.repository_name)?;
+    let repo = world
+        .region_mut(&account, &caller.region)
+        .and_then(|r| r.repositories.iter_mut().find(|r| r.name == req.repository_name))
+        .ok_or_else(|| not_found(&req.repository_name, &account))?;
+    let id = &req.image_id;
+    let image = repo
+        .images
+        .iter_mut()
+        .find(|image| {
+            id.image_digest.as_ref().is_none_or(|d| &image.digest == d)
+                && id.image_tag.as_ref().is_none_or(|t| image.tags.contains(t))
+                && (id.image_digest.is_some() || id.image_tag.is_some())
+        })
+        .ok_or_else(|| {
+            AwsError::new(
+                "ImageNotFoundException",
+                format!(
+                    "The image with imageId {{imageDigest:'{}', imageTag:'{}'}} does not exist within the \
+                     repository with name '{}' in the registry with id '{account}'",
+                    id.image_digest.as_deref().unwrap_or("null"),
+                    id.image_tag.as_deref().unwrap_or("null"),
+                    req.repository_name
+                ),
+            )
+        })?;
+    let now = Utc::now();
+    let moved = match req.target_storage_class.as_str() {
+        "ARCHIVE" => image.storage.archive(now),
+        "STANDARD" => image.storage.restore(now, restore_delay),
+        other => {
+            return Err(AwsError::invalid(format!(
+                "Invalid parameter at 'targetStorageClass' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [STANDARD, ARCHIVE], got {other}"
+            )));
+        }
+    };
+    moved.map_err(|reason| AwsError::new("ImageStorageClassUpdateNotSupportedException", reason))?;
+    Ok(json!({
+        "registryId": account,
+        "repositoryName": req.repository_name,
+        "imageId": { "imageDigest": image.digest },
+        "imageStatus": image.storage.status(now),
+    }))
 }

@@ -18,8 +18,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, Service, Task, TaskDefinition, World,
-    access_key_for, repository_uri, task_definition_arn,
+    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, Service, Storage, Task, TaskDefinition,
+    World, access_key_for, repository_uri, task_definition_arn,
 };
 
 /// How big a generated world is.
@@ -232,6 +232,7 @@ fn image(digest: String, tags: Vec<String>, pushed_at: DateTime<Utc>, rng: &mut 
         manifest_media_type: DOCKER_MANIFEST_V2.into(),
         artifact_media_type: Some(DOCKER_CONFIG.into()),
         child_digests: Vec::new(),
+        storage: Storage::default(),
     }
 }
 

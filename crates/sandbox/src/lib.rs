@@ -34,6 +34,7 @@ mod config;
 mod counters;
 pub mod demo;
 mod ecr;
+mod ecr_storage;
 mod ecs;
 mod ecs_taskdef;
 mod generate;

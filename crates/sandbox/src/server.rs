@@ -302,7 +302,7 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
     let result = {
         let mut world = state.world();
         match service {
-            Service::Ecr => ecr::handle(&mut world, &who, op, &input),
+            Service::Ecr => ecr::handle(&mut world, &who, op, &input, state.config.ecr_restore_delay),
             Service::AppRunner => apprunner::handle(&world, &who, op, &input),
             _ => ecs::handle(&mut world, &who, op, &input).map(|mut out| {
                 ecs::inject_failures(&state.config.describe_failures, op, &mut out);

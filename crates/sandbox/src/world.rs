@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+pub use crate::ecr_storage::{Storage, StorageState};
 pub use crate::s3_world::{
     NULL_VERSION, S3Bucket, S3Object, S3ObjectVersion, S3Owner, S3Retention, canonical_user_id,
 };
@@ -152,6 +153,9 @@ pub struct Image {
     /// For an image index: the digests of the manifests it references.
     #[serde(default)]
     pub child_digests: Vec<String>,
+    /// Its storage class: active, archived or being restored.
+    #[serde(default, skip_serializing_if = "Storage::is_default")]
+    pub storage: Storage,
 }
 
 /// An ECS cluster.

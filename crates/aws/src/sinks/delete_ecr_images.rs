@@ -45,11 +45,12 @@ const OPERATION: &str = "ecr:BatchDeleteImage";
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DeleteEcrImages;
 
-/// What one `BatchDeleteImage` call is scoped to.
+/// What one `BatchDeleteImage` call is scoped to (and one repository's
+/// `UpdateImageStorageClass` calls, in `storage_class`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Repository {
-    registry_id: Option<String>,
-    name: String,
+pub(crate) struct Repository {
+    pub(crate) registry_id: Option<String>,
+    pub(crate) name: String,
 }
 
 #[async_trait]
@@ -113,7 +114,7 @@ async fn delete_group(
 }
 
 /// The connection is the resolved row's account and region: never a guess.
-fn locate(target: &Target) -> std::result::Result<Locator<Repository>, String> {
+pub(crate) fn locate(target: &Target) -> std::result::Result<Locator<Repository>, String> {
     let name = required(target, "repository_name")?;
     let digest = required(target, "image_digest")?;
     let account = required(target, "account_id").map_err(unresolved)?;

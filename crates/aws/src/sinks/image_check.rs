@@ -1,4 +1,5 @@
-//! The fresh check of `delete_ecr_images`, run immediately before acting on
+//! The fresh check of `delete_ecr_images` and `archive_ecr_images` (which
+//! also leaves alone what is not ACTIVE: [`check_leaving`]), run immediately before acting on
 //! a cache-free session (and in a dry run, so the plan is what `--apply`
 //! would do, on what the run's query has just read: `Engine::check_session`):
 //!
@@ -23,6 +24,9 @@
 //!
 //! Any failure to read (a listing, the in-use view, an index document) is an
 //! error: the run fails and nothing is deleted.
+//!
+//! `restore_ecr_images` resolves its rows the same way and keeps only the
+//! copies still ARCHIVED ([`check_archived`]); restoring needs no in-use check.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -54,6 +58,8 @@ struct Copy {
     place: Place,
     index: bool,
     size: i64,
+    /// `image_status`: ACTIVE, ARCHIVED or ACTIVATING.
+    status: Arc<str>,
     /// Who uses this copy: the first use in [`in_use`]'s order that names it.
     used_by: Option<String>,
 }
@@ -81,6 +87,15 @@ impl Use {
 
 /// Checks `delete_ecr_images` targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+    check_leaving(engine, targets, |_| None).await
+}
+
+/// [`check`], also skipping every copy whose `image_status` `leave` gives a reason for.
+pub(crate) async fn check_leaving(
+    engine: &Engine,
+    targets: Vec<Target>,
+    leave: fn(&str) -> Option<String>,
+) -> Result<Checked> {
     let ctx = engine.check_session().await.map_err(df_err)?;
     let repositories: Vec<String> = {
         let names: HashSet<&str> = targets.iter().filter_map(|t| t.get("repository_name")).collect();
@@ -109,6 +124,10 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
         };
         // From here on the row names one copy: reports say which.
         let target = located(target, &copy.place);
+        if let Some(reason) = leave(&copy.status) {
+            checked.skipped.push(Outcome::skipped(target, reason));
+            continue;
+        }
         if let Some(user) = &copy.used_by {
             checked.skipped.push(Outcome::skipped(target, format!("in use by {user}")));
             continue;
@@ -132,6 +151,42 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
         }
         checked.bytes.insert(target.clone(), copy.size);
         checked.proceed.push(target);
+    }
+    Ok(checked)
+}
+
+/// Resolves `restore_ecr_images` targets: each row's one copy goes when it is
+/// still ARCHIVED, and is skipped saying its status otherwise.
+pub(crate) async fn check_archived(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
+    let ctx = engine.check_session().await.map_err(df_err)?;
+    let mut repositories: Vec<String> =
+        targets.iter().filter_map(|t| t.get("repository_name").map(str::to_string)).collect();
+    repositories.sort();
+    repositories.dedup();
+    if repositories.is_empty() {
+        return Ok(Checked::default());
+    }
+    let listed = listing(&ctx, &repositories, &targets, &[]).await?;
+    let mut checked = Checked::default();
+    for target in targets {
+        let copy = match resolve(&target, &listed.copies) {
+            Ok(copy) => copy,
+            Err(reason) => {
+                checked.skipped.push(Outcome::skipped(target, reason));
+                continue;
+            }
+        };
+        let target = located(target, &copy.place);
+        match &*copy.status {
+            "ARCHIVED" => {
+                checked.bytes.insert(target.clone(), copy.size);
+                checked.proceed.push(target);
+            }
+            "ACTIVATING" => {
+                checked.skipped.push(Outcome::skipped(target, "already being restored (ACTIVATING)"))
+            }
+            status => checked.skipped.push(Outcome::skipped(target, format!("not archived ({status})"))),
+        }
     }
     Ok(checked)
 }
@@ -189,7 +244,7 @@ async fn listing(
         targets.iter().filter_map(|t| Some((t.get("repository_name")?, t.get("image_digest")?))).collect();
     let sql = format!(
         "SELECT account_id, region, registry_id, repository_name, image_digest, image_tags, \
-                image_manifest_media_type, image_size_in_bytes \
+                image_manifest_media_type, image_size_in_bytes, image_status \
          FROM aws_ecr_image WHERE repository_name IN ({})",
         sql_list(repositories)
     );
@@ -251,6 +306,7 @@ fn read_batch(
     let digest = strings(batch, "image_digest");
     let media = strings(batch, "image_manifest_media_type");
     let size = int64s(batch, "image_size_in_bytes");
+    let status = strings(batch, "image_status");
     let tags = string_lists(batch, "image_tags");
     for (i, tags) in tags.into_iter().enumerate() {
         let (Some(account), Some(region), Some(repository), Some(digest)) =
@@ -279,7 +335,8 @@ fn read_batch(
                 .get(repository.as_str())
                 .and_then(|uses| uses.iter().find(|u| u.names(&place, &tags)))
                 .map(|u| u.by.clone());
-            let copy = Copy { place, index, size: size[i].unwrap_or(0), used_by };
+            let status = names.get(status[i].as_deref().unwrap_or("ACTIVE"));
+            let copy = Copy { place, index, size: size[i].unwrap_or(0), status, used_by };
             listed.copies.push(copy);
         }
     }
@@ -387,7 +444,7 @@ mod tests {
     }
 
     fn copy(account: &str, region: &str) -> Copy {
-        Copy { place: place(account, region), index: false, size: 1, used_by: None }
+        Copy { place: place(account, region), index: false, size: 1, status: "ACTIVE".into(), used_by: None }
     }
 
     fn copies() -> Copies {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use skyglue_core::sink::Sink;
 
+pub mod archive_ecr_images;
 mod common;
 pub mod delete_ecr_images;
 pub mod delete_ecs_task_definitions;
@@ -27,14 +28,18 @@ pub mod deregister_ecs_task_definitions;
 mod fresh;
 mod image_check;
 mod reread;
+pub mod restore_ecr_images;
 mod s3_check;
 mod s3_lock;
+mod storage_class;
 mod task_definition_check;
 
+pub use archive_ecr_images::ArchiveEcrImages;
 pub use delete_ecr_images::DeleteEcrImages;
 pub use delete_ecs_task_definitions::DeleteEcsTaskDefinitions;
 pub use delete_s3_objects::DeleteS3Objects;
 pub use deregister_ecs_task_definitions::DeregisterEcsTaskDefinitions;
+pub use restore_ecr_images::RestoreEcrImages;
 
 /// Every AWS sink. Adding an action is one line here.
 pub fn all() -> Vec<Arc<dyn Sink>> {
@@ -43,6 +48,8 @@ pub fn all() -> Vec<Arc<dyn Sink>> {
         Arc::new(DeregisterEcsTaskDefinitions),
         Arc::new(DeleteEcsTaskDefinitions),
         Arc::new(DeleteS3Objects),
+        Arc::new(ArchiveEcrImages),
+        Arc::new(RestoreEcrImages),
     ]
 }
 
@@ -62,6 +69,8 @@ mod tests {
             "deregister_ecs_task_definitions",
             "delete_ecs_task_definitions",
             "delete_s3_objects",
+            "archive_ecr_images",
+            "restore_ecr_images",
         ] {
             assert_eq!(by_action(name).map(|s| s.action().to_string()), Some(name.to_string()));
         }

@@ -6,11 +6,14 @@
 //! ```
 //!
 //! Repositories are walked concurrently; each one's images come 1000 per page,
-//! or 100 named digests per call when the query names them.
+//! or 100 named digests per call when the query names them. Every storage
+//! state is listed (DescribeImages alone lists only ACTIVE images): a filter
+//! on `image_status` becomes DescribeImages' status filter, so
+//! `WHERE image_status = 'ARCHIVED'` reads only the archive.
 
 use std::sync::LazyLock;
 
-use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
+use aws_sdk_ecr::types::{DescribeImagesFilter, ImageDetail, ImageIdentifier, ImageStatusFilter};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
@@ -24,7 +27,8 @@ use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec}
 use crate::tables::ecr_repository::{self, ECR};
 use crate::{clients, time};
 
-static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
+    TableSpec {
     name: "aws_ecr_image",
     description: "Images in ECR repositories, one row per image digest.",
     scope: Scope::Aws,
@@ -47,12 +51,22 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         ),
         ColumnSpec::new("artifact_media_type", text(), "Media type of the artifact's config."),
         ColumnSpec::new("image_uri", text(), "The URI that pulls exactly this image, by digest."),
+        ColumnSpec::new(
+            "image_status",
+            text(),
+            "ACTIVE, ARCHIVED (in the archive storage class: cannot be pulled) or ACTIVATING (being restored); \
+             ACTIVE where the endpoint has no archive.",
+        )
+        .optional_key(),
+        ColumnSpec::new("last_archived_at", timestamp(), "When the image was last moved to the archive."),
+        ColumnSpec::new("last_activated_at", timestamp(), "When the image was last restored from the archive."),
     ],
     not_found_codes: &[
         ("ecr:DescribeImages", "RepositoryNotFoundException"),
         ("ecr:DescribeImages", "ImageNotFoundException"),
     ],
     rate_limits: vec![&ECR],
+}
 });
 
 #[derive(Serialize)]
@@ -67,6 +81,32 @@ struct Row<'a> {
     image_manifest_media_type: Option<&'a str>,
     artifact_media_type: Option<&'a str>,
     image_uri: Option<String>,
+    image_status: &'a str,
+    last_archived_at: Option<i64>,
+    last_activated_at: Option<i64>,
+}
+
+/// The storage states DescribeImages can filter on.
+const STATUSES: [&str; 3] = ["ACTIVE", "ARCHIVED", "ACTIVATING"];
+
+/// The status filters to list with: one per status the query names (a value
+/// that is no status matches no image, so it is not asked for), else `ANY`.
+fn status_filters(ctx: &FetchContext) -> Vec<DescribeImagesFilter> {
+    let statuses: Vec<ImageStatusFilter> = match ctx.keys.get("image_status") {
+        Some(values) => STATUSES
+            .iter()
+            .filter(|s| values.iter().any(|v| v == *s))
+            .map(|s| ImageStatusFilter::from(*s))
+            .collect(),
+        None => vec![ImageStatusFilter::Any],
+    };
+    statuses.into_iter().map(|s| DescribeImagesFilter::builder().image_status(s).build()).collect()
+}
+
+/// Lookups by digest ask for every status: the framework re-checks the
+/// query's `image_status` filter on the rows.
+fn any_status() -> DescribeImagesFilter {
+    DescribeImagesFilter::builder().image_status(ImageStatusFilter::Any).build()
 }
 
 /// The `aws_ecr_image` table.
@@ -113,13 +153,13 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
         if let Some(digests) = ctx.keys.get("image_digest") {
             for chunk in digests.chunks(100) {
                 let ids: Vec<ImageIdentifier> = chunk.iter().map(|d| ImageIdentifier::builder().image_digest(d).build()).collect();
-                let req = ecr.describe_images().repository_name(&repo).set_image_ids(Some(ids));
+                let req = ecr.describe_images().repository_name(&repo).set_image_ids(Some(ids)).filter(any_status());
                 match ctx.call("ecr:DescribeImages", || req.clone().send()).await? {
                     Some(out) => yield to_batch(&ctx, out.image_details())?,
                     // One unknown digest fails the whole call: ask for each alone.
                     None if chunk.len() > 1 => for digest in chunk {
                         let id = ImageIdentifier::builder().image_digest(digest).build();
-                        let req = ecr.describe_images().repository_name(&repo).image_ids(id);
+                        let req = ecr.describe_images().repository_name(&repo).image_ids(id).filter(any_status());
                         if let Some(out) = ctx.call("ecr:DescribeImages", || req.clone().send()).await? {
                             yield to_batch(&ctx, out.image_details())?;
                         }
@@ -128,14 +168,17 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
                 }
             }
         } else {
-            let pages = ctx.paginate(
-                "ecr:DescribeImages",
-                move |token| ecr.describe_images().repository_name(&repo).max_results(1000).set_next_token(token).send(),
-                |out| out.next_token().map(str::to_string),
-            );
-            futures::pin_mut!(pages);
-            while let Some(out) = pages.next().await {
-                yield to_batch(&ctx, out?.image_details())?;
+            for filter in status_filters(&ctx) {
+                let (ecr, repo) = (ecr.clone(), repo.clone());
+                let pages = ctx.paginate(
+                    "ecr:DescribeImages",
+                    move |token| ecr.describe_images().repository_name(&repo).filter(filter.clone()).max_results(1000).set_next_token(token).send(),
+                    |out| out.next_token().map(str::to_string),
+                );
+                futures::pin_mut!(pages);
+                while let Some(out) = pages.next().await {
+                    yield to_batch(&ctx, out?.image_details())?;
+                }
             }
         }
     }
@@ -162,6 +205,9 @@ fn to_batch(ctx: &FetchContext, images: &[ImageDetail]) -> Result<RecordBatch> {
                 }
                 _ => None,
             },
+            image_status: i.image_status().map_or("ACTIVE", |s| s.as_str()),
+            last_archived_at: time::micros(i.last_archived_at()),
+            last_activated_at: time::micros(i.last_activated_at()),
         })
         .collect();
     ctx.batch(&rows)

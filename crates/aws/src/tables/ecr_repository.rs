@@ -158,12 +158,23 @@ pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<Repository>>> {
 pub const ECR_RATE_ENV: &str = "SKYGLUE_ECR_RPS";
 
 /// ECR publishes no rate for its read APIs (research/api-limits.md): every
-/// operation shares one bucket of `$SKYGLUE_ECR_RPS` per second (default 20).
+/// operation shares one bucket of `$SKYGLUE_ECR_RPS` per second (default 20),
+/// except UpdateImageStorageClass (archive and restore, one image per call),
+/// which has its own bucket of half that rate.
 pub static ECR: RateLimits = RateLimits { service: "ecr", bucket: ecr_bucket };
 
-fn ecr_bucket(_operation: &str) -> Option<Bucket> {
+fn ecr_bucket(operation: &str) -> Option<Bucket> {
     static RATE: LazyLock<u32> = LazyLock::new(|| {
         std::env::var(ECR_RATE_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(20)
     });
-    (*RATE > 0).then(|| bucket("ecr", *RATE, *RATE))
+    if *RATE == 0 {
+        return None;
+    }
+    Some(match operation {
+        // One image per call, and no published rate either: the archive and
+        // restore sinks get a bucket of their own, half the shared rate, so a
+        // large archive run leaves room for the reads beside it.
+        "UpdateImageStorageClass" => bucket("ecr storage class", (*RATE / 2).max(1), (*RATE / 2).max(1)),
+        _ => bucket("ecr", *RATE, *RATE),
+    })
 }

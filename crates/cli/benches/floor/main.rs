@@ -22,8 +22,9 @@
 //! under that command (a profiler); its peak then includes the profiler's.
 //!
 //! The policy scenarios also print their phases (query, GitHub within it,
-//! guardrail, delete: see `phases`), and the last scenario applies the
-//! cleanup policy, deleting what it selects.
+//! guardrail, delete: see `phases`); the last but one archives 100 images
+//! (one UpdateImageStorageClass each), and the last applies the cleanup
+//! policy, deleting what it selects.
 //!
 //! The call floor is the fewest calls the documented page and batch sizes
 //! allow for what the query needs; the wall floor is the larger of the ECS
@@ -119,6 +120,9 @@ async fn parent(filter: &str) {
         let mut floor = (scenario.floor)(&world);
         if let Some(deletes) = report["delete_floor"].as_u64().filter(|n| *n > 0) {
             floor = support::with_deletes(floor, &world, deletes);
+        }
+        if let Some(moves) = report["moves"].as_u64().filter(|n| *n > 0) {
+            floor = support::with_moves(floor, moves);
         }
         print_row(&scenario, &report, &calls, &floor);
         phases::print(&report["phases"], &sandbox.call_spans(), LATENCY);

@@ -271,6 +271,57 @@ pub fn with_deletes(mut floor: Floor, world: &World, deletes: u64) -> Floor {
     floor
 }
 
+/// The archive scenario archives the oldest [`ARCHIVED`] images of this
+/// repository (it lives in one connection, as every benchmark repository does).
+const ARCHIVE_REPOSITORY: &str = "app-01";
+/// How many images the archive scenario selects: one UpdateImageStorageClass
+/// each, at that operation's own rate (half the ECR rate: 10 a second).
+const ARCHIVED: usize = 100;
+/// skyglue's UpdateImageStorageClass bucket per connection: burst and rate.
+const STORAGE_CLASS_RATE: f64 = 10.0;
+
+/// The archive scenario's policy: the oldest images of one repository.
+fn archive_policy() -> String {
+    format!(
+        "-- @name: bench-archive\n-- @action: archive_ecr_images\n-- @max_deletes: {ARCHIVED}\n\
+         SELECT account_id, region, registry_id, repository_name, image_digest FROM aws_ecr_image \
+         WHERE repository_name = '{ARCHIVE_REPOSITORY}' AND image_status = 'ACTIVE' \
+         ORDER BY image_pushed_at, image_digest LIMIT {ARCHIVED}"
+    )
+}
+
+/// An applying archive run: its query describes the repository in every
+/// connection (one answer of RepositoryNotFound where it is not), the check
+/// re-reads it with the in-use view, its other sources and the kept indexes'
+/// manifests; the UpdateImageStorageClass calls, one per archived image, are
+/// added from the run's own count (see [`with_moves`]).
+fn archive_apply(world: &World) -> Floor {
+    let use1 = in_use(world);
+    let mut f = use1.clone();
+    let mut listing: u64 = 0;
+    for c in connections(world) {
+        let repo = c.repositories.iter().find(|r| r.name == ARCHIVE_REPOSITORY);
+        let p = repo.map_or(1, |r| pages(r.images.len(), 1000));
+        listing = listing.max(p);
+        f.add("ecr:DescribeImages", 2 * p);
+        let indexes = repo.map_or(0, |r| r.images.iter().filter(|i| !i.child_digests.is_empty()).count());
+        f.add("ecr:BatchGetImage", batches(indexes, 100));
+    }
+    f.add("lambda:ListFunctions", connections(world).len() as u64);
+    f.add("batch:DescribeJobDefinitions", connections(world).len() as u64);
+    f.wall = seconds(listing as f64 * LATENCY) + use1.wall.max(seconds(listing as f64 * LATENCY));
+    f
+}
+
+/// Adds `moves` UpdateImageStorageClass calls (all in one connection: the
+/// scenario's repository's) at skyglue's rate for that operation.
+pub fn with_moves(mut floor: Floor, moves: u64) -> Floor {
+    floor.add("ecr:UpdateImageStorageClass", moves);
+    let secs = bucket_secs(moves, STORAGE_CLASS_RATE as u64, STORAGE_CLASS_RATE) + LATENCY;
+    floor.wall += Duration::from_secs_f64(secs);
+    floor
+}
+
 fn none(_: &World) -> Floor {
     Floor { calls: BTreeMap::new(), wall: Duration::ZERO }
 }
@@ -290,6 +341,8 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "scan aws_s3_object (100k objects)", floor: s3_objects },
         Scenario { name: "policy s3_cleanup.sql dry run", floor: s3_cleanup },
         Scenario { name: crate::declared::SCENARIO, floor: crate::declared::floor },
+        // It archives 100 images, which the cleanup below then leaves alone.
+        Scenario { name: "policy archive 100 images apply", floor: archive_apply },
         // Last: it deletes the images the other scenarios read.
         Scenario { name: "policy ecr_cleanup.sql apply", floor: cleanup_apply },
     ]
@@ -404,6 +457,7 @@ pub fn child(args: &[String]) {
         "error": error,
         "phases": run.phases,
         "delete_floor": run.delete_floor,
+        "moves": run.moves,
     });
     println!("{out}");
 }
@@ -417,6 +471,8 @@ struct Ran {
     phases: serde_json::Value,
     /// An applying run's BatchDeleteImage floor.
     delete_floor: u64,
+    /// An applying archive run's images archived: its UpdateImageStorageClass floor.
+    moves: u64,
 }
 
 /// The shipped S3 policy on the benchmark bucket.
@@ -456,7 +512,14 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
     let marks = crate::phases::Marks::new(endpoint);
     let runner = skyglue_policy::Runner::new(engine, journal, skyglue_aws::sinks::all(), None)
         .with_stage_observer(marks.observer());
-    let text = if name.contains("s3_cleanup") { s3_cleanup_policy() } else { cleanup_policy() };
+    let archive = name.contains("archive");
+    let text = if name.contains("s3_cleanup") {
+        s3_cleanup_policy()
+    } else if archive {
+        archive_policy()
+    } else {
+        cleanup_policy()
+    };
     let policy =
         skyglue_policy::PolicyFile::parse(&text, "policy.sql", "policy").map_err(|e| e.to_string())?;
     let apply = name.ends_with(" apply");
@@ -477,10 +540,20 @@ async fn run(name: &str, engine: Engine, endpoint: &str) -> Result<Ran, String> 
     let wall = started.elapsed();
     marks.mark("end");
     let _ = std::fs::remove_dir_all(&dir);
-    let delete_floor = if apply { crate::phases::delete_floor(&outcome.report) } else { 0 };
+    let (delete_floor, moves) = match (apply, archive) {
+        (true, false) => (crate::phases::delete_floor(&outcome.report), 0),
+        (true, true) => (0, outcome.report.summary.done as u64),
+        (false, _) => (0, 0),
+    };
     match outcome.report.error {
         Some(e) => Err(e),
-        None => Ok(Ran { rows: outcome.report.summary.planned, wall, phases: marks.to_json(), delete_floor }),
+        None => Ok(Ran {
+            rows: outcome.report.summary.planned,
+            wall,
+            phases: marks.to_json(),
+            delete_floor,
+            moves,
+        }),
     }
 }
 

@@ -184,6 +184,7 @@ fn run_fn(config: Option<PathBuf>, state_dir: Option<PathBuf>, interrupt: Interr
                 }),
                 workers: Vec::new(),
                 memory_limit: None,
+                restore: None,
             };
             match crate::run::execute_interruptible(config.as_deref(), state_dir.as_deref(), args, interrupt)
                 .await

@@ -15,8 +15,8 @@ use crate::support::*;
 
 pub(crate) struct GuardEnv {
     pub(crate) sandbox: Sandbox,
-    runner: Runner,
-    dir: tempfile::TempDir,
+    pub(crate) runner: Runner,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 /// A runner over `world` that notifies the sandbox's Slack.

@@ -5,6 +5,7 @@
 //! against moto's server (the real protocol, two accounts via AssumeRole).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod archive;
 mod connections;
 mod datafusion_settings;
 mod declared;

@@ -11,20 +11,20 @@ use skyglue_sandbox::{Sandbox, SandboxConfig, World};
 
 use crate::policy_runner::write_policy;
 
-struct Cli {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
+pub(crate) struct Cli {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) home: tempfile::TempDir,
 }
 
 impl Cli {
-    async fn start() -> Cli {
+    pub(crate) async fn start() -> Cli {
         Cli {
             sandbox: Sandbox::start(World::demo(), SandboxConfig::default()).await.unwrap(),
             home: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_skyglue"));
         cmd.args(args).current_dir(self.home.path()).env_clear().env("HOME", self.home.path());
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());

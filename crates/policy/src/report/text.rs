@@ -77,15 +77,15 @@ impl Report {
             self.group(&mut out, group, paint);
         }
         let s = &self.summary;
-        let reclaimed = if self.mode == Mode::DryRun { "would reclaim" } else { "reclaimed" };
+        let (moved, bytes) = s.bytes_words(self.mode);
         let _ = writeln!(
             out,
-            "\n{} planned, {} done, {} skipped, {} failed; {reclaimed} {}",
+            "\n{} planned, {} done, {} skipped, {} failed; {moved} {}",
             s.planned,
             s.done,
             s.skipped,
             s.failed,
-            human_bytes(s.bytes_reclaimed)
+            human_bytes(bytes)
         );
         if s.unknown > 0 {
             let _ = writeln!(

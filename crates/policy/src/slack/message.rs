@@ -139,8 +139,8 @@ fn fields(report: &Report, words: &Words) -> Value {
         fields.push(format!("*Unknown (check by hand)*\n{}", thousands(s.unknown)));
     }
     if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
-        let label = if dry { "Would reclaim" } else { "Reclaimed" };
-        fields.push(format!("*{label}*\n{}", human_bytes(s.bytes_reclaimed)));
+        let (moved, bytes) = s.bytes_words(report.mode);
+        fields.push(format!("*{}*\n{}", capitalize(moved), human_bytes(bytes)));
     }
     let covered =
         if report.connections.is_empty() { "(none)".to_string() } else { report.connections.join(", ") };
@@ -164,7 +164,6 @@ fn acted(report: &Report) -> (Status, usize) {
 /// The `text` fallback: one line, plus the error when there is one.
 fn fallback(report: &Report, words: &Words) -> String {
     let s = &report.summary;
-    let dry = report.mode == Mode::DryRun;
     let mut text = headline(report);
     if report.actions.is_empty() {
         let nothing = if report.error.is_some() { "nothing was changed" } else { "nothing was selected" };
@@ -174,8 +173,8 @@ fn fallback(report: &Report, words: &Words) -> String {
         let verb = words.title(acted, report.mode).to_lowercase();
         text.push_str(&format!(" · {verb} {}", words.count(count)));
         if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
-            let reclaim = if dry { "would reclaim" } else { "reclaimed" };
-            text.push_str(&format!(", {reclaim} {}", human_bytes(s.bytes_reclaimed)));
+            let (moved, bytes) = s.bytes_words(report.mode);
+            text.push_str(&format!(", {moved} {}", human_bytes(bytes)));
         }
         text.push_str(&format!(" · {} skipped · {} failed", thousands(s.skipped), thousands(s.failed)));
         if s.unknown > 0 {

@@ -8,6 +8,7 @@ mod apprunner;
 mod batch;
 mod client;
 mod ecr;
+mod ecr_archive;
 mod ecs;
 mod github;
 mod knobs;

@@ -73,6 +73,9 @@ async fn ecr_image_lists_every_image_with_its_tags_and_untagged_ones_empty() {
         "image_manifest_media_type",
         "artifact_media_type",
         "image_uri",
+        "image_status",
+        "last_archived_at",
+        "last_activated_at",
     ];
     assert_eq!(r.columns(), columns);
     let cols =

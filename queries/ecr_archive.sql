@@ -1,0 +1,17 @@
+-- @name: ecr-archive
+-- @description: Archive, instead of deleting, the ECR images queries/ecr_cleanup.sql would delete; skyglue restore RUN_ID undoes a run
+-- @action: archive_ecr_images
+-- @max_deletes: 500
+-- @query: ecr_cleanup.sql
+--
+-- Archive first: the same selection as ecr_cleanup.sql (its query and its
+-- parameters max_age_days, untagged_max_age_days and pulled_within_days,
+-- read from that file by @query, so the two never drift apart), but each
+-- image is moved to ECR's archive storage class instead of being deleted.
+-- An archived image cannot be pulled and stops costing standard storage;
+-- `skyglue restore RUN_ID [--apply]` brings back everything a run archived.
+-- The sink checks again, fresh, right before acting: an image in use is
+-- never archived, and one already archived is skipped, saying so.
+--
+-- ecr_delete_archived.sql deletes the archived images later (after 90 days
+-- by default) if nothing has needed them since.
