@@ -14,7 +14,7 @@ use crate::error::{Error, Result, one_line};
 mod in_use;
 mod schedule;
 
-pub use in_use::{InUseSection, InUseSource, InUseSources, KubernetesEntry};
+pub use in_use::{InUseSection, InUseSource, InUseSources, KubernetesEntry, STEP_FUNCTIONS};
 pub use schedule::{NotifyChoice, ScheduleEntry, StateSection};
 
 /// The whole configuration.

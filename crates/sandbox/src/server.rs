@@ -1,8 +1,9 @@
 //! The HTTP server: one loopback port answers AWS (`POST /`, routed by `X-Amz-Target`
-//! for ECR, ECS and App Runner, by the form's `Action` for STS; Lambda's REST paths
-//! `/2015-03-31/functions...` and Batch's `/v1/describejobdefinitions`), S3 (any
-//! request signed for service `s3`, whatever its path, answered before the other
-//! routes), Kubernetes (`/k8s/<context>/api/v1/...`), GitHub (`/repos/...`), Slack
+//! for ECR, ECS, EventBridge and App Runner, by the form's `Action` for STS; Lambda's
+//! REST paths `/2015-03-31/functions...`, Batch's `/v1/describejobdefinitions` and
+//! Scheduler's `/schedules...`), S3 (any request signed for service `s3`, whatever
+//! its path, answered before the other routes), Kubernetes (`/k8s/<context>/api/v1/...`
+//! and `/k8s/<context>/apis/{apps,batch}/v1/...`), GitHub (`/repos/...`), Slack
 //! and the sandbox's own `/_sandbox/...` endpoints.
 //!
 //! Every AWS and Kubernetes call is counted, delayed by the configured latency,
@@ -34,7 +35,10 @@ use crate::s3::S3Request;
 use crate::s3_xml::S3Error;
 use crate::state::State;
 use crate::world::World;
-use crate::{Error, apprunner, batch, ecr, ecs, github, kubernetes, lambda, s3, slack, sts};
+use crate::{
+    Error, apprunner, batch, ecr, ecs, events, github, kubernetes, kubernetes_workloads, lambda, s3, scheduler,
+    slack, sts,
+};
 
 /// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.
 #[derive(Debug)]
@@ -87,7 +91,11 @@ impl Sandbox {
     /// keyed like `ecr:DescribeImages`, `ecs:DescribeServices`, `sts:AssumeRole`,
     /// `lambda:ListFunctions`, `lambda:GetFunction`, `lambda:ListAliases`,
     /// `lambda:ListVersionsByFunction`, `batch:DescribeJobDefinitions`,
-    /// `apprunner:ListServices`, `apprunner:DescribeService`, `kubernetes:ListPods`,
+    /// `apprunner:ListServices`, `apprunner:DescribeService`, `events:ListEventBuses`,
+    /// `events:ListRules`, `events:ListTargetsByRule`, `scheduler:ListSchedules`,
+    /// `scheduler:GetSchedule`, `kubernetes:ListPods`, `kubernetes:ListDeployments`
+    /// (and `ListStatefulSets`, `ListDaemonSets`, `ListReplicaSets`, `ListJobs`,
+    /// `ListCronJobs`),
     /// `s3:ListBuckets`, `s3:GetBucketLocation`, `s3:GetBucketVersioning`,
     /// `s3:GetBucketLifecycleConfiguration`, `s3:HeadBucket`, `s3:ListObjectsV2`,
     /// `s3:ListObjectVersions`, `s3:HeadObject`, `s3:DeleteObjects` (an S3 operation the
@@ -196,6 +204,10 @@ fn routes(state: Arc<State>) -> Router {
         .route("/v1/describejobdefinitions", post(batch_describe_job_definitions))
         .route("/k8s/{context}/api/v1/pods", get(kube_list_all_pods))
         .route("/k8s/{context}/api/v1/namespaces/{namespace}/pods", get(kube_list_pods))
+        .route("/k8s/{context}/apis/{group}/{version}/{resource}", get(kube_list_all_workloads))
+        .route("/k8s/{context}/apis/{group}/{version}/namespaces/{namespace}/{resource}", get(kube_list_workloads))
+        .route("/schedules", get(scheduler_list_schedules))
+        .route("/schedules/{name}", get(scheduler_get_schedule))
         .route("/_sandbox/calls", get(calls))
         .route("/_sandbox/throttled", get(throttled))
         .route("/_sandbox/reset_calls", post(reset_calls))
@@ -231,6 +243,8 @@ enum Service {
     Lambda,
     Batch,
     AppRunner,
+    Events,
+    Scheduler,
     Kubernetes,
     S3,
 }
@@ -245,6 +259,8 @@ impl Service {
             Service::Lambda => "lambda",
             Service::Batch => "batch",
             Service::AppRunner => "apprunner",
+            Service::Events => "events",
+            Service::Scheduler => "scheduler",
             Service::Kubernetes => "kubernetes",
             Service::S3 => "s3",
         }
@@ -275,6 +291,7 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         "AmazonEC2ContainerRegistry_V20150921" => Service::Ecr,
         "AmazonEC2ContainerServiceV20141113" => Service::Ecs,
         "AppRunner" => Service::AppRunner,
+        "AWSEvents" => Service::Events,
         _ => {
             let e = AwsError::new("UnknownOperationException", format!("unknown target {target}"));
             return e.into_json_response();
@@ -296,6 +313,7 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         match service {
             Service::Ecr => ecr::handle(&mut world, &who, op, &input),
             Service::AppRunner => apprunner::handle(&world, &who, op, &input),
+            Service::Events => events::handle(&world, &who, op, &input),
             _ => ecs::handle(&mut world, &who, op, &input).map(|mut out| {
                 ecs::inject_failures(&state.config.describe_failures, op, &mut out);
                 out
@@ -397,6 +415,85 @@ async fn batch_describe_job_definitions(
         batch::describe_job_definitions(w, who, &input)
     })
     .await
+}
+
+async fn scheduler_list_schedules(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    rest_json(&state, &headers, Service::Scheduler, "ListSchedules", |w, who| {
+        scheduler::list_schedules(w, who, &query)
+    })
+    .await
+}
+
+async fn scheduler_get_schedule(
+    AxState(state): AxState<Arc<State>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    rest_json(&state, &headers, Service::Scheduler, "GetSchedule", |w, who| {
+        scheduler::get_schedule(w, who, &name, &query)
+    })
+    .await
+}
+
+async fn kube_list_all_workloads(
+    AxState(state): AxState<Arc<State>>,
+    Path((context, group, version, resource)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    kube_workloads(&state, &headers, &context, &format!("{group}/{version}"), &resource, None, &query).await
+}
+
+async fn kube_list_workloads(
+    AxState(state): AxState<Arc<State>>,
+    Path((context, group, version, namespace, resource)): Path<(String, String, String, String, String)>,
+    headers: HeaderMap,
+    Query(query): QueryMap,
+) -> Response {
+    let group_version = format!("{group}/{version}");
+    kube_workloads(&state, &headers, &context, &group_version, &resource, Some(&namespace), &query).await
+}
+
+/// Lists workloads: counted as `kubernetes:List<Kind>s` (and open to faults)
+/// before the token is checked, as pods are.
+async fn kube_workloads(
+    state: &State,
+    headers: &HeaderMap,
+    context: &str,
+    group_version: &str,
+    resource: &str,
+    namespace: Option<&str>,
+    query: &BTreeMap<String, String>,
+) -> Response {
+    let Some((kind, op)) = kubernetes_workloads::kind_of(group_version, resource) else {
+        let message = format!("the server could not find the requested resource ({group_version} {resource})");
+        return KubeError::new(404, "NotFound", message).into_response();
+    };
+    let who = Caller { account: String::new(), region: String::new() };
+    if let Err(e) = admit(state, &who, Service::Kubernetes, op).await {
+        return KubeError { code: e.status, reason: e.code, message: e.message }.into_response();
+    }
+    if !kubernetes::authorized(headers) {
+        return KubeError::unauthorized().into_response();
+    }
+    let result = kubernetes_workloads::list_workloads(
+        &state.world(),
+        context,
+        group_version,
+        kind,
+        namespace,
+        query.get("limit").map(String::as_str),
+        query.get("continue").map(String::as_str),
+    );
+    match result {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn kube_list_all_pods(

@@ -17,6 +17,7 @@ mod github_joins;
 mod guards;
 mod history_page;
 mod in_use_anywhere;
+mod in_use_completely;
 mod moto;
 mod policy_crash;
 mod policy_runner;
