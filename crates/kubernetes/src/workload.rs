@@ -181,7 +181,7 @@ impl ApiTable for KubernetesWorkload {
             None => vec![None],
         };
         let kinds: Vec<&'static str> = match ctx.keys.get("kind") {
-            Some(wanted) => KINDS.into_iter().filter(|k| wanted.iter().any(|w| w == k)).collect(),
+            Some(wanted) => KINDS.into_iter().filter(|k| wanted.iter().any(|w| w.as_str() == *k)).collect(),
             None => KINDS.to_vec(),
         };
         let client_ctx = ctx.clone();
