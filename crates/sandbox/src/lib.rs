@@ -50,6 +50,7 @@ mod s3_xml;
 mod scheduler;
 mod schedules_world;
 mod server;
+mod server_kube;
 mod slack;
 mod state;
 mod sts;

@@ -30,14 +30,12 @@ use crate::aws::{
     AwsError, Caller, caller, json_response, json10_response, parse_authorization, rest_json_response,
 };
 use crate::config::{BucketSpec, SandboxConfig};
-use crate::kubernetes::KubeError;
 use crate::s3::S3Request;
 use crate::s3_xml::S3Error;
 use crate::state::State;
 use crate::world::World;
 use crate::{
-    Error, apprunner, batch, ecr, ecs, events, github, kubernetes, kubernetes_workloads, lambda, s3, scheduler,
-    slack, sts,
+    Error, apprunner, batch, ecr, ecs, events, github, kubernetes, lambda, s3, scheduler, server_kube, slack, sts,
 };
 
 /// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.
@@ -202,10 +200,13 @@ fn routes(state: Arc<State>) -> Router {
         .route("/2015-03-31/functions/{name}/aliases", get(lambda_list_aliases))
         .route("/2015-03-31/functions/{name}/versions", get(lambda_list_versions))
         .route("/v1/describejobdefinitions", post(batch_describe_job_definitions))
-        .route("/k8s/{context}/api/v1/pods", get(kube_list_all_pods))
-        .route("/k8s/{context}/api/v1/namespaces/{namespace}/pods", get(kube_list_pods))
-        .route("/k8s/{context}/apis/{group}/{version}/{resource}", get(kube_list_all_workloads))
-        .route("/k8s/{context}/apis/{group}/{version}/namespaces/{namespace}/{resource}", get(kube_list_workloads))
+        .route("/k8s/{context}/api/v1/pods", get(server_kube::list_all_pods))
+        .route("/k8s/{context}/api/v1/namespaces/{namespace}/pods", get(server_kube::list_pods))
+        .route("/k8s/{context}/apis/{group}/{version}/{resource}", get(server_kube::list_all_workloads))
+        .route(
+            "/k8s/{context}/apis/{group}/{version}/namespaces/{namespace}/{resource}",
+            get(server_kube::list_workloads),
+        )
         .route("/schedules", get(scheduler_list_schedules))
         .route("/schedules/{name}", get(scheduler_get_schedule))
         .route("/_sandbox/calls", get(calls))
@@ -236,7 +237,7 @@ async fn reset_calls(AxState(state): AxState<Arc<State>>) -> Response {
 
 /// Which AWS service a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Service {
+pub(crate) enum Service {
     Ecr,
     Ecs,
     Sts,
@@ -356,7 +357,7 @@ async fn rest_json(
 }
 
 /// A request's query parameters.
-type QueryMap = Query<BTreeMap<String, String>>;
+pub(crate) type QueryMap = Query<BTreeMap<String, String>>;
 
 async fn lambda_list_functions(
     AxState(state): AxState<Arc<State>>,
@@ -440,109 +441,6 @@ async fn scheduler_get_schedule(
     .await
 }
 
-async fn kube_list_all_workloads(
-    AxState(state): AxState<Arc<State>>,
-    Path((context, group, version, resource)): Path<(String, String, String, String)>,
-    headers: HeaderMap,
-    Query(query): QueryMap,
-) -> Response {
-    kube_workloads(&state, &headers, &context, &format!("{group}/{version}"), &resource, None, &query).await
-}
-
-async fn kube_list_workloads(
-    AxState(state): AxState<Arc<State>>,
-    Path((context, group, version, namespace, resource)): Path<(String, String, String, String, String)>,
-    headers: HeaderMap,
-    Query(query): QueryMap,
-) -> Response {
-    let group_version = format!("{group}/{version}");
-    kube_workloads(&state, &headers, &context, &group_version, &resource, Some(&namespace), &query).await
-}
-
-/// Lists workloads: counted as `kubernetes:List<Kind>s` (and open to faults)
-/// before the token is checked, as pods are.
-async fn kube_workloads(
-    state: &State,
-    headers: &HeaderMap,
-    context: &str,
-    group_version: &str,
-    resource: &str,
-    namespace: Option<&str>,
-    query: &BTreeMap<String, String>,
-) -> Response {
-    let Some((kind, op)) = kubernetes_workloads::kind_of(group_version, resource) else {
-        let message = format!("the server could not find the requested resource ({group_version} {resource})");
-        return KubeError::new(404, "NotFound", message).into_response();
-    };
-    let who = Caller { account: String::new(), region: String::new() };
-    if let Err(e) = admit(state, &who, Service::Kubernetes, op).await {
-        return KubeError { code: e.status, reason: e.code, message: e.message }.into_response();
-    }
-    if !kubernetes::authorized(headers) {
-        return KubeError::unauthorized().into_response();
-    }
-    let result = kubernetes_workloads::list_workloads(
-        &state.world(),
-        context,
-        group_version,
-        kind,
-        namespace,
-        query.get("limit").map(String::as_str),
-        query.get("continue").map(String::as_str),
-    );
-    match result {
-        Ok(list) => axum::Json(list).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn kube_list_all_pods(
-    AxState(state): AxState<Arc<State>>,
-    Path(context): Path<String>,
-    headers: HeaderMap,
-    Query(query): QueryMap,
-) -> Response {
-    kube_list(&state, &headers, &context, None, &query).await
-}
-
-async fn kube_list_pods(
-    AxState(state): AxState<Arc<State>>,
-    Path((context, namespace)): Path<(String, String)>,
-    headers: HeaderMap,
-    Query(query): QueryMap,
-) -> Response {
-    kube_list(&state, &headers, &context, Some(&namespace), &query).await
-}
-
-/// Lists pods: counted as `kubernetes:ListPods` (and open to faults) before the token
-/// is checked, so every request counts.
-async fn kube_list(
-    state: &State,
-    headers: &HeaderMap,
-    context: &str,
-    namespace: Option<&str>,
-    query: &BTreeMap<String, String>,
-) -> Response {
-    let who = Caller { account: String::new(), region: String::new() };
-    if let Err(e) = admit(state, &who, Service::Kubernetes, "ListPods").await {
-        return KubeError { code: e.status, reason: e.code, message: e.message }.into_response();
-    }
-    if !kubernetes::authorized(headers) {
-        return KubeError::unauthorized().into_response();
-    }
-    let result = kubernetes::list_pods(
-        &state.world(),
-        context,
-        namespace,
-        query.get("limit").map(String::as_str),
-        query.get("continue").map(String::as_str),
-    );
-    match result {
-        Ok(list) => axum::Json(list).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
 /// Answers requests signed for service `s3` as S3; passes every other one on.
 async fn s3_gate(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
     let signed_for_s3 = parse_authorization(request.headers()).is_some_and(|(_, _, service)| service == "s3");
@@ -589,7 +487,7 @@ async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
 }
 
 /// Counts the call, waits the configured latency, then applies throttling and faults.
-async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<(), AwsError> {
+pub(crate) async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<(), AwsError> {
     let key = format!("{}:{op}", service.prefix());
     let n = state.counters.count(&key);
     if !state.config.latency.is_zero() {
