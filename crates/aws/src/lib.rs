@@ -2,7 +2,8 @@
 //! tasks, task definitions and scheduled tasks (EventBridge rules and
 //! Scheduler schedules), Lambda functions, aliases and versions, Batch job
 //! definitions, App Runner services, S3 buckets, objects and versions; and the views that define "in use":
-//! `aws_ecs_task_definition_in_use`, `aws_ecs_image_in_use` and `image_in_use`.
+//! `aws_ecs_task_definition_in_use`, `aws_ecs_image_in_use`, `aws_ecs_scheduled_image`
+//! and `image_in_use`.
 //!
 //! Each table is one file under `tables/`, registered in [`registry`].
 
@@ -39,5 +40,6 @@ pub fn registry() -> Registry {
         .table(tables::s3_object_version::S3ObjectVersion)
         .view(views::task_definition_in_use())
         .view(views::ecs_image_in_use())
+        .view(views::scheduled_image())
         .view(views::image_in_use())
 }

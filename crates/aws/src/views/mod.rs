@@ -76,6 +76,15 @@ pub fn task_definition_in_use() -> View {
     }
 }
 
+/// `aws_ecs_scheduled_image` (registered before `image_in_use`, which reads it).
+pub fn scheduled_image() -> View {
+    View::new(
+        "aws_ecs_scheduled_image",
+        "Images of the task definition revisions EventBridge rules and Scheduler schedules launch.",
+        include_str!("scheduled_image.sql"),
+    )
+}
+
 /// `aws_ecs_image_in_use`.
 pub fn ecs_image_in_use() -> View {
     View::new(
@@ -120,7 +129,7 @@ mod tests {
         assert!(sql.contains("FROM kubernetes_workload") && !sql.contains("aws_ecs_scheduled_task"), "{sql}");
         let default = image_in_use_sql(&InUseSources::default());
         assert!(default.contains("aws_lambda_alias") && default.contains("aws_batch_job_definition"));
-        assert!(default.contains("aws_lambda_version") && default.contains("aws_ecs_scheduled_task"));
+        assert!(default.contains("aws_lambda_version") && default.contains("aws_ecs_scheduled_image"));
         assert!(!default.contains("kubernetes_pod") && !default.contains("aws_apprunner_service"));
     }
 }

@@ -15,6 +15,11 @@ SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS region,
 FROM (SELECT context, namespace, name, unnest(containers) AS c FROM kubernetes_pod)
 UNION ALL
 SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS region,
-       context || '/' || namespace || '/' || kind || '/' || name AS used_by, lower(kind) AS kind,
+       context || '/' || namespace || '/' || kind || '/' || name AS used_by,
+       -- literals, not lower(kind): DataFusion 55's projection pruning fails on
+       -- a union whose branches type kind differently (Utf8View and Utf8)
+       CASE kind WHEN 'Deployment' THEN 'deployment' WHEN 'StatefulSet' THEN 'statefulset'
+                 WHEN 'DaemonSet' THEN 'daemonset' WHEN 'ReplicaSet' THEN 'replicaset'
+                 WHEN 'Job' THEN 'job' WHEN 'CronJob' THEN 'cronjob' ELSE 'workload' END AS kind,
        c['image'] AS image, CAST(NULL AS VARCHAR) AS running_digest, 'kubernetes_workload' AS source
 FROM (SELECT context, namespace, kind, name, unnest(containers) AS c FROM kubernetes_workload)
