@@ -227,7 +227,8 @@ async fn check_schedule_reads(
     let not_found = ["ResourceNotFoundException"];
     let mut checks = Vec::new();
     let op = "events:ListEventBuses";
-    let buses = aws_call(connections, &label, op, &[], None, || events.list_event_buses().limit(1).send()).await;
+    let buses =
+        aws_call(connections, &label, op, &[], None, || events.list_event_buses().limit(1).send()).await;
     checks.push((op, CallCheck::of(&buses)));
     let op = "events:ListRules";
     let rules = aws_call(connections, &label, op, &[], None, || events.list_rules().limit(1).send()).await;
@@ -242,11 +243,13 @@ async fn check_schedule_reads(
     checks.push((op, CallCheck::of(&targets)));
     let op = "scheduler:ListSchedules";
     let schedules =
-        aws_call(connections, &label, op, &[], None, || scheduler.list_schedules().max_results(1).send()).await;
+        aws_call(connections, &label, op, &[], None, || scheduler.list_schedules().max_results(1).send())
+            .await;
     checks.push((op, CallCheck::of(&schedules)));
     let op = "scheduler:GetSchedule";
-    let got = aws_call(connections, &label, op, &not_found, None, || scheduler.get_schedule().name(ABSENT).send())
-        .await;
+    let got =
+        aws_call(connections, &label, op, &not_found, None, || scheduler.get_schedule().name(ABSENT).send())
+            .await;
     checks.push((op, CallCheck::of(&got)));
     let op = "ecs:DescribeTaskDefinition";
     let described = aws_call(connections, &label, op, &["ClientException"], None, || {

@@ -89,7 +89,10 @@ pub(crate) fn list_pods(
 }
 
 /// The cluster of `context`, or the `NotFound` a request for another gets.
-pub(crate) fn cluster<'w>(world: &'w World, context: &str) -> Result<&'w crate::world::KubeCluster, KubeError> {
+pub(crate) fn cluster<'w>(
+    world: &'w World,
+    context: &str,
+) -> Result<&'w crate::world::KubeCluster, KubeError> {
     world.kube_cluster(context).ok_or_else(|| {
         KubeError::new(404, "NotFound", format!("the sandbox has no cluster for context {context}"))
     })

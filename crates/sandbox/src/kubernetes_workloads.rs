@@ -44,12 +44,16 @@ pub(crate) fn list_workloads(
     items.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let (range, metadata) = chunk(items.len(), limit, continue_token)?;
     let items: Vec<Value> = items[range].iter().map(|w| workload_json(context, w)).collect();
-    Ok(json!({ "apiVersion": group_version, "kind": format!("{kind}List"), "metadata": metadata, "items": items }))
+    Ok(
+        json!({ "apiVersion": group_version, "kind": format!("{kind}List"), "metadata": metadata, "items": items }),
+    )
 }
 
 fn containers(list: &[(String, String)]) -> Vec<Value> {
     list.iter()
-        .map(|(name, image)| spec_json(&KubeContainer { name: name.clone(), image: image.clone(), image_id: None }))
+        .map(|(name, image)| {
+            spec_json(&KubeContainer { name: name.clone(), image: image.clone(), image_id: None })
+        })
         .collect()
 }
 

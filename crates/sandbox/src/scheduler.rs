@@ -75,9 +75,13 @@ pub(crate) fn get_schedule(
     query: &BTreeMap<String, String>,
 ) -> Result<Value, AwsError> {
     let group = query.get("groupName").map_or("default", String::as_str);
-    let s = schedules(world, caller).iter().find(|s| s.name == name && s.group == group).ok_or_else(|| {
-        AwsError { status: 404, ..AwsError::new("ResourceNotFoundException", format!("Schedule {name} does not exist.")) }
-    })?;
+    let s =
+        schedules(world, caller).iter().find(|s| s.name == name && s.group == group).ok_or_else(|| {
+            AwsError {
+                status: 404,
+                ..AwsError::new("ResourceNotFoundException", format!("Schedule {name} does not exist."))
+            }
+        })?;
     let mut target = json!({
         "Arn": s.target_arn,
         "RoleArn": format!("arn:aws:iam::{}:role/scheduler-role", caller.account),

@@ -35,7 +35,8 @@ use crate::s3_xml::S3Error;
 use crate::state::State;
 use crate::world::World;
 use crate::{
-    Error, apprunner, batch, ecr, ecs, events, github, kubernetes, lambda, s3, scheduler, server_kube, slack, sts,
+    Error, apprunner, batch, ecr, ecs, events, github, kubernetes, lambda, s3, scheduler, server_kube, slack,
+    sts,
 };
 
 /// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.

@@ -47,7 +47,8 @@ async fn workloads(
     query: &BTreeMap<String, String>,
 ) -> Response {
     let Some((kind, op)) = kubernetes_workloads::kind_of(group_version, resource) else {
-        let message = format!("the server could not find the requested resource ({group_version} {resource})");
+        let message =
+            format!("the server could not find the requested resource ({group_version} {resource})");
         return KubeError::new(404, "NotFound", message).into_response();
     };
     let who = Caller { account: String::new(), region: String::new() };

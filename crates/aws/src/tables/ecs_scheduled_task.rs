@@ -33,8 +33,8 @@ use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec}
 use crate::arn::TaskDefinitionName;
 use crate::clients;
 use crate::tables::ecs_common::ECS;
-use crate::tables::in_use_denied_hint;
 use crate::tables::ecs_scheduled_task_read::{Launch, rule_launches, schedule_launches};
+use crate::tables::in_use_denied_hint;
 
 /// EventBridge's control-plane calls: well under its published quotas, which
 /// differ by region (the lowest regions' apply everywhere).
@@ -56,11 +56,19 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     description: "ECS tasks that EventBridge rules and Scheduler schedules launch, with the revision each pins.",
     scope: Scope::Aws,
     columns: vec![
-        ColumnSpec::new("source", text(), "events_rule (an EventBridge rule's target) or scheduler (a schedule)."),
+        ColumnSpec::new(
+            "source",
+            text(),
+            "events_rule (an EventBridge rule's target) or scheduler (a schedule).",
+        ),
         ColumnSpec::new("name", text(), "The rule's or the schedule's name."),
         ColumnSpec::new("arn", text(), "The rule's or the schedule's ARN."),
         ColumnSpec::new("state", text(), "ENABLED or DISABLED (a disabled one can be enabled again)."),
-        ColumnSpec::new("schedule_expression", text(), "cron(...), rate(...) or at(...); NULL for an event pattern."),
+        ColumnSpec::new(
+            "schedule_expression",
+            text(),
+            "cron(...), rate(...) or at(...); NULL for an event pattern.",
+        ),
         ColumnSpec::new("cluster_arn", text(), "The cluster the task runs in."),
         ColumnSpec::new(
             "task_definition",

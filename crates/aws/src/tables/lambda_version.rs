@@ -109,7 +109,9 @@ fn function_versions(
     let detail = is_image(&function) && ctx.needs_any(DETAIL_COLUMNS);
     ctx.paginate(
         "lambda:ListVersionsByFunction",
-        move |token| lambda.list_versions_by_function().function_name(&name).max_items(50).set_marker(token).send(),
+        move |token| {
+            lambda.list_versions_by_function().function_name(&name).max_items(50).set_marker(token).send()
+        },
         |out| out.next_marker().map(str::to_string),
     )
     .and_then(move |out| {

@@ -30,7 +30,11 @@ pub fn task_definition_in_use_sql(sources: &InUseSources) -> String {
     }
     let scheduled: Vec<&str> =
         SCHEDULED_REVISIONS_SQL.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
-    format!("{}\nUNION ALL\n{}", TASK_DEFINITION_IN_USE_SQL.trim_end().trim_end_matches(';'), scheduled.join("\n"))
+    format!(
+        "{}\nUNION ALL\n{}",
+        TASK_DEFINITION_IN_USE_SQL.trim_end().trim_end_matches(';'),
+        scheduled.join("\n")
+    )
 }
 
 /// The query one source contributes to `image_in_use`.

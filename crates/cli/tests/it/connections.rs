@@ -46,7 +46,9 @@ async fn a_working_setup_exits_0_with_every_read_call_allowed() {
     }
     // ...and ecs_schedules' (EventBridge, Scheduler, the family lookup) and
     // every published Lambda version's.
-    for call in ["events:ListRules", "events:ListTargetsByRule", "scheduler:ListSchedules", "scheduler:GetSchedule"] {
+    for call in
+        ["events:ListRules", "events:ListTargetsByRule", "scheduler:ListSchedules", "scheduler:GetSchedule"]
+    {
         assert_eq!(calls[call], "ok", "{call}: {out}");
     }
     assert_eq!(calls["lambda:ListVersionsByFunction"], "ok", "{out}");

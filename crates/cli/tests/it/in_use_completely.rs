@@ -13,7 +13,8 @@ use skyglue_core::connection::KubeContext;
 use skyglue_core::sink::Status;
 use skyglue_policy::{Journal, Report, RunOptions, RunStatus, Runner};
 use skyglue_sandbox::world::{
-    EventRule, KubeCluster, KubeWorkload, LambdaFunction, Repository, Schedule, cluster_arn, task_definition_arn,
+    EventRule, KubeCluster, KubeWorkload, LambdaFunction, Repository, Schedule, cluster_arn,
+    task_definition_arn,
 };
 use skyglue_sandbox::{Fault, Sandbox, SandboxConfig, World};
 
@@ -39,7 +40,8 @@ async fn start(world: World, config: SandboxConfig, sources: Option<InUseSources
         std::fs::write(&kubeconfig, sandbox.kubeconfig()).unwrap();
         connections.kubernetes = vec![Arc::new(KubeContext::new(Some(kubeconfig), None))];
     }
-    connections.in_use = sources.unwrap_or_else(|| InUseSources::from_config(&Default::default(), kubernetes));
+    connections.in_use =
+        sources.unwrap_or_else(|| InUseSources::from_config(&Default::default(), kubernetes));
     let engine = skyglue_core::Engine::new(connections, skyglue::sandbox::registry());
     let journal = Arc::new(Journal::open(&dir.path().join("state")).unwrap());
     let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), None);
@@ -103,7 +105,9 @@ fn scheduled_world() -> World {
     r = r
         .with_event_rule(EventRule::ecs("nightly-rule", "cron(0 3 * * ? *)", &jobs, &arn("nightly", 2)))
         .with_event_rule(EventRule::ecs("report-rule", "rate(1 day)", &jobs, "report").with_state("DISABLED"))
-        .with_schedule(Schedule::ecs("nightly-at-4", "cron(0 4 * * ? *)", &jobs, "nightly:3").in_group("batch"));
+        .with_schedule(
+            Schedule::ecs("nightly-at-4", "cron(0 4 * * ? *)", &jobs, "nightly:3").in_group("batch"),
+        );
     let images = [20, 30, 40, 102].iter().map(|n| image(*n, &[])).collect();
     r.repositories.push(Repository { images, ..repository("web", 0) });
     world(vec![account(ACCOUNT, vec![r])])
@@ -176,7 +180,8 @@ async fn an_image_only_a_scheduled_revision_runs_is_kept() {
 
 #[tokio::test]
 async fn a_denied_schedule_read_fails_the_run_and_says_how_to_leave_it_out() {
-    let denied = Fault::nth_call("scheduler:ListSchedules", 1).times(u64::MAX).error(403, "AccessDeniedException");
+    let denied =
+        Fault::nth_call("scheduler:ListSchedules", 1).times(u64::MAX).error(403, "AccessDeniedException");
     let config = SandboxConfig { faults: vec![denied], ..SandboxConfig::default() };
     let env = start(scheduled_world(), config, None, false).await;
     let report = env.run("every-revision.sql", EVERY_REVISION).await;
@@ -191,16 +196,20 @@ async fn a_denied_schedule_read_fails_the_run_and_says_how_to_leave_it_out() {
 /// replicas), 203 (a suspended-looking Job), 204 (nobody): no pod runs any.
 fn workload_world() -> World {
     let mut r = region(US);
-    r.repositories.push(Repository { images: (201..=204).map(|n| image(n, &[])).collect(), ..repository("web", 0) });
+    r.repositories
+        .push(Repository { images: (201..=204).map(|n| image(n, &[])).collect(), ..repository("web", 0) });
     let cluster = KubeCluster::new("prod")
         .with_workload(
-            KubeWorkload::new("CronJob", "jobs", "report").with_init_container("migrate", &web(201)).with_container(
-                "report",
-                "busybox:1.36",
-            ),
+            KubeWorkload::new("CronJob", "jobs", "report")
+                .with_init_container("migrate", &web(201))
+                .with_container("report", "busybox:1.36"),
         )
-        .with_workload(KubeWorkload::new("Deployment", "shop", "web").with_replicas(0).with_container("web", &web(202)))
-        .with_workload(KubeWorkload::new("Job", "jobs", "backfill").with_replicas(0).with_container("b", &web(203)));
+        .with_workload(
+            KubeWorkload::new("Deployment", "shop", "web").with_replicas(0).with_container("web", &web(202)),
+        )
+        .with_workload(
+            KubeWorkload::new("Job", "jobs", "backfill").with_replicas(0).with_container("b", &web(203)),
+        );
     world(vec![account(ACCOUNT, vec![r])]).with_kubernetes(cluster)
 }
 
@@ -210,15 +219,28 @@ async fn images_of_a_cron_job_and_a_deployment_at_zero_are_kept() {
     let report = env.run("everything.sql", EVERY_IMAGE).await;
     assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
     let (status, reason) = outcome(&report, "image_digest", &digest(201));
-    assert_eq!((status, reason), (Status::Skipped, "in use by prod/jobs/CronJob/report (kubernetes_workload)"));
+    assert_eq!(
+        (status, reason),
+        (Status::Skipped, "in use by prod/jobs/CronJob/report (kubernetes_workload)")
+    );
     let (status, reason) = outcome(&report, "image_digest", &digest(202));
-    assert_eq!((status, reason), (Status::Skipped, "in use by prod/shop/Deployment/web (kubernetes_workload)"));
+    assert_eq!(
+        (status, reason),
+        (Status::Skipped, "in use by prod/shop/Deployment/web (kubernetes_workload)")
+    );
     assert_eq!(outcome(&report, "image_digest", &digest(203)).0, Status::Skipped);
     assert_eq!(outcome(&report, "image_digest", &digest(204)).0, Status::Done);
     assert_eq!(env.images_left().len(), 3);
     // Each kind is listed once, cluster-wide.
     let calls = env.sandbox.calls();
-    for op in ["ListDeployments", "ListStatefulSets", "ListDaemonSets", "ListReplicaSets", "ListJobs", "ListCronJobs"] {
+    for op in [
+        "ListDeployments",
+        "ListStatefulSets",
+        "ListDaemonSets",
+        "ListReplicaSets",
+        "ListJobs",
+        "ListCronJobs",
+    ] {
         assert!(calls.get(&format!("kubernetes:{op}")).is_some_and(|n| *n >= 1), "{op}: {calls:?}");
     }
 }
@@ -230,14 +252,19 @@ async fn a_failing_workload_list_fails_the_run() {
     let env = start(workload_world(), config, None, true).await;
     let report = env.run("everything.sql", EVERY_IMAGE).await;
     assert_eq!(report.status, RunStatus::Failed);
-    assert!(report.error.as_deref().is_some_and(|e| e.contains("kubernetes:ListCronJobs")), "{:?}", report.error);
+    assert!(
+        report.error.as_deref().is_some_and(|e| e.contains("kubernetes:ListCronJobs")),
+        "{:?}",
+        report.error
+    );
     assert_eq!(env.images_left().len(), 4, "nothing was deleted");
 }
 
 #[tokio::test]
 async fn the_image_of_a_published_version_no_alias_names_is_kept() {
     let mut r = region(US);
-    r.repositories.push(Repository { images: (301..=303).map(|n| image(n, &[])).collect(), ..repository("web", 0) });
+    r.repositories
+        .push(Repository { images: (301..=303).map(|n| image(n, &[])).collect(), ..repository("web", 0) });
     // $LATEST runs 301; version 1 (alias live) 302; version 2 (no alias) 303.
     let function = LambdaFunction::image("api", &web(301), &web(301))
         .with_version(&web(302), &web(302))

@@ -12,7 +12,8 @@ const JOBS: &str = "arn:aws:ecs:us-east-1:111111111111:cluster/jobs";
 fn rules(n: usize) -> RegionWorld {
     let mut region = RegionWorld::new("us-east-1");
     for i in 0..n {
-        region = region.with_event_rule(EventRule::ecs(&format!("rule{i:03}"), "rate(1 day)", JOBS, "nightly:3"));
+        region =
+            region.with_event_rule(EventRule::ecs(&format!("rule{i:03}"), "rate(1 day)", JOBS, "nightly:3"));
     }
     let mut custom = EventRule::ecs("on-push", "rate(1 hour)", JOBS, "nightly");
     custom.event_bus = "builds".into();
@@ -25,7 +26,8 @@ fn rules(n: usize) -> RegionWorld {
 async fn rules_page_by_100_per_bus_and_targets_carry_ecs_parameters() {
     let sb = start(prod_world(rules(150))).await;
     let buses = aws(&sb, "events:ListEventBuses", json!({})).await.json();
-    let names: Vec<&str> = buses["EventBuses"].as_array().unwrap().iter().map(|b| b["Name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        buses["EventBuses"].as_array().unwrap().iter().map(|b| b["Name"].as_str().unwrap()).collect();
     assert_eq!(names, ["builds", "default"]);
 
     let (mut sizes, mut body) = (Vec::new(), json!({}));

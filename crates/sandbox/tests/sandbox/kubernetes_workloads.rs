@@ -16,9 +16,15 @@ async fn get(sb: &Sandbox, path: &str, token: bool) -> Resp {
 fn world() -> World {
     let mut prod = KubeCluster::new("prod")
         .with_workload(KubeWorkload::new("CronJob", "jobs", "report").with_container("r", "busybox:1"))
-        .with_workload(KubeWorkload::new("DaemonSet", "kube-system", "agent").with_replicas(3).with_container("a", "agent:1"))
         .with_workload(
-            KubeWorkload::new("StatefulSet", "db", "pg").with_init_container("init", "pg-init:1").with_container("pg", "pg:16"),
+            KubeWorkload::new("DaemonSet", "kube-system", "agent")
+                .with_replicas(3)
+                .with_container("a", "agent:1"),
+        )
+        .with_workload(
+            KubeWorkload::new("StatefulSet", "db", "pg")
+                .with_init_container("init", "pg-init:1")
+                .with_container("pg", "pg:16"),
         );
     for i in 0..5 {
         prod = prod.with_workload(
@@ -42,7 +48,8 @@ async fn each_kind_lists_with_its_required_fields_and_chunks() {
     assert_eq!(first["items"][0]["spec"]["selector"]["matchLabels"]["app"], "d0");
     assert_eq!(first["items"][0]["spec"]["template"]["spec"]["containers"][0]["image"], "web:1");
     let token = first["metadata"]["continue"].as_str().unwrap().to_owned();
-    let rest = get(&sb, &format!("/k8s/prod/apis/apps/v1/deployments?limit=3&continue={token}"), true).await.json();
+    let rest =
+        get(&sb, &format!("/k8s/prod/apis/apps/v1/deployments?limit=3&continue={token}"), true).await.json();
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert_eq!(rest["metadata"].get("continue"), None);
 

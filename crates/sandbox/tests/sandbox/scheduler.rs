@@ -19,7 +19,8 @@ async fn schedules_page_by_100_and_only_get_schedule_names_the_task_definition()
     for i in 0..120 {
         region = region.with_schedule(Schedule::ecs(&format!("s{i:03}"), "rate(1 day)", JOBS, "nightly:3"));
     }
-    region = region.with_schedule(Schedule::ecs("report", "cron(0 4 * * ? *)", JOBS, "report").in_group("batch"));
+    region =
+        region.with_schedule(Schedule::ecs("report", "cron(0 4 * * ? *)", JOBS, "report").in_group("batch"));
     let sb = start(prod_world(region)).await;
 
     let first = get(&sb, "/schedules").await;
