@@ -28,7 +28,7 @@ def main():
     for revision in range(1, 9):
         td = ecs.register_task_definition(
             family="nightly",
-            containerDefinitions=[{"name": "app", "image": f"busybox:{revision}", "essential": True}],
+            containerDefinitions=[{"name": "app", "image": f"busybox:{revision}", "essential": True, "memory": 512}],
         )["taskDefinition"]
         arns[str(td["revision"])] = td["taskDefinitionArn"]
     role = f"arn:aws:iam::{ACCOUNT_A}:role/ecsEventsRole"
