@@ -63,3 +63,21 @@ pub fn s3(conn: &AwsConnection, region: &str) -> aws_sdk_s3::Client {
         .build();
     aws_sdk_s3::Client::from_conf(conf)
 }
+
+/// An EventBridge client for `conn` (rules and their targets).
+pub fn events(conn: &AwsConnection) -> aws_sdk_eventbridge::Client {
+    let conf = aws_sdk_eventbridge::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
+    aws_sdk_eventbridge::Client::from_conf(conf)
+}
+
+/// An EventBridge Scheduler client for `conn`.
+pub fn scheduler(conn: &AwsConnection) -> aws_sdk_scheduler::Client {
+    let conf = aws_sdk_scheduler::config::Builder::from(&conn.sdk_config)
+        .retry_config(sdk_retries_off())
+        .interceptor(AttemptCounter)
+        .build();
+    aws_sdk_scheduler::Client::from_conf(conf)
+}

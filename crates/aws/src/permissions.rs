@@ -21,6 +21,7 @@ use crate::tables::apprunner_service::APPRUNNER;
 use crate::tables::batch_job_definition::BATCH;
 use crate::tables::ecr_repository::ECR;
 use crate::tables::ecs_common::ECS;
+use crate::tables::ecs_scheduled_task::{EVENTS, SCHEDULER};
 use crate::tables::lambda_function::LAMBDA;
 
 /// The delete (and archive) actions the shipped sinks need; the check never calls them.
@@ -80,7 +81,7 @@ fn error_code(detail: &str) -> String {
 /// Tries each read call skyglue's tables make on `conn`, in order:
 /// `(operation, what it answered)`.
 pub async fn check_reads(connections: &Connections, conn: &AwsConnection) -> Vec<(&'static str, CallCheck)> {
-    for limits in [&ECR, &ECS, &LAMBDA, &BATCH, &APPRUNNER] {
+    for limits in [&ECR, &ECS, &LAMBDA, &BATCH, &APPRUNNER, &EVENTS, &SCHEDULER] {
         connections.throttle.register(limits);
     }
     let label = conn.label();
@@ -154,8 +155,9 @@ pub async fn check_reads(connections: &Connections, conn: &AwsConnection) -> Vec
     checks
 }
 
-/// The read calls of the other sources `[in_use]` lists (Lambda, Batch, App
-/// Runner): a source that cannot be read fails every delete's check.
+/// The read calls of the other sources `[in_use]` lists (ECS schedules,
+/// Lambda, Batch, App Runner): a source that cannot be read fails every
+/// delete's check.
 async fn check_in_use_reads(
     connections: &Connections,
     conn: &AwsConnection,
@@ -163,6 +165,9 @@ async fn check_in_use_reads(
     let label = conn.label();
     let in_use = &connections.in_use;
     let mut checks = Vec::new();
+    if in_use.checks(InUseSource::EcsSchedules) {
+        checks.extend(check_schedule_reads(connections, conn).await);
+    }
     if in_use.checks(InUseSource::Lambda) {
         let lambda = clients::lambda(conn);
         let op = "lambda:ListFunctions";
@@ -188,6 +193,12 @@ async fn check_in_use_reads(
         })
         .await;
         checks.push((op, CallCheck::of(&aliases)));
+        let op = "lambda:ListVersionsByFunction";
+        let versions = aws_call(connections, &label, op, &not_found, None, || {
+            lambda.list_versions_by_function().function_name(&function).max_items(1).send()
+        })
+        .await;
+        checks.push((op, CallCheck::of(&versions)));
     }
     if in_use.checks(InUseSource::Batch) {
         let batch = clients::batch(conn);
@@ -206,6 +217,50 @@ async fn check_in_use_reads(
                 .await;
         checks.push((op, CallCheck::of(&result)));
     }
+    checks
+}
+
+/// The reads of `ecs_schedules`: EventBridge buses, rules and targets,
+/// Scheduler schedules, and the family lookup of a family-only target.
+async fn check_schedule_reads(
+    connections: &Connections,
+    conn: &AwsConnection,
+) -> Vec<(&'static str, CallCheck)> {
+    let label = conn.label();
+    let (events, scheduler, ecs) = (clients::events(conn), clients::scheduler(conn), clients::ecs(conn));
+    let not_found = ["ResourceNotFoundException"];
+    let mut checks = Vec::new();
+    let op = "events:ListEventBuses";
+    let buses =
+        aws_call(connections, &label, op, &[], None, || events.list_event_buses().limit(1).send()).await;
+    checks.push((op, CallCheck::of(&buses)));
+    let op = "events:ListRules";
+    let rules = aws_call(connections, &label, op, &[], None, || events.list_rules().limit(1).send()).await;
+    checks.push((op, CallCheck::of(&rules)));
+    let first = rules.ok().flatten().and_then(|o| o.rules().first().and_then(|r| r.name.clone()));
+    let rule = first.unwrap_or_else(|| ABSENT.into());
+    let op = "events:ListTargetsByRule";
+    let targets = aws_call(connections, &label, op, &not_found, None, || {
+        events.list_targets_by_rule().rule(&rule).limit(1).send()
+    })
+    .await;
+    checks.push((op, CallCheck::of(&targets)));
+    let op = "scheduler:ListSchedules";
+    let schedules =
+        aws_call(connections, &label, op, &[], None, || scheduler.list_schedules().max_results(1).send())
+            .await;
+    checks.push((op, CallCheck::of(&schedules)));
+    let op = "scheduler:GetSchedule";
+    let got =
+        aws_call(connections, &label, op, &not_found, None, || scheduler.get_schedule().name(ABSENT).send())
+            .await;
+    checks.push((op, CallCheck::of(&got)));
+    let op = "ecs:DescribeTaskDefinition";
+    let described = aws_call(connections, &label, op, &["ClientException"], None, || {
+        ecs.describe_task_definition().task_definition(ABSENT).send()
+    })
+    .await;
+    checks.push((op, CallCheck::of(&described)));
     checks
 }
 

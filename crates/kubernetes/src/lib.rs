@@ -1,4 +1,6 @@
-//! skyglue's Kubernetes tables: `kubernetes_pod`, read from every context of
+//! skyglue's Kubernetes tables: `kubernetes_pod` and `kubernetes_workload`
+//! (the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets,
+//! Jobs and CronJobs), read from every context of
 //! every `[[kubernetes]]` entry in `skyglue.toml` (EKS clusters included,
 //! through the user's kubeconfig and its `aws eks get-token` exec plugin).
 //!
@@ -6,12 +8,14 @@
 //! fans out over contexts and fills the `context` column.
 
 mod pod;
+mod workload;
 
 use skyglue_core::Registry;
 
 pub use pod::{KUBERNETES, KubernetesPod};
+pub use workload::KubernetesWorkload;
 
 /// Every Kubernetes table.
 pub fn registry() -> Registry {
-    Registry::new().table(KubernetesPod)
+    Registry::new().table(KubernetesPod).table(KubernetesWorkload)
 }

@@ -25,7 +25,7 @@ use skyglue_core::throttle::{Bucket, RateLimits, bucket};
 use skyglue_core::{ApiTable, ColumnSpec, Error, FetchContext, Result, Scope, TableSpec};
 
 /// Pods per list request: the chunk size kubectl uses.
-const PAGE_SIZE: u32 = 500;
+pub(crate) const PAGE_SIZE: u32 = 500;
 
 /// The API server's priority-and-fairness limits are per cluster and not
 /// published: client-go's default (5 per second, bursts of 10).
@@ -103,7 +103,7 @@ impl ApiTable for KubernetesPod {
 
 /// A client for one context, from its kubeconfig (which also resolves "the
 /// current context" to a name for the `context` column).
-async fn client(kube_ctx: &Arc<KubeContext>) -> Result<kube::Client> {
+pub(crate) async fn client(kube_ctx: &Arc<KubeContext>) -> Result<kube::Client> {
     let config_error = |detail: String| Error::Config(format!("kubernetes: {detail}"));
     let kubeconfig = match &kube_ctx.kubeconfig {
         Some(path) => Kubeconfig::read_from(path),

@@ -201,13 +201,17 @@ impl Report {
     }
 
     /// "not checked: ..." when sources of "in use" were left out, for every
-    /// rendering of the report.
+    /// rendering of the report. The task definition check also names what
+    /// skyglue never reads (`step_functions`).
     pub fn not_checked_line(&self) -> Option<String> {
         (!self.not_checked.is_empty()).then(|| {
-            format!(
-                "not checked: {} (not in [in_use] sources; images only they use were not protected)",
-                self.not_checked.join(", ")
-            )
+            let why = if self.not_checked.iter().any(|s| s == skyglue_core::config::STEP_FUNCTIONS) {
+                "skyglue reads no Step Functions state machines, and the others are not in [in_use] \
+                 sources; what only they use was not protected"
+            } else {
+                "not in [in_use] sources; images only they use were not protected"
+            };
+            format!("not checked: {} ({why})", self.not_checked.join(", "))
         })
     }
 }

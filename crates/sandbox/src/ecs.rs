@@ -93,6 +93,8 @@ pub(crate) fn region<'w>(world: &'w World, caller: &Caller) -> &'w RegionWorld {
         lambda_functions: Vec::new(),
         batch_job_definitions: Vec::new(),
         apprunner_services: Vec::new(),
+        event_rules: Vec::new(),
+        schedules: Vec::new(),
     };
     world.region(&caller.account, &caller.region).unwrap_or(&EMPTY)
 }

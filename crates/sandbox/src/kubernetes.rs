@@ -1,5 +1,6 @@
 //! A Kubernetes API server fake: listing pods (`GET .../api/v1/pods` and
-//! `GET .../api/v1/namespaces/{ns}/pods`) of every world cluster, each under its own
+//! `GET .../api/v1/namespaces/{ns}/pods`; workloads are in
+//! `kubernetes_workloads.rs`) of every world cluster, each under its own
 //! path prefix `/k8s/<context>` so one port serves every kubeconfig context.
 //!
 //! Lists are `PodList` JSON as the API server sends it (items without `kind` and
@@ -31,7 +32,7 @@ pub(crate) struct KubeError {
 }
 
 impl KubeError {
-    fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
         KubeError { code, reason: reason.to_owned(), message: message.into() }
     }
 
@@ -78,12 +79,33 @@ pub(crate) fn list_pods(
     limit: Option<&str>,
     continue_token: Option<&str>,
 ) -> Result<Value, KubeError> {
-    let cluster = world.kube_cluster(context).ok_or_else(|| {
-        KubeError::new(404, "NotFound", format!("the sandbox has no cluster for context {context}"))
-    })?;
+    let cluster = cluster(world, context)?;
     let mut pods: Vec<&KubePod> =
         cluster.pods.iter().filter(|p| namespace.is_none_or(|ns| p.namespace == ns)).collect();
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let (range, metadata) = chunk(pods.len(), limit, continue_token)?;
+    let items: Vec<Value> = pods[range].iter().map(|p| pod_json(context, p)).collect();
+    Ok(json!({ "apiVersion": "v1", "kind": "PodList", "metadata": metadata, "items": items }))
+}
+
+/// The cluster of `context`, or the `NotFound` a request for another gets.
+pub(crate) fn cluster<'w>(
+    world: &'w World,
+    context: &str,
+) -> Result<&'w crate::world::KubeCluster, KubeError> {
+    world.kube_cluster(context).ok_or_else(|| {
+        KubeError::new(404, "NotFound", format!("the sandbox has no cluster for context {context}"))
+    })
+}
+
+/// The chunk of a list of `total` items that `limit` and `continue` ask for,
+/// and the list's `metadata` (with `continue` and `remainingItemCount` while
+/// more remain).
+pub(crate) fn chunk(
+    total: usize,
+    limit: Option<&str>,
+    continue_token: Option<&str>,
+) -> Result<(std::ops::Range<usize>, Value), KubeError> {
     let limit = match limit.filter(|l| !l.is_empty()) {
         None => None,
         Some(raw) => match raw.parse::<i64>() {
@@ -95,20 +117,19 @@ pub(crate) fn list_pods(
     let start = match continue_token.filter(|c| !c.is_empty()) {
         None => 0,
         Some(token) => decode_token(token)
-            .filter(|&offset| offset <= pods.len())
+            .filter(|&offset| offset <= total)
             .ok_or_else(|| KubeError::new(400, "BadRequest", "continue key is not valid"))?,
     };
-    let end = limit.map_or(pods.len(), |l| (start + l).min(pods.len()));
+    let end = limit.map_or(total, |l| (start + l).min(total));
     let mut metadata = json!({ "resourceVersion": "1" });
-    if end < pods.len() {
+    if end < total {
         metadata["continue"] = json!(encode_token(end));
-        metadata["remainingItemCount"] = json!(pods.len() - end);
+        metadata["remainingItemCount"] = json!(total - end);
     }
-    let items: Vec<Value> = pods[start..end].iter().map(|p| pod_json(context, p)).collect();
-    Ok(json!({ "apiVersion": "v1", "kind": "PodList", "metadata": metadata, "items": items }))
+    Ok((start..end, metadata))
 }
 
-fn spec_json(c: &KubeContainer) -> Value {
+pub(crate) fn spec_json(c: &KubeContainer) -> Value {
     json!({
         "name": c.name,
         "image": c.image,

@@ -1,9 +1,10 @@
 //! `skyglue-sandbox`: an in-process fake cloud for skyglue's demo, tests and benchmarks.
 //!
 //! One HTTP server on a free loopback port speaks the wire protocols of Amazon ECR and
-//! ECS (AWS JSON 1.1), App Runner (AWS JSON 1.0), Lambda and Batch (REST-JSON), STS
+//! ECS and EventBridge (AWS JSON 1.1), App Runner (AWS JSON 1.0), Lambda, Batch and
+//! EventBridge Scheduler (REST-JSON), STS
 //! (awsQuery), S3 (REST-XML, path-style: any request signed for service `s3`, so
-//! clients need `force_path_style(true)`), the Kubernetes API (pods, one path prefix per
+//! clients need `force_path_style(true)`), the Kubernetes API (pods and workloads, one path prefix per
 //! kubeconfig context; see [`Sandbox::kubeconfig`]), GitHub (REST and GraphQL) and Slack
 //! webhooks, so the real AWS SDK, a Kubernetes client, a GitHub client and a Slack
 //! notifier can be pointed at it unchanged. Unlike moto it honours the documented page sizes, batch limits and ECS
@@ -37,19 +38,25 @@ mod ecr;
 mod ecr_storage;
 mod ecs;
 mod ecs_taskdef;
+mod events;
 mod generate;
 mod github;
 mod kubernetes;
+mod kubernetes_workloads;
 mod lambda;
 mod s3;
 mod s3_list;
 mod s3_world;
 mod s3_xml;
+mod scheduler;
+mod schedules_world;
 mod server;
+mod server_kube;
 mod slack;
 mod state;
 mod sts;
 mod throttle;
+mod workloads_world;
 pub mod world;
 
 pub use config::{BucketSpec, DescribeFailure, EcsBuckets, Fault, SandboxConfig};

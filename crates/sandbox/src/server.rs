@@ -1,8 +1,9 @@
 //! The HTTP server: one loopback port answers AWS (`POST /`, routed by `X-Amz-Target`
-//! for ECR, ECS and App Runner, by the form's `Action` for STS; Lambda's REST paths
-//! `/2015-03-31/functions...` and Batch's `/v1/describejobdefinitions`), S3 (any
-//! request signed for service `s3`, whatever its path, answered before the other
-//! routes), Kubernetes (`/k8s/<context>/api/v1/...`), GitHub (`/repos/...`), Slack
+//! for ECR, ECS, EventBridge and App Runner, by the form's `Action` for STS; Lambda's
+//! REST paths `/2015-03-31/functions...`, Batch's `/v1/describejobdefinitions` and
+//! Scheduler's `/schedules...`), S3 (any request signed for service `s3`, whatever
+//! its path, answered before the other routes), Kubernetes (`/k8s/<context>/api/v1/...`
+//! and `/k8s/<context>/apis/{apps,batch}/v1/...`), GitHub (`/repos/...`), Slack
 //! and the sandbox's own `/_sandbox/...` endpoints.
 //!
 //! Every AWS and Kubernetes call is counted, delayed by the configured latency,
@@ -29,12 +30,14 @@ use crate::aws::{
     AwsError, Caller, caller, json_response, json10_response, parse_authorization, rest_json_response,
 };
 use crate::config::{BucketSpec, SandboxConfig};
-use crate::kubernetes::KubeError;
 use crate::s3::S3Request;
 use crate::s3_xml::S3Error;
 use crate::state::State;
 use crate::world::World;
-use crate::{Error, apprunner, batch, ecr, ecs, github, kubernetes, lambda, s3, slack, sts};
+use crate::{
+    Error, apprunner, batch, ecr, ecs, events, github, kubernetes, lambda, s3, scheduler, server_kube, slack,
+    sts,
+};
 
 /// A running sandbox. The server stops on [`Sandbox::shutdown`] or when this is dropped.
 #[derive(Debug)]
@@ -87,7 +90,11 @@ impl Sandbox {
     /// keyed like `ecr:DescribeImages`, `ecs:DescribeServices`, `sts:AssumeRole`,
     /// `lambda:ListFunctions`, `lambda:GetFunction`, `lambda:ListAliases`,
     /// `lambda:ListVersionsByFunction`, `batch:DescribeJobDefinitions`,
-    /// `apprunner:ListServices`, `apprunner:DescribeService`, `kubernetes:ListPods`,
+    /// `apprunner:ListServices`, `apprunner:DescribeService`, `events:ListEventBuses`,
+    /// `events:ListRules`, `events:ListTargetsByRule`, `scheduler:ListSchedules`,
+    /// `scheduler:GetSchedule`, `kubernetes:ListPods`, `kubernetes:ListDeployments`
+    /// (and `ListStatefulSets`, `ListDaemonSets`, `ListReplicaSets`, `ListJobs`,
+    /// `ListCronJobs`),
     /// `s3:ListBuckets`, `s3:GetBucketLocation`, `s3:GetBucketVersioning`,
     /// `s3:GetBucketLifecycleConfiguration`, `s3:HeadBucket`, `s3:ListObjectsV2`,
     /// `s3:ListObjectVersions`, `s3:HeadObject`, `s3:DeleteObjects` (an S3 operation the
@@ -201,8 +208,15 @@ fn routes(state: Arc<State>) -> Router {
         .route("/2015-03-31/functions/{name}/aliases", get(lambda_list_aliases))
         .route("/2015-03-31/functions/{name}/versions", get(lambda_list_versions))
         .route("/v1/describejobdefinitions", post(batch_describe_job_definitions))
-        .route("/k8s/{context}/api/v1/pods", get(kube_list_all_pods))
-        .route("/k8s/{context}/api/v1/namespaces/{namespace}/pods", get(kube_list_pods))
+        .route("/k8s/{context}/api/v1/pods", get(server_kube::list_all_pods))
+        .route("/k8s/{context}/api/v1/namespaces/{namespace}/pods", get(server_kube::list_pods))
+        .route("/k8s/{context}/apis/{group}/{version}/{resource}", get(server_kube::list_all_workloads))
+        .route(
+            "/k8s/{context}/apis/{group}/{version}/namespaces/{namespace}/{resource}",
+            get(server_kube::list_workloads),
+        )
+        .route("/schedules", get(scheduler_list_schedules))
+        .route("/schedules/{name}", get(scheduler_get_schedule))
         .route("/_sandbox/calls", get(calls))
         .route("/_sandbox/throttled", get(throttled))
         .route("/_sandbox/reset_calls", post(reset_calls))
@@ -231,13 +245,15 @@ async fn reset_calls(AxState(state): AxState<Arc<State>>) -> Response {
 
 /// Which AWS service a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Service {
+pub(crate) enum Service {
     Ecr,
     Ecs,
     Sts,
     Lambda,
     Batch,
     AppRunner,
+    Events,
+    Scheduler,
     Kubernetes,
     S3,
 }
@@ -252,6 +268,8 @@ impl Service {
             Service::Lambda => "lambda",
             Service::Batch => "batch",
             Service::AppRunner => "apprunner",
+            Service::Events => "events",
+            Service::Scheduler => "scheduler",
             Service::Kubernetes => "kubernetes",
             Service::S3 => "s3",
         }
@@ -282,6 +300,7 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         "AmazonEC2ContainerRegistry_V20150921" => Service::Ecr,
         "AmazonEC2ContainerServiceV20141113" => Service::Ecs,
         "AppRunner" => Service::AppRunner,
+        "AWSEvents" => Service::Events,
         _ => {
             let e = AwsError::new("UnknownOperationException", format!("unknown target {target}"));
             return e.into_json_response();
@@ -304,6 +323,7 @@ async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Byte
         match service {
             Service::Ecr => ecr::handle(&mut world, &who, op, &input, state.config.ecr_restore_delay),
             Service::AppRunner => apprunner::handle(&world, &who, op, &input),
+            Service::Events => events::handle(&world, &who, op, &input),
             _ => ecs::handle(&mut world, &who, op, &input).map(|mut out| {
                 ecs::inject_failures(&state.config.describe_failures, op, &mut out);
                 out
@@ -353,7 +373,7 @@ async fn rest_json(
 }
 
 /// A request's query parameters.
-type QueryMap = Query<BTreeMap<String, String>>;
+pub(crate) type QueryMap = Query<BTreeMap<String, String>>;
 
 async fn lambda_list_functions(
     AxState(state): AxState<Arc<State>>,
@@ -414,51 +434,27 @@ async fn batch_describe_job_definitions(
     .await
 }
 
-async fn kube_list_all_pods(
+async fn scheduler_list_schedules(
     AxState(state): AxState<Arc<State>>,
-    Path(context): Path<String>,
     headers: HeaderMap,
     Query(query): QueryMap,
 ) -> Response {
-    kube_list(&state, &headers, &context, None, &query).await
+    rest_json(&state, &headers, Service::Scheduler, "ListSchedules", |w, who| {
+        scheduler::list_schedules(w, who, &query)
+    })
+    .await
 }
 
-async fn kube_list_pods(
+async fn scheduler_get_schedule(
     AxState(state): AxState<Arc<State>>,
-    Path((context, namespace)): Path<(String, String)>,
+    Path(name): Path<String>,
     headers: HeaderMap,
     Query(query): QueryMap,
 ) -> Response {
-    kube_list(&state, &headers, &context, Some(&namespace), &query).await
-}
-
-/// Lists pods: counted as `kubernetes:ListPods` (and open to faults) before the token
-/// is checked, so every request counts.
-async fn kube_list(
-    state: &State,
-    headers: &HeaderMap,
-    context: &str,
-    namespace: Option<&str>,
-    query: &BTreeMap<String, String>,
-) -> Response {
-    let who = Caller { account: String::new(), region: String::new() };
-    if let Err(e) = admit(state, &who, Service::Kubernetes, "ListPods").await {
-        return KubeError { code: e.status, reason: e.code, message: e.message }.into_response();
-    }
-    if !kubernetes::authorized(headers) {
-        return KubeError::unauthorized().into_response();
-    }
-    let result = kubernetes::list_pods(
-        &state.world(),
-        context,
-        namespace,
-        query.get("limit").map(String::as_str),
-        query.get("continue").map(String::as_str),
-    );
-    match result {
-        Ok(list) => axum::Json(list).into_response(),
-        Err(e) => e.into_response(),
-    }
+    rest_json(&state, &headers, Service::Scheduler, "GetSchedule", |w, who| {
+        scheduler::get_schedule(w, who, &name, &query)
+    })
+    .await
 }
 
 /// Answers requests signed for service `s3` as S3; passes every other one on.
@@ -508,7 +504,7 @@ async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
 
 /// Counts the call, waits the configured latency, then applies throttling and
 /// faults; the call's number (1-based) for the faults that apply after it acts.
-async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<u64, AwsError> {
+pub(crate) async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<u64, AwsError> {
     let key = format!("{}:{op}", service.prefix());
     let n = state.counters.count(&key);
     if !state.config.latency.is_zero() {

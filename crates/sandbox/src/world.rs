@@ -20,6 +20,8 @@ pub use crate::ecr_storage::{Storage, StorageState};
 pub use crate::s3_world::{
     NULL_VERSION, S3Bucket, S3Object, S3ObjectVersion, S3Owner, S3Retention, canonical_user_id,
 };
+pub use crate::schedules_world::{EventRule, EventTarget, Schedule};
+pub use crate::workloads_world::KubeWorkload;
 
 /// Media type of a single-platform Docker image manifest.
 pub const DOCKER_MANIFEST_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -81,6 +83,12 @@ pub struct RegionWorld {
     /// App Runner services.
     #[serde(default)]
     pub apprunner_services: Vec<AppRunnerService>,
+    /// EventBridge rules (any bus) with their targets.
+    #[serde(default)]
+    pub event_rules: Vec<EventRule>,
+    /// EventBridge Scheduler schedules (any group).
+    #[serde(default)]
+    pub schedules: Vec<Schedule>,
 }
 
 impl RegionWorld {
@@ -104,6 +112,18 @@ impl RegionWorld {
     /// The same region with one more App Runner service.
     pub fn with_apprunner_service(mut self, service: AppRunnerService) -> Self {
         self.apprunner_services.push(service);
+        self
+    }
+
+    /// The same region with one more EventBridge rule.
+    pub fn with_event_rule(mut self, rule: EventRule) -> Self {
+        self.event_rules.push(rule);
+        self
+    }
+
+    /// The same region with one more EventBridge Scheduler schedule.
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedules.push(schedule);
         self
     }
 }
@@ -654,12 +674,21 @@ pub struct KubeCluster {
     /// Pods, any namespace, any order (served ordered by namespace and name).
     #[serde(default)]
     pub pods: Vec<KubePod>,
+    /// Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs.
+    #[serde(default)]
+    pub workloads: Vec<KubeWorkload>,
 }
 
 impl KubeCluster {
     /// An empty cluster named `context`.
     pub fn new(context: &str) -> Self {
-        KubeCluster { context: context.to_owned(), pods: Vec::new() }
+        KubeCluster { context: context.to_owned(), pods: Vec::new(), workloads: Vec::new() }
+    }
+
+    /// The same cluster with one more workload.
+    pub fn with_workload(mut self, workload: KubeWorkload) -> Self {
+        self.workloads.push(workload);
+        self
     }
 
     /// The same cluster with one more pod.

@@ -11,8 +11,12 @@
 //! 2. **In use.** A revision is kept when `aws_ecs_task_definition_in_use`
 //!    lists it: any deployment of any service (old and new during a rollout,
 //!    scaled to zero included), any task set of a `CODE_DEPLOY` or `EXTERNAL`
-//!    service, or any task not yet STOPPED. Revisions are compared as
+//!    service, any task not yet STOPPED, and (with `ecs_schedules` in
+//!    `[in_use] sources`, the default) any EventBridge rule or Scheduler
+//!    schedule that launches it. Revisions are compared as
 //!    (account, region, family, revision), so short and full names meet.
+//! 3. **Not checked.** Step Functions state machines (never read) and
+//!    `ecs_schedules` when left out are reported as "not checked".
 //!
 //! Any failure to read is an error: the run fails and nothing is deleted.
 
@@ -31,7 +35,10 @@ type Revision = (String, String, String, i64);
 /// Checks task definition targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
     let ctx = engine.check_session().await.map_err(df_err)?;
-    let mut checked = Checked::default();
+    let mut checked = Checked {
+        not_checked: engine.connections().in_use.task_definitions_not_checked(),
+        ..Checked::default()
+    };
 
     // Names to resolve: located ones now, short unlocated ones from a listing.
     let mut named: Vec<(Target, TaskDefinitionName)> = Vec::new();

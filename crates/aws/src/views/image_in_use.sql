@@ -12,7 +12,7 @@ WITH service_container AS (
     SELECT u.account_id, u.region, u.used_by, unnest(td.container_definitions) AS c
     FROM aws_ecs_task_definition_in_use u
     JOIN aws_ecs_task_definition td ON td.task_definition_arn = u.task_definition_arn
-    WHERE u.kind <> 'task'
+    WHERE u.kind IN ('service_deployment', 'service_task_set')
 ),
 task_container AS (
     SELECT t.account_id, t.region, t.task_arn AS used_by, unnest(t.containers) AS c

@@ -6,7 +6,10 @@
 --   new revision are in use; a service scaled to zero still counts);
 -- * every task set of a service on the CODE_DEPLOY or EXTERNAL deployment
 --   controller (blue/green keeps its revisions there, not in deployments);
--- * every task that is not yet STOPPED.
+-- * every task that is not yet STOPPED;
+-- * with ecs_schedules in [in_use] sources, every revision an EventBridge rule
+--   or Scheduler schedule launches (task_definition_in_use_schedules.sql,
+--   appended to this query).
 --
 -- account_id and region are those of the user (the service or task), which
 -- are also the revision's own: ECS runs task definitions of its own account

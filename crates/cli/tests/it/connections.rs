@@ -44,7 +44,15 @@ async fn a_working_setup_exits_0_with_every_read_call_allowed() {
     {
         assert_eq!(calls[call], "ok", "{call}: {out}");
     }
-    assert_eq!(calls.len(), 12, "{out}");
+    // ...and ecs_schedules' (EventBridge, Scheduler, the family lookup) and
+    // every published Lambda version's.
+    for call in
+        ["events:ListRules", "events:ListTargetsByRule", "scheduler:ListSchedules", "scheduler:GetSchedule"]
+    {
+        assert_eq!(calls[call], "ok", "{call}: {out}");
+    }
+    assert_eq!(calls["lambda:ListVersionsByFunction"], "ok", "{out}");
+    assert_eq!(calls.len(), 19, "{out}");
     assert!(report["github"]["rate_limit"]["remaining"].as_u64().is_some(), "{out}");
     assert!(report["github"]["graphql"].as_str().unwrap().starts_with("ok"), "{out}");
     assert_eq!(report["slack"]["configured"], true);

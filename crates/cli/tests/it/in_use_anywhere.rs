@@ -252,7 +252,7 @@ async fn an_app_runner_service_protects_its_image_once_listed_and_a_paused_one_t
     assert_eq!(status, Status::Skipped);
     assert!(reason.contains(":service/shop/") && reason.ends_with(" (apprunner)"), "{reason}");
     // Lambda, Batch and Kubernetes were left out, so nothing asked them.
-    assert_eq!(report.not_checked, vec!["lambda", "batch", "kubernetes"]);
+    assert_eq!(report.not_checked, vec!["ecs_schedules", "lambda", "batch", "kubernetes"]);
     assert_eq!(outcome(&report, LAMBDA_ALIAS).0, Status::Planned);
     assert_eq!(sandbox.calls().get("lambda:ListFunctions"), None);
 }

@@ -23,6 +23,7 @@ mod github_joins;
 mod guards;
 mod history_page;
 mod in_use_anywhere;
+mod in_use_completely;
 mod memory_limit;
 mod moto;
 mod policy_crash;

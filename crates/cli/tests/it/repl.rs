@@ -111,8 +111,9 @@ async fn tab_completes_table_and_column_names() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let mut repl = Repl::start(&sandbox);
     tokio::task::spawn_blocking(move || {
-        // A table name after FROM.
-        repl.send("SELECT count(*) AS services FROM aws_ecs_s\t;\r");
+        // A table name after FROM (`aws_ecs_s` alone would also be
+        // aws_ecs_scheduled_task and aws_ecs_scheduled_image).
+        repl.send("SELECT count(*) AS services FROM aws_ecs_se\t;\r");
         repl.expect("(1 row)");
         repl.expect("skyglue> ");
         // A column of the table the statement names: `runn` is

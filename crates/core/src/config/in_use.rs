@@ -7,7 +7,7 @@
 //! contexts = ["prod-eks", "staging-eks"]   # optional: the current context
 //!
 //! [in_use]
-//! sources = ["ecs", "lambda", "batch", "apprunner", "kubernetes"]
+//! sources = ["ecs", "ecs_schedules", "lambda", "batch", "apprunner", "kubernetes"]
 //! ```
 
 use std::fmt;
@@ -45,26 +45,37 @@ fn dirs_home() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
+/// What the task definition check reports as "not checked" whatever
+/// `[in_use]` says: skyglue reads no Step Functions state machines, whose
+/// `ecs:runTask` states can name a revision.
+pub const STEP_FUNCTIONS: &str = "step_functions";
+
 /// A source of "in use": something that runs images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InUseSource {
     /// ECS services (deployments, task sets) and tasks.
     Ecs,
-    /// Lambda container functions: `$LATEST` and every version an alias points to.
+    /// ECS tasks that EventBridge rules and EventBridge Scheduler schedules launch.
+    #[serde(rename = "ecs_schedules")]
+    EcsSchedules,
+    /// Lambda container functions: `$LATEST`, every published version, and
+    /// every version an alias points to.
     Lambda,
     /// Batch job definitions (ACTIVE revisions).
     Batch,
     /// App Runner services.
     Apprunner,
-    /// Pods of the configured Kubernetes contexts.
+    /// Pods and workload templates (Deployments, StatefulSets, DaemonSets,
+    /// ReplicaSets, Jobs, CronJobs) of the configured Kubernetes contexts.
     Kubernetes,
 }
 
 impl InUseSource {
     /// Every source, in the order reports list them.
-    pub const ALL: [InUseSource; 5] = [
+    pub const ALL: [InUseSource; 6] = [
         InUseSource::Ecs,
+        InUseSource::EcsSchedules,
         InUseSource::Lambda,
         InUseSource::Batch,
         InUseSource::Apprunner,
@@ -75,6 +86,7 @@ impl InUseSource {
     pub fn name(self) -> &'static str {
         match self {
             InUseSource::Ecs => "ecs",
+            InUseSource::EcsSchedules => "ecs_schedules",
             InUseSource::Lambda => "lambda",
             InUseSource::Batch => "batch",
             InUseSource::Apprunner => "apprunner",
@@ -86,10 +98,11 @@ impl InUseSource {
     pub fn row_sources(self) -> &'static [&'static str] {
         match self {
             InUseSource::Ecs => &["ecs_service", "ecs_task"],
+            InUseSource::EcsSchedules => &["ecs_schedule"],
             InUseSource::Lambda => &["lambda"],
             InUseSource::Batch => &["batch"],
             InUseSource::Apprunner => &["apprunner"],
-            InUseSource::Kubernetes => &["kubernetes"],
+            InUseSource::Kubernetes => &["kubernetes", "kubernetes_workload"],
         }
     }
 }
@@ -104,8 +117,8 @@ impl fmt::Display for InUseSource {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InUseSection {
-    /// Sources to check; default `ecs`, `lambda`, `batch`, plus `kubernetes`
-    /// when a `[[kubernetes]]` entry exists.
+    /// Sources to check; default `ecs`, `ecs_schedules`, `lambda`, `batch`,
+    /// plus `kubernetes` when a `[[kubernetes]]` entry exists.
     pub sources: Option<Vec<InUseSource>>,
 }
 
@@ -116,9 +129,9 @@ pub struct InUseSources {
 }
 
 impl Default for InUseSources {
-    /// `ecs`, `lambda`, `batch`: what every AWS account can answer.
+    /// `ecs`, `ecs_schedules`, `lambda`, `batch`: what every AWS account can answer.
     fn default() -> Self {
-        Self::new(vec![InUseSource::Ecs, InUseSource::Lambda, InUseSource::Batch])
+        Self::new(vec![InUseSource::Ecs, InUseSource::EcsSchedules, InUseSource::Lambda, InUseSource::Batch])
     }
 }
 
@@ -159,6 +172,18 @@ impl InUseSources {
     pub fn not_checked(&self) -> Vec<InUseSource> {
         InUseSource::ALL.into_iter().filter(|s| !self.checks(*s)).collect()
     }
+
+    /// What the task definition check did not look at: `ecs_schedules` when
+    /// left out (the only other source that pins revisions), and Step
+    /// Functions, which skyglue never reads.
+    pub fn task_definitions_not_checked(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if !self.checks(InUseSource::EcsSchedules) {
+            out.push(InUseSource::EcsSchedules.name().to_string());
+        }
+        out.push(STEP_FUNCTIONS.to_string());
+        out
+    }
 }
 
 /// Checks `[in_use]` against `[[kubernetes]]`.
@@ -193,7 +218,10 @@ mod tests {
     #[test]
     fn kubernetes_counts_by_default_only_when_configured() {
         let none = InUseSources::from_config(&InUseSection::default(), false);
-        assert_eq!(none.checked(), &[InUseSource::Ecs, InUseSource::Lambda, InUseSource::Batch]);
+        assert_eq!(
+            none.checked(),
+            &[InUseSource::Ecs, InUseSource::EcsSchedules, InUseSource::Lambda, InUseSource::Batch]
+        );
         assert_eq!(none.not_checked(), vec![InUseSource::Apprunner, InUseSource::Kubernetes]);
         let with = InUseSources::from_config(&InUseSection::default(), true);
         assert!(with.checks(InUseSource::Kubernetes));

@@ -93,6 +93,7 @@ pub async fn aws_as(sb: &Sandbox, key: &str, region: &str, op: &str, body: Value
         "ecr" => ("AmazonEC2ContainerRegistry_V20150921", "application/x-amz-json-1.1"),
         "ecs" => ("AmazonEC2ContainerServiceV20141113", "application/x-amz-json-1.1"),
         "apprunner" => ("AppRunner", "application/x-amz-json-1.0"),
+        "events" => ("AWSEvents", "application/x-amz-json-1.1"),
         other => panic!("unknown service {other}"),
     };
     let headers = [

@@ -24,6 +24,7 @@ mod library;
 mod mapping;
 mod pruning;
 mod s3;
+mod schedules;
 mod server;
 mod tables;
 mod team;
