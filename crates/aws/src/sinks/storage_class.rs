@@ -67,7 +67,7 @@ async fn move_one(
     class: &TargetStorageClass,
 ) -> Vec<Outcome> {
     let targets = &item.targets;
-    if let Err(reason) = common::intent(log, OPERATION, targets) {
+    if let Err(reason) = common::intent(log, OPERATION, targets).await {
         return fail_all(targets, &reason);
     }
     let request = crate::clients::ecr(&group.conn)
