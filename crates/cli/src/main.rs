@@ -233,8 +233,16 @@ fn main() -> ExitCode {
                 ok(commands::query(config, state_dir, &sql, format, &workers, memory_limit).await)
             }
             Some(Command::Run { policy, apply, params, format, notify, workers, memory_limit }) => {
-                let args =
-                    run::RunArgs { policy, apply, params, format, notify, workers, memory_limit, restore: None };
+                let args = run::RunArgs {
+                    policy,
+                    apply,
+                    params,
+                    format,
+                    notify,
+                    workers,
+                    memory_limit,
+                    restore: None,
+                };
                 run::run(cli.config.as_deref(), cli.state_dir.as_deref(), args).await
             }
             Some(Command::Restore { run_id, apply, format, notify }) => {

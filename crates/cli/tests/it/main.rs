@@ -13,11 +13,11 @@ mod declared;
 mod distributed;
 #[cfg(feature = "distributed")]
 mod distributed_loopback;
-mod docs;
 #[cfg(feature = "distributed")]
 mod distributed_security;
 #[cfg(feature = "distributed")]
 mod distributed_tls;
+mod docs;
 mod examples;
 mod github_joins;
 mod guards;
