@@ -176,17 +176,27 @@ fn auth(auth: Spanned<AuthDecl>, at: &impl Fn(Range<usize>, String) -> Error) ->
 /// `user:password@` part, so no secret ends up in a URL that errors print.
 fn checked_url(url: &Spanned<String>) -> Result<Template, String> {
     let template = Template::parse(url.get_ref())?;
-    let prefix = template.literal_prefix();
-    let absolute = prefix.starts_with("http://") || prefix.starts_with("https://");
-    if !(absolute || prefix.is_empty() && template.has_vars()) {
-        return Err(format!("url {:?} must start with http:// or https:// (or ${{VAR}})", url.get_ref()));
-    }
     let (skeleton, names) = template.skeleton();
+    let Some(after_scheme) = skeleton.strip_prefix("https://").or_else(|| skeleton.strip_prefix("http://"))
+    else {
+        return match names.first().filter(|_| skeleton.starts_with(Template::MARK)) {
+            Some(name) => Err(host_variable(name)),
+            None => Err(format!("url {:?} must start with http:// or https://", url.get_ref())),
+        };
+    };
+    // The credential goes to the url's origin only, so the origin is
+    // written out: a variable may fill the path, never the scheme or host.
+    let authority_end = after_scheme.find(['/', '?', '#']).unwrap_or(after_scheme.len());
+    if let Some(first) = after_scheme[..authority_end].find(Template::MARK) {
+        let before = skeleton.len() - after_scheme.len();
+        let index = skeleton[..before + first].matches(Template::MARK).count();
+        return Err(host_variable(names.get(index).copied().unwrap_or("VAR")));
+    }
     if let Some(query) = skeleton.find(['?', '#']) {
         let before = skeleton[..query].matches(Template::MARK).count();
         if let Some(name) = names.get(before) {
             return Err(format!(
-                "${{{name}}} is in the url's query string; ${{VAR}} may fill the url's host or path only \
+                "${{{name}}} is in the url's query string; ${{VAR}} may fill the url's path only \
                  (URLs are printed in errors). A key the API takes as a query parameter is \
                  auth = {{ query = \"<parameter>\", value = \"${{{name}}}\" }}"
             ));
@@ -202,6 +212,15 @@ fn checked_url(url: &Spanned<String>) -> Result<Template, String> {
         );
     }
     Ok(template)
+}
+
+/// The error for `${name}` in a url's scheme, host or port.
+fn host_variable(name: &str) -> String {
+    format!(
+        "${{{name}}} is in the url's scheme, host or port; ${{VAR}} may fill the url's path only, \
+         so that the credential's destination is written in the file (for another host, such as a \
+         GitHub Enterprise server, write its url)"
+    )
 }
 
 /// The `{name}` placeholders of a URL (not `${VAR}` references).

@@ -34,7 +34,7 @@ const OPERATION: &str = "rest:GET /incidents";
 const DECLARATION: &str = r#"
 [[table]]
 name = "bench_incident"
-url = "${SKYGLUE_BENCH_REST_URL}/incidents"
+url = "http://bench.invalid/incidents"
 auth = { header = "Authorization", value = "Token token=${SKYGLUE_BENCH_REST_TOKEN}" }
 rows = "$.incidents[*]"
 paginate = { style = "offset", limit_param = "limit", offset_param = "offset", page_size = 100, more = "$.more" }
@@ -127,7 +127,9 @@ pub fn floor(_: &World) -> Floor {
 /// The declared table, reading the fake's URL from [`URL_ENV`].
 pub fn registry() -> Registry {
     let env = skyglue_rest::process_env();
-    load::from_text("bench.toml", DECLARATION)
+    // A url's origin is written out, never a variable: put the fake's in.
+    let base = std::env::var(URL_ENV).expect("the benchmark hands the child the fake's URL");
+    load::from_text("bench.toml", &DECLARATION.replace("http://bench.invalid", &base))
         .expect("the benchmark's declaration is valid")
         .into_iter()
         .fold(Registry::new(), |r, d| r.table(DeclaredTable::new(d, env.clone())))

@@ -28,7 +28,7 @@ fn stderr(out: &Output) -> String {
 
 /// The sandbox's AWS calls since the last reset.
 fn aws_calls(sandbox: &Sandbox) -> u64 {
-    sandbox.calls().iter().map(|(_, n)| n).sum()
+    sandbox.calls().values().sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

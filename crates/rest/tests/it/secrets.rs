@@ -85,3 +85,15 @@ fn a_variable_in_the_query_string_is_refused_with_its_line() {
     let in_path = item_table(BEARER).replace("/items\"", "/v1/${TENANT}/items?fixed=1\"");
     load::from_text("t.toml", &in_path).expect("a variable in the path is fine");
 }
+
+#[test]
+fn a_variable_in_the_scheme_host_or_port_is_refused_naming_it() {
+    for url in ["${API_URL}/items", "https://${HOST}/items", "https://api.example.com:${PORT}/items"] {
+        let text = item_table(BEARER).replace("http://fake.invalid/items", url);
+        let err = load::from_text("t.toml", &text).expect_err(url).to_string();
+        assert!(err.starts_with("t.toml:3: table item: ${"), "{url}: {err}");
+        assert!(err.contains("is in the url's scheme, host or port"), "{url}: {err}");
+    }
+    let text = item_table(BEARER).replace("http://fake.invalid/items", "https://${HOST}/items");
+    assert!(load::from_text("t.toml", &text).is_err_and(|e| e.to_string().contains("${HOST}")));
+}

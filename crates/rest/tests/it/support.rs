@@ -77,7 +77,7 @@ pub fn declarations(paging: Paging, size: u32) -> String {
 [[table]]
 name = "item"
 description = "Items of the fake."
-url = "${{FAKE_URL}}/items"
+url = "{FAKE_HOST}/items"
 auth = {{ header = "Authorization", value = "Bearer ${{FAKE_TOKEN}}" }}
 rows = "$.items[*]"
 paginate = {paginate}
@@ -101,7 +101,7 @@ type = "timestamp"
 
 [[table]]
 name = "repo_item"
-url = "${{FAKE_URL}}/repos/{{repo}}/items"
+url = "{FAKE_HOST}/repos/{{repo}}/items"
 auth = {{ header = "Authorization", value = "Bearer ${{FAKE_TOKEN}}" }}
 rows = "$.items[*]"
 paginate = {paginate}
@@ -118,14 +118,18 @@ type = "integer"
     )
 }
 
-/// Table `item` over `${FAKE_URL}/items`, rows `$.items[*]` with an integer
+/// Table `item` over `{FAKE_HOST}/items`, rows `$.items[*]` with an integer
 /// `id`, and `lines` (auth, paginate...) as its other keys.
 pub fn item_table(lines: &str) -> String {
     format!(
-        "[[table]]\nname = \"item\"\nurl = \"${{FAKE_URL}}/items\"\nrows = \"$.items[*]\"\n{lines}\n\
+        "[[table]]\nname = \"item\"\nurl = \"{FAKE_HOST}/items\"\nrows = \"$.items[*]\"\n{lines}\n\
          [[table.column]]\nname = \"id\"\ntype = \"integer\"\n"
     )
 }
+
+/// The origin test declarations are written with; [`Session::at`] puts the
+/// fake's own in its place (a url's origin is never a variable).
+pub const FAKE_HOST: &str = "http://fake.invalid";
 
 /// The header auth every test table sends: `Bearer test-token`.
 pub const BEARER: &str = "auth = { header = \"Authorization\", value = \"Bearer ${FAKE_TOKEN}\" }";
@@ -149,10 +153,12 @@ impl Session {
         Self::at(&fake.base, text, configure).await
     }
 
-    /// As [`Session::with`], against any server at `base` (`FAKE_URL`).
+    /// As [`Session::with`], against any server at `base` (in place of
+    /// [`FAKE_HOST`]).
     pub async fn at(base: &str, text: &str, configure: impl FnOnce(Engine) -> Engine) -> Session {
-        let env = env(&[("FAKE_URL", base), ("FAKE_TOKEN", "test-token")]);
-        let registry = load::from_text("test.toml", text)
+        let env = env(&[("FAKE_TOKEN", "test-token")]);
+        let text = text.replace(FAKE_HOST, base);
+        let registry = load::from_text("test.toml", &text)
             .expect("valid declarations")
             .into_iter()
             .fold(Registry::new(), |r, d| {
