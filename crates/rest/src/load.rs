@@ -184,7 +184,7 @@ key = { param = "statuses[]" }
         assert!(error_of(&both).starts_with("t.toml:5:") && error_of(&both).contains("not both"));
         let clash = query.replace("rows = ", "params = { \"api_key\" = \"x\" }\nrows = ");
         assert!(error_of(&clash).contains("params also sets \"api_key\""), "{}", error_of(&clash));
-        let userinfo = VALID.replace("https://api.pagerduty.com", "https://me:${PW}@api.pagerduty.com");
+        let userinfo = VALID.replace("https://api.pagerduty.com", "https://me:secret@api.pagerduty.com");
         assert!(error_of(&userinfo).contains("user name or password"), "{}", error_of(&userinfo));
     }
 

@@ -86,8 +86,10 @@ fn a_table_in_the_configured_tables_dir_answers_queries() {
     std::fs::create_dir(dir.path().join("tables")).unwrap();
     std::fs::write(
         dir.path().join("tables/widget.toml"),
-        "[[table]]\nname = \"widget\"\nurl = \"${WIDGET_URL}/widgets\"\nrows = \"$.widgets[*]\"\n\
-         [[table.column]]\nname = \"id\"\ntype = \"integer\"\n[[table.column]]\nname = \"name\"\n",
+        format!(
+            "[[table]]\nname = \"widget\"\nurl = \"{base}/${{WIDGET_PATH}}\"\nrows = \"$.widgets[*]\"\n\
+             [[table.column]]\nname = \"id\"\ntype = \"integer\"\n[[table.column]]\nname = \"name\"\n"
+        ),
     )
     .unwrap();
     let config = dir.path().join("skyglue.toml");
@@ -100,12 +102,12 @@ fn a_table_in_the_configured_tables_dir_answers_queries() {
         "--format",
         "csv",
     ];
-    let (code, out, err) = skyglue(&args, &[("WIDGET_URL", &base)]);
+    let (code, out, err) = skyglue(&args, &[("WIDGET_PATH", "widgets")]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "name\ngear\ncog\n");
     let (code, _, err) = skyglue(&args, &[]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("table widget: environment variable WIDGET_URL is not set"), "{err}");
+    assert!(err.contains("table widget: environment variable WIDGET_PATH is not set"), "{err}");
 }
 
 #[test]
