@@ -475,9 +475,10 @@ async fn s3_request(state: &State, request: Request) -> Response {
     let who = caller(&state.world(), &parts.headers);
     let req = S3Request::parse(&parts.method, &parts.uri);
     let op = req.operation();
-    if let Err(e) = admit(state, &who, Service::S3, op).await {
-        return S3Error::from(e).into_response(req.is_head());
-    }
+    let n = match admit(state, &who, Service::S3, op).await {
+        Ok(n) => n,
+        Err(e) => return S3Error::from(e).into_response(req.is_head()),
+    };
     let body = match axum::body::to_bytes(body, S3_BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -485,8 +486,17 @@ async fn s3_request(state: &State, request: Request) -> Response {
                 .into_response(req.is_head());
         }
     };
-    let mut world = state.world();
-    s3::handle(&mut world, &state.config, &who, &req, op, &body)
+    let response = {
+        let mut world = state.world();
+        s3::handle(&mut world, &state.config, &who, &req, op, &body)
+    };
+    // The call took effect; its answer is lost on the way back.
+    match state.lost_answer(&format!("s3:{op}"), n) {
+        Some(fault) => {
+            S3Error::new(fault.status, &fault.error_type, &fault.message).into_response(req.is_head())
+        }
+        None => response,
+    }
 }
 
 async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {

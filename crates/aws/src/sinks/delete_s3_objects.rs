@@ -152,7 +152,11 @@ async fn delete_batch(
     let request = s3.delete_objects().bucket(&group.scope.name).delete(delete);
     let outcomes = match send(connections, &group.conn, OPERATION, || request.clone().send()).await {
         Ok(out) => outcomes(batch, &out),
-        Err(e) => fail_all(&targets, &e.to_string()),
+        // The call may have taken effect before it failed: look.
+        Err(e) => {
+            let presence = super::reread::s3_objects(connections, &targets).await;
+            super::reread::after_call_error(&targets, &presence, &e.to_string())
+        }
     };
     common::outcome(log, OPERATION, outcomes)
 }

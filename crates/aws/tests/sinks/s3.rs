@@ -15,7 +15,7 @@ use skyglue_aws::sinks::delete_s3_objects::{MARKER_ADDED, NULL_VERSION_REMOVED, 
 use skyglue_core::sink::{Checked, Outcome, Sink, Status, Target};
 use skyglue_core::{AwsConnection, Connections, Engine};
 use skyglue_sandbox::world::{RegionWorld, S3Bucket, S3ObjectVersion};
-use skyglue_sandbox::{Sandbox, SandboxConfig, World};
+use skyglue_sandbox::{Fault, Sandbox, SandboxConfig, World};
 
 use crate::support::{PROD, REGION, Recorder, calls, connections, world};
 
@@ -26,9 +26,13 @@ struct S3Env {
 }
 
 async fn start(buckets: Vec<S3Bucket>) -> S3Env {
+    start_with(buckets, SandboxConfig::default()).await
+}
+
+async fn start_with(buckets: Vec<S3Bucket>, config: SandboxConfig) -> S3Env {
     let mut world: World = world(RegionWorld::default(), RegionWorld::default());
     world.s3_buckets = buckets;
-    let sandbox = Sandbox::start(world.clone(), SandboxConfig::default()).await.expect("sandbox starts");
+    let sandbox = Sandbox::start(world.clone(), config).await.expect("sandbox starts");
     let engine = Engine::new(connections(&sandbox, &world).await, skyglue_aws::registry());
     S3Env { sandbox, engine, log: Recorder::default() }
 }
@@ -290,4 +294,28 @@ async fn an_answer_the_sdk_cannot_read_fails_the_check_with_the_sdks_reason() {
     assert!(message.contains("invalid XML root"), "the SDK's reason: {message}");
     assert!(message.contains("VersioningConfiguration"), "{message}");
     assert!(!message.contains("Unknown"), "{message}");
+}
+
+#[tokio::test]
+async fn a_batch_whose_answer_is_lost_after_it_deleted_is_done_after_a_re_read() {
+    // Every DeleteObjects deletes, then its answer is lost: the call fails
+    // after its retries, and only the re-read (HeadObject) can tell.
+    let ci = S3Bucket::new(PROD, REGION, "ci").with_object("a", 10, old()).with_object("b", 20, old());
+    let fault =
+        Fault::nth_call("s3:DeleteObjects", 1).times(u64::MAX).error(500, "InternalError").answer_lost();
+    let env = start_with(vec![ci], SandboxConfig { faults: vec![fault], ..SandboxConfig::default() }).await;
+    let rows = vec![env.key_row("ci", "a"), env.key_row("ci", "b")];
+    let checked = env.check(rows).await;
+
+    let outcomes = env.apply(checked.proceed).await;
+
+    let world = env.sandbox.world_snapshot();
+    let bucket = world.s3_bucket("ci").expect("ci");
+    for key in ["a", "b"] {
+        assert!(bucket.objects.get(key).and_then(|o| o.current()).is_none(), "{key} was deleted");
+        let o = by_key(&outcomes, key);
+        assert_eq!(o.status, Status::Done, "{o:?}");
+        assert!(reason(o).contains("it had taken effect"), "{o:?}");
+    }
+    assert!(calls(&env.sandbox, "s3:HeadObject") >= 2, "each target was re-read");
 }
