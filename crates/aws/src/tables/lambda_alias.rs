@@ -27,7 +27,7 @@ use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::clients;
-use crate::tables::lambda_function::{LAMBDA, functions, is_image};
+use crate::tables::lambda_function::{LAMBDA, is_image, keyed_functions};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_lambda_alias",
@@ -82,19 +82,7 @@ impl ApiTable for LambdaAlias {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        let package_types = ctx.keys.get("package_type").map(<[String]>::to_vec);
-        let wanted = move |f: &FunctionConfiguration| {
-            let kind = f.package_type().map(|p| p.as_str()).unwrap_or("Zip");
-            package_types.as_ref().is_none_or(|p| p.iter().any(|t| t == kind))
-        };
-        let listed = functions(&ctx, ctx.keys.get("function_name").map(<[String]>::to_vec))
-            .map_ok(move |page| {
-                let page: Vec<Result<FunctionConfiguration>> =
-                    page.into_iter().filter(&wanted).map(Ok).collect();
-                futures::stream::iter(page)
-            })
-            .try_flatten()
-            .boxed();
+        let listed = keyed_functions(&ctx);
         fan_out(listed, DEFAULT_CONCURRENCY, move |function| function_aliases(ctx.clone(), function))
     }
 }

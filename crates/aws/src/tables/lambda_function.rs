@@ -134,6 +134,24 @@ impl ApiTable for LambdaFunction {
     }
 }
 
+/// The functions a per-function table reads, one by one: those its
+/// `function_name` key names (else all), of the package types its
+/// `package_type` key names (else every type; a function without one is Zip).
+pub(crate) fn keyed_functions(ctx: &FetchContext) -> BoxStream<'static, Result<FunctionConfiguration>> {
+    let package_types = ctx.keys.get("package_type").map(<[String]>::to_vec);
+    let wanted = move |f: &FunctionConfiguration| {
+        let kind = f.package_type().map(|p| p.as_str()).unwrap_or("Zip");
+        package_types.as_ref().is_none_or(|p| p.iter().any(|t| t == kind))
+    };
+    functions(ctx, ctx.keys.get("function_name").map(<[String]>::to_vec))
+        .map_ok(move |page| {
+            let page: Vec<Result<FunctionConfiguration>> = page.into_iter().filter(&wanted).map(Ok).collect();
+            futures::stream::iter(page)
+        })
+        .try_flatten()
+        .boxed()
+}
+
 /// Pages of functions: the named ones (one GetFunction each), or every
 /// function, 50 per page, listed once per connection and query.
 pub(crate) fn functions(

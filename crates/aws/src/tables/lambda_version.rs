@@ -28,7 +28,7 @@ use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec}
 
 use crate::clients;
 use crate::tables::in_use_denied_hint;
-use crate::tables::lambda_function::{LAMBDA, functions, is_image, lambda_time};
+use crate::tables::lambda_function::{LAMBDA, is_image, keyed_functions, lambda_time};
 
 /// The version ListVersionsByFunction lists first, which is not published.
 const LATEST: &str = "$LATEST";
@@ -80,19 +80,7 @@ impl ApiTable for LambdaVersion {
     }
 
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        let package_types = ctx.keys.get("package_type").map(<[String]>::to_vec);
-        let wanted = move |f: &FunctionConfiguration| {
-            let kind = f.package_type().map(|p| p.as_str()).unwrap_or("Zip");
-            package_types.as_ref().is_none_or(|p| p.iter().any(|t| t == kind))
-        };
-        let listed = functions(&ctx, ctx.keys.get("function_name").map(<[String]>::to_vec))
-            .map_ok(move |page| {
-                let page: Vec<Result<FunctionConfiguration>> =
-                    page.into_iter().filter(&wanted).map(Ok).collect();
-                futures::stream::iter(page)
-            })
-            .try_flatten()
-            .boxed();
+        let listed = keyed_functions(&ctx);
         fan_out(listed, DEFAULT_CONCURRENCY, move |function| function_versions(ctx.clone(), function))
             .map_err(|e| in_use_denied_hint(e, "lambda"))
             .boxed()
