@@ -29,21 +29,28 @@
 //! ```
 
 mod apprunner;
+mod apprunner_world;
 mod aws;
 mod batch;
+mod batch_world;
 mod config;
 mod counters;
 pub mod demo;
 mod ecr;
 mod ecr_storage;
+mod ecr_world;
 mod ecs;
 mod ecs_taskdef;
+mod ecs_world;
 mod events;
 mod generate;
 mod github;
+mod github_world;
 mod kubernetes;
 mod kubernetes_workloads;
+mod kubernetes_world;
 mod lambda;
+mod lambda_world;
 mod s3;
 mod s3_list;
 mod s3_world;
