@@ -7,7 +7,8 @@
 //! `x-ratelimit-reset`; otherwise (a secondary limit that says nothing) wait at
 //! least a minute and back off exponentially. Server errors and transport
 //! failures are retried with exponential backoff. Everything here is a pure
-//! function of the answer, so it is tested without a server or a clock.
+//! function of the answer, so it is tested without a server or a clock; the
+//! loop that follows these rules is [`crate::http_client::Retrier`].
 
 use std::time::Duration;
 
@@ -29,6 +30,11 @@ pub struct RetryPolicy {
     /// that accepts the connection and never answers fails the request (and
     /// is retried as a dropped connection) instead of hanging the scan.
     pub request_timeout: Duration,
+    /// Whether a request that may have arrived but brought no whole answer
+    /// (it broke off, or none came in time) is sent again: yes for reads,
+    /// which are safe to repeat; no for a message, where a duplicate is worse
+    /// than a late error. A request that never connected is retried either way.
+    pub retry_unanswered: bool,
 }
 
 impl Default for RetryPolicy {
@@ -39,6 +45,7 @@ impl Default for RetryPolicy {
             secondary_wait: Duration::from_secs(60),
             max_wait: Duration::from_secs(300),
             request_timeout: Duration::from_secs(30),
+            retry_unanswered: true,
         }
     }
 }

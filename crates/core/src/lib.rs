@@ -20,6 +20,7 @@ pub mod error;
 pub mod escape;
 pub mod exec;
 pub mod functions;
+pub mod http_client;
 pub mod http_retry;
 pub mod join_keys;
 pub mod keys;

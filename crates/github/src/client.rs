@@ -19,11 +19,11 @@ use octocrab::Octocrab;
 use skyglue_core::connection::GithubSettings;
 use skyglue_core::origin::Origin;
 use skyglue_core::{Error, FetchContext, Result};
-use tokio::time::Instant;
 
 use crate::graphql::{Points, endpoint_path, rate_limited};
 use crate::model::error_message;
-use skyglue_core::http_retry::{RateHeaders, RetryPolicy, Verdict, decide};
+use skyglue_core::http_client::{Ending, Exchange, Failure, Pause, Retrier, error_chain};
+use skyglue_core::http_retry::{RateHeaders, RetryPolicy};
 
 /// A finished answer: 2xx, or a status the caller interprets (404, 409, 422).
 #[derive(Debug)]
@@ -51,8 +51,8 @@ pub(crate) struct GithubClient {
     api_url: String,
     policy: RetryPolicy,
     /// Set when an answer said the primary budget is spent: no request goes
-    /// out before this.
-    paused_until: Mutex<Option<Instant>>,
+    /// out before it refills.
+    pause: Pause,
     /// The GraphQL endpoint; `None` without a token (GitHub requires one).
     graphql: Option<Graphql>,
 }
@@ -88,18 +88,18 @@ impl GithubClient {
         let build = |base: &str| {
             let mut builder = Octocrab::builder()
                 .base_uri(base)
-                .map_err(|e| config_error(chain(&e)))?
+                .map_err(|e| config_error(error_chain(&e)))?
                 .set_connect_timeout(Some(Duration::from_secs(10)))
                 .set_read_timeout(Some(Duration::from_secs(60)));
             if let Some(token) = &settings.token {
                 builder = builder.personal_token(token.clone());
             }
-            builder.build().map_err(|e| config_error(chain(&e)))
+            builder.build().map_err(|e| config_error(error_chain(&e)))
         };
         let octocrab = build(&settings.api_url)?;
         let graphql = match &settings.token {
             Some(_) => {
-                let uri: http::Uri = settings.api_url.parse().map_err(|e| config_error(chain(&e)))?;
+                let uri: http::Uri = settings.api_url.parse().map_err(|e| config_error(error_chain(&e)))?;
                 let origin = match (uri.scheme_str(), uri.authority()) {
                     (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
                     _ => return Err(config_error("expected an absolute URL".into())),
@@ -117,7 +117,7 @@ impl GithubClient {
             octocrab,
             api_url: settings.api_url.clone(),
             policy,
-            paused_until: Mutex::new(None),
+            pause: Pause::default(),
             graphql,
         })
     }
@@ -181,11 +181,12 @@ impl GithubClient {
 
     async fn send(&self, ctx: &FetchContext, request: Request<'_>, operation: &str) -> Result<Reply> {
         let fail = |detail: String| Error::Github { operation: operation.to_string(), detail };
-        ctx.metrics.call();
-        let mut attempt = 1;
-        loop {
-            self.hold_off(ctx).await;
-            let exchange = async {
+        let retrier = Retrier { policy: &self.policy, pause: Some(&self.pause), metrics: Some(&ctx.metrics) };
+        // The whole exchange, answer read to the end, runs within the request timeout: octocrab's
+        // read timeout is per read, and a server that trickles bytes would hold the scan.
+        let fail = &fail;
+        let ending = retrier
+            .send(move |_| async move {
                 let (octocrab, response) = match request {
                     Request::Get(target) => (&self.octocrab, self.octocrab._get(target).await),
                     Request::Graphql(query) => {
@@ -195,70 +196,50 @@ impl GithubClient {
                         (&g.octocrab, g.octocrab._post(g.path.as_str(), Some(query)).await)
                     }
                 };
-                Ok(match response {
-                    Ok(response) => {
-                        let mut status = response.status().as_u16();
-                        let headers = RateHeaders::read(response.headers());
-                        let next = next_link(response.headers());
-                        let body = octocrab.body_to_string(response).await;
-                        if matches!(request, Request::Graphql(_))
-                            && status == 200
-                            && body.as_deref().is_ok_and(rate_limited)
-                        {
-                            status = 403;
-                        }
-                        (headers, body.map(|body| Reply { status, body, next }).map_err(|e| chain(&e)))
+                let response = match response {
+                    Ok(response) => response,
+                    Err(e) => return Ok(Exchange::failed(Failure::Broken(error_chain(&e)))),
+                };
+                let mut status = response.status().as_u16();
+                let headers = RateHeaders::read(response.headers());
+                let next = next_link(response.headers());
+                // A body cut off mid-way is a transport failure like no answer at all.
+                let body = match octocrab.body_to_string(response).await {
+                    Ok(body) => body,
+                    Err(e) => {
+                        return Ok(Exchange { headers, ..Exchange::failed(Failure::Broken(error_chain(&e))) });
                     }
-                    Err(e) => (RateHeaders::default(), Err(chain(&e))),
-                })
-            };
-            // The whole exchange, answer read to the end, within the request timeout: octocrab's
-            // read timeout is per read, and a server that trickles bytes would hold the scan.
-            let timeout = self.policy.request_timeout;
-            let (headers, answer) = match tokio::time::timeout(timeout, exchange).await {
-                Ok(exchanged) => exchanged?,
-                Err(_) => (RateHeaders::default(), Err(format!("no answer within {}", seconds(timeout)))),
-            };
-            // A body cut off mid-way is a transport failure like no answer at all.
-            let status = answer.as_ref().ok().map(|r| r.status);
-            let now = chrono::Utc::now().timestamp();
-            if let Some(refill) = headers.exhausted_for(now).filter(|w| *w <= self.policy.max_wait) {
-                self.pause(refill);
+                };
+                if matches!(request, Request::Graphql(_)) && status == 200 && rate_limited(&body) {
+                    status = 403;
+                }
+                let secondary = body.contains("secondary rate limit");
+                Ok(Exchange { secondary, ..Exchange::answered(status, headers, Reply { status, body, next }) })
+            })
+            .await?;
+        match ending {
+            Ending::Done { answer, attempts } => {
+                self.finish(answer.map(|(_, reply)| reply), attempts).map_err(fail)
             }
-            let body = answer.as_ref().map(|r| r.body.as_str()).unwrap_or_default();
-            let secondary = body.contains("secondary rate limit");
-            match decide(&self.policy, attempt, status, &headers, secondary, now) {
-                Verdict::Done => {}
-                Verdict::Throttled(wait) => {
-                    tokio::time::sleep(wait).await;
-                    ctx.metrics.throttle_wait(wait);
-                    ctx.metrics.retry();
-                    attempt += 1;
-                    continue;
-                }
-                Verdict::Backoff(wait) => {
-                    tokio::time::sleep(wait).await;
-                    ctx.metrics.retry();
-                    attempt += 1;
-                    continue;
-                }
-                Verdict::TooLong(wait) => {
-                    return Err(fail(format!(
-                        "GitHub's rate limit allows the next request in {}, longer than skyglue waits ({}); \
-                         try again then, or use a token with a higher limit ({})",
-                        minutes(wait),
-                        minutes(self.policy.max_wait),
-                        describe(status, body),
-                    )));
-                }
+            Ending::TooLong { wait, answer } => {
+                let (status, body) = match &answer {
+                    Ok((status, reply)) => (Some(*status), reply.body.as_str()),
+                    Err(_) => (None, ""),
+                };
+                Err(fail(format!(
+                    "GitHub's rate limit allows the next request in {}, longer than skyglue waits ({}); \
+                     try again then, or use a token with a higher limit ({})",
+                    minutes(wait),
+                    minutes(self.policy.max_wait),
+                    describe(status, body),
+                )))
             }
-            return self.finish(answer, attempt).map_err(fail);
         }
     }
 
     /// The final answer after `attempts` tries: a reply the caller reads, or
     /// what went wrong.
-    fn finish(&self, answer: Result<Reply, String>, attempts: u32) -> Result<Reply, String> {
+    fn finish(&self, answer: std::result::Result<Reply, Failure>, attempts: u32) -> Result<Reply, String> {
         let reply = answer.map_err(|e| {
             format!(
                 "could not reach {} after {attempts} attempts: {e} (check GITHUB_API_URL or [github] api_url)",
@@ -272,24 +253,6 @@ impl GithubClient {
             401 => Err(format!("{} (check GITHUB_TOKEN)", describe(status, &reply.body))),
             s if s >= 500 => Err(format!("{} after {attempts} attempts", describe(status, &reply.body))),
             _ => Err(describe(status, &reply.body)),
-        }
-    }
-
-    /// Waits while the session is paused for a spent budget.
-    async fn hold_off(&self, ctx: &FetchContext) {
-        let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = until.filter(|u| *u > Instant::now()) {
-            let start = Instant::now();
-            tokio::time::sleep_until(until).await;
-            ctx.metrics.throttle_wait(start.elapsed());
-        }
-    }
-
-    fn pause(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        if paused.is_none_or(|p| p < until) {
-            *paused = Some(until);
         }
     }
 }
@@ -316,30 +279,11 @@ fn describe(status: Option<u16>, body: &str) -> String {
     }
 }
 
-/// `30 s`, `0.2 s`.
-fn seconds(d: Duration) -> String {
-    format!("{} s", d.as_secs_f64())
-}
-
 fn minutes(d: Duration) -> String {
     match d.as_secs() {
         s if s < 120 => format!("{s} s"),
         s => format!("{} min", s.div_ceil(60)),
     }
-}
-
-/// An error and its sources, `outer: inner: ...`.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.last().is_some_and(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Posting one JSON message to Slack: HTTP/1.1 over rustls with the system's
 //! root certificates (plain `http://` too, for loopback fakes), a timeout per
-//! request, and bounded retries.
+//! request, and bounded retries, on the client and retry loop the HTTP tables
+//! share ([`skyglue_core::http_client`]).
 //!
 //! A 429 waits for its `Retry-After` (capped) and tries again; a 5xx or a
 //! refused connection backs off briefly and tries again; anything else, or the
@@ -9,17 +10,16 @@
 //! worse than a late error. Errors name the endpoint by scheme and host only,
 //! since an incoming webhook's path is its secret.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use skyglue_core::http_client::{
+    ClientError, Ending, Exchange, Failure, HttpsClient, Retrier, error_chain, https_client,
+};
+use skyglue_core::http_retry::{RateHeaders, RetryPolicy};
 
 /// Attempts per message, the first included.
 const ATTEMPTS: u32 = 3;
@@ -128,7 +128,21 @@ pub(crate) fn redact(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HttpClient = HttpsClient<Full<Bytes>>;
+
+/// Slack's rules for the shared retry loop: [`ATTEMPTS`] attempts, [`BACKOFF`]
+/// doubling, each request within [`TIMEOUT`], and a request that may have
+/// arrived never sent twice.
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: ATTEMPTS,
+        first_backoff: BACKOFF,
+        max_wait: MAX_RETRY_AFTER,
+        request_timeout: TIMEOUT,
+        retry_unanswered: false,
+        ..RetryPolicy::default()
+    }
+}
 
 /// Posts `body` (JSON) to `endpoint`, with a bearer token when given, retrying
 /// as the module doc says. Returns the answer's body on a 2xx.
@@ -139,60 +153,51 @@ pub(crate) async fn post_json(
 ) -> Result<String, SendError> {
     let client = client(endpoint)?;
     let body = Bytes::from(body);
-    let mut attempt = 1;
-    loop {
-        let request = request(endpoint, bearer, body.clone())?;
-        let wait = match tokio::time::timeout(TIMEOUT, send(&client, request)).await {
-            Err(_) => return Err(SendError::Timeout { target: endpoint.target.clone(), after: TIMEOUT }),
-            Ok(Err(e)) if e.is_connect() && attempt < ATTEMPTS => backoff(attempt),
-            Ok(Err(e)) => {
-                let detail = scrub(&error_chain(&e), endpoint);
-                return Err(SendError::Unreachable { target: endpoint.target.clone(), detail });
-            }
-            Ok(Ok((status, _, text))) if status.is_success() => return Ok(text),
-            Ok(Ok((StatusCode::TOO_MANY_REQUESTS, headers, _))) if attempt < ATTEMPTS => {
-                retry_after(&headers)
-            }
-            Ok(Ok((StatusCode::TOO_MANY_REQUESTS, _, _))) => {
-                return Err(SendError::RateLimited { target: endpoint.target.clone(), attempts: attempt });
-            }
-            Ok(Ok((status, _, _))) if status.is_server_error() && attempt < ATTEMPTS => backoff(attempt),
-            Ok(Ok((status, _, text))) => {
-                return Err(SendError::Status {
-                    target: endpoint.target.clone(),
-                    status: status.as_u16(),
-                    body: snippet(&scrub(&text, endpoint)),
-                });
-            }
-        };
-        tokio::time::sleep(wait).await;
-        attempt += 1;
+    let policy = policy();
+    let retrier = Retrier { policy: &policy, pause: None, metrics: None };
+    let (client, body) = (&client, &body);
+    let ending = retrier
+        .send(move |_| async move {
+            let request = request(endpoint, bearer, body.clone())?;
+            Ok(match send(client, request).await {
+                // Only Slack's Retry-After counts (1 s when absent, capped): a 429 always waits.
+                Ok((status, headers, text)) => {
+                    let rate = RateHeaders {
+                        retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
+                            .then(|| retry_after(&headers).as_secs()),
+                        ..RateHeaders::default()
+                    };
+                    Exchange::answered(status.as_u16(), rate, text)
+                }
+                Err(e) if e.is_connect() => Exchange::failed(Failure::Unsent(error_chain(&e))),
+                Err(e) => Exchange::failed(Failure::Broken(error_chain(&e))),
+            })
+        })
+        .await?;
+    let target = || endpoint.target.clone();
+    let (answer, attempts) = match ending {
+        Ending::Done { answer, attempts } => (answer, attempts),
+        // Waits are capped at MAX_RETRY_AFTER, which the policy accepts: never too long.
+        Ending::TooLong { answer, .. } => (answer, ATTEMPTS),
+    };
+    match answer {
+        Ok((status, text)) if StatusCode::from_u16(status).is_ok_and(|s| s.is_success()) => Ok(text),
+        Ok((429, _)) => Err(SendError::RateLimited { target: target(), attempts }),
+        Ok((status, text)) => {
+            Err(SendError::Status { target: target(), status, body: snippet(&scrub(&text, endpoint)) })
+        }
+        Err(Failure::Timeout(after)) => Err(SendError::Timeout { target: target(), after }),
+        Err(Failure::Unsent(detail) | Failure::Broken(detail)) => {
+            Err(SendError::Unreachable { target: target(), detail: scrub(&detail, endpoint) })
+        }
     }
 }
 
 fn client(endpoint: &Endpoint) -> Result<HttpClient, SendError> {
-    let mut roots = rustls::RootCertStore::empty();
-    // Plain http:// (a loopback fake) needs no roots, and should not fail for lack of them.
-    if endpoint.is_https() {
-        let found = rustls_native_certs::load_native_certs();
-        let (added, _) = roots.add_parsable_certificates(found.certs);
-        if added == 0 {
-            let why = found.errors.first().map_or_else(|| "none found".to_string(), ToString::to_string);
-            return Err(SendError::Roots(why));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| SendError::Roots(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(TIMEOUT));
-    let connector =
-        HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new()).build(connector))
+    https_client(endpoint.is_https()).map_err(|e| match e {
+        ClientError::NoRoots { why } => SendError::Roots(why),
+        ClientError::Tls(e) => SendError::Roots(e),
+    })
 }
 
 fn request(
@@ -235,21 +240,6 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Duration {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(1);
     Duration::from_secs(secs).min(MAX_RETRY_AFTER)
-}
-
-fn backoff(attempt: u32) -> Duration {
-    BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1))
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// Removes the endpoint's path (a webhook's secret) wherever it shows up.
