@@ -56,7 +56,7 @@ macro_rules! columns {
             $vis fn columns() -> ::std::vec::Vec<$crate::ColumnSpec> {
                 ::std::vec![
                     $(
-                        $crate::ColumnSpec::new(stringify!($field), $data_type, $description)
+                        $crate::ColumnSpec::new(stringify!($field).trim_start_matches("r#"), $data_type, $description)
                             $(.$modifier($($arg),*))*
                     ),*
                 ]
@@ -89,9 +89,13 @@ mod tests {
         );
         assert_eq!(columns[1].description, "The path.");
         let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
-            columns.iter().map(|c| datafusion::arrow::datatypes::Field::new(c.name, c.data_type.clone(), true)).collect::<Vec<_>>(),
+            columns
+                .iter()
+                .map(|c| datafusion::arrow::datatypes::Field::new(c.name, c.data_type.clone(), true))
+                .collect::<Vec<_>>(),
         ));
-        let rows = [Row { name: "a", path: Some("x/y"), at: Some(1) }, Row { name: "b", path: None, at: None }];
+        let rows =
+            [Row { name: "a", path: Some("x/y"), at: Some(1) }, Row { name: "b", path: None, at: None }];
         let batch = rows_to_batch(schema, &rows).expect("batch");
         assert_eq!((batch.num_rows(), batch.num_columns()), (2, 3));
         assert_eq!(batch.column(1).null_count(), 1);

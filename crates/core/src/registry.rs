@@ -60,6 +60,12 @@ impl Registry {
         self
     }
 
+    /// Adds a table already shared (a list of `Arc<dyn ApiTable>`).
+    pub fn table_arc(mut self, table: Arc<dyn ApiTable>) -> Self {
+        self.tables.push(table);
+        self
+    }
+
     /// Adds a view (registered after every table).
     pub fn view(mut self, view: View) -> Self {
         self.views.push(view);
