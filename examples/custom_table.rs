@@ -49,6 +49,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     // A table calling a rate-limited API names its service's limits here
     // (skyglue_core::throttle::RateLimits); this one paces itself.
     rate_limits: vec![],
+    operations: &[],
 });
 
 /// One widget: the API's item and the table's row alike.

@@ -19,7 +19,7 @@ mod schedule;
 pub use engine::{ByteSize, EngineSection};
 
 pub use cluster::{ClusterSection, ClusterTls, DEFAULT_MAX_PLAN_BYTES, DEFAULT_TOKEN_VAR};
-pub use in_use::{InUseSection, InUseSource, InUseSources, KubernetesEntry, STEP_FUNCTIONS};
+pub use in_use::{DEFAULT_SOURCES, InUseSection, InUseSources, KUBERNETES, KubernetesEntry, STEP_FUNCTIONS};
 pub use schedule::{NotifyChoice, ScheduleEntry, StateSection};
 
 /// The whole configuration.

@@ -118,6 +118,9 @@ impl Engine {
 
     /// Builds the connections `config` names.
     pub async fn from_config(config: &Config, registry: Registry) -> Result<Self> {
+        if config.in_use.sources.is_some() {
+            registry.validate_in_use(&config.in_use_sources())?;
+        }
         let engine = Self::new(Connections::from_config(config).await?, registry);
         Ok(engine.with_memory_limit(config.engine.memory_limit.map(|limit| limit.0)))
     }

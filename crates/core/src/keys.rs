@@ -328,6 +328,7 @@ mod tests {
             ],
             not_found_codes: &[],
             rate_limits: vec![],
+            operations: &[],
         };
         let short = col("sha").in_list(vec![lit("abc1234"), lit("def5678")], false);
         assert_eq!(

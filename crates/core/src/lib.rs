@@ -15,6 +15,7 @@ pub mod call;
 pub mod columns;
 pub mod config;
 pub mod connection;
+mod declare;
 pub mod engine;
 pub mod error;
 pub mod escape;

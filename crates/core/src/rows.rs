@@ -97,6 +97,7 @@ mod tests {
             ],
             not_found_codes: &[],
             rate_limits: vec![],
+            operations: &[],
         }
         .page_schema()
     }

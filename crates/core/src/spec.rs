@@ -149,6 +149,13 @@ pub struct TableSpec {
     /// anywhere fails instead of running unthrottled. Empty for tables that
     /// call no rate-limited AWS-style API.
     pub rate_limits: Vec<&'static RateLimits>,
+    /// Every API operation the fetch calls through [`FetchContext::call`]
+    /// (`ecr:DescribeImages`): a call to one not listed fails. The AWS
+    /// crate's tests check each against a rate limit and a permission probe.
+    /// Empty for tables that call no AWS-style API.
+    ///
+    /// [`FetchContext::call`]: crate::FetchContext::call
+    pub operations: &'static [&'static str],
 }
 
 /// An `(operation, error code)` pair: the code means "no rows" for calls of
@@ -243,6 +250,7 @@ mod tests {
                 ("ecr:DescribeImages", "ImageNotFoundException"),
             ],
             rate_limits: vec![],
+            operations: &[],
         };
         assert_eq!(spec.not_found_codes_of("ecs:ListServices"), vec!["ClusterNotFoundException"]);
         assert_eq!(

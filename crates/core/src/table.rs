@@ -55,6 +55,7 @@ use crate::spec::TableSpec;
 ///     // ("ecr:DescribeImages", "RepositoryNotFoundException"); this table calls no API.
 ///     not_found_codes: &[],
 ///     rate_limits: vec![],
+///     operations: &[],
 /// });
 ///
 /// #[derive(serde::Serialize)]
@@ -210,6 +211,15 @@ impl FetchContext {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let label = self.aws.as_ref().map(|c| c.label()).unwrap_or_default();
+        if !self.spec.operations.contains(&operation) {
+            // The spec's list is what rate limits and permission probes are
+            // checked against: a call it does not name is refused.
+            return Err(Error::Api {
+                operation: operation.to_string(),
+                connection: label,
+                detail: format!("table {} does not declare this operation in its spec", self.spec.name),
+            });
+        }
         let not_found = self.spec.not_found_codes_of(operation);
         aws_call(&self.connections, &label, operation, &not_found, Some(&self.metrics), request).await
     }

@@ -52,6 +52,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     ],
     not_found_codes: &[],
     rate_limits: vec![&KUBERNETES],
+    operations: &[],
 });
 
 #[derive(Serialize)]

@@ -505,6 +505,7 @@ fn spec() -> TableSpec {
         ],
         not_found_codes: &[],
         rate_limits: vec![],
+        operations: &[],
     }
 }
 

@@ -195,5 +195,6 @@ fn spec(decl: &Declared) -> TableSpec {
         columns,
         not_found_codes: &[],
         rate_limits: vec![],
+        operations: &[],
     }
 }

@@ -15,10 +15,6 @@ use skyglue_core::error::one_line;
 use skyglue_core::sink::{ActionLog, Outcome, Target};
 use skyglue_core::{AwsConnection, Connections, Error};
 
-use crate::tables::ecr_repository::ECR;
-use crate::tables::ecs_common::ECS;
-use crate::tables::s3_common::S3;
-
 /// Where a target lives and which API item it names (`I`: a digest, an ARN,
 /// or a structured id such as an S3 object's key and version).
 pub(crate) struct Locator<K, I = String> {
@@ -190,10 +186,8 @@ where
     }
 }
 
-/// Declares the limits of the services the sinks call (ECR, ECS, S3), so a sink
+/// Declares every service's limits (`services::declare_limits`), so a sink
 /// is rate-limited whether or not its engine registered the tables.
 pub(crate) fn declare_limits(connections: &Connections) {
-    connections.throttle.register(&ECR);
-    connections.throttle.register(&ECS);
-    connections.throttle.register(&S3);
+    crate::services::declare_limits(connections);
 }

@@ -1,13 +1,15 @@
 //! Delete sinks: what a cleanup policy's rows are fed to once the runner has
 //! planned, checked and journaled them.
 //!
-//! One file per action, all shaped alike: the action's name and columns, its
-//! fresh check (in `image_check`, `task_definition_check` and `s3_check`, with
-//! the helpers they share in `fresh`: what "in use"
-//! means for what it deletes, and which one resource each row names), how a
-//! resolved row finds its connection, and the batched, logged calls. What they share
-//! (connection lookup, grouping, rate limits, the intent/outcome bracket) is in
-//! `common`. Adding an action means adding one file and one line in [`all`].
+//! One file per action in its service's folder (`services/<service>/`), all
+//! shaped alike: the action's name and columns, its fresh check (ECR's
+//! `image_check`, ECS's `task_definition_check`, S3's `s3_check`, with the
+//! helpers they share in `fresh`: what "in use" means for what it deletes,
+//! and which one resource each row names), how a resolved row finds its
+//! connection, and the batched, logged calls. What they share (connection
+//! lookup, grouping, rate limits, the intent/outcome bracket) is in `common`,
+//! the re-reads that settle a failed call in `reread`. Adding an action is
+//! one file and one `SinkDecl` in its service's `SERVICE`.
 //!
 //! Every sink keeps the rows' order within a repository or connection, sends
 //! the largest batches the API allows, logs an intent before and the outcomes
@@ -19,38 +21,20 @@ use std::sync::Arc;
 
 use skyglue_core::sink::Sink;
 
-pub mod archive_ecr_images;
-mod common;
-pub mod delete_ecr_images;
-pub mod delete_ecs_task_definitions;
-pub mod delete_s3_objects;
-pub mod deregister_ecs_task_definitions;
-mod fresh;
-mod image_check;
-mod reread;
-pub mod restore_ecr_images;
-mod s3_check;
-mod s3_lock;
-mod storage_class;
-mod task_definition_check;
+pub(crate) mod common;
+pub(crate) mod fresh;
+pub(crate) mod reread;
 
-pub use archive_ecr_images::ArchiveEcrImages;
-pub use delete_ecr_images::DeleteEcrImages;
-pub use delete_ecs_task_definitions::DeleteEcsTaskDefinitions;
-pub use delete_s3_objects::DeleteS3Objects;
-pub use deregister_ecs_task_definitions::DeregisterEcsTaskDefinitions;
-pub use restore_ecr_images::RestoreEcrImages;
+pub use crate::services::ecr::archive_ecr_images::{self, ArchiveEcrImages};
+pub use crate::services::ecr::delete_ecr_images::{self, DeleteEcrImages};
+pub use crate::services::ecr::restore_ecr_images::{self, RestoreEcrImages};
+pub use crate::services::ecs::delete_ecs_task_definitions::{self, DeleteEcsTaskDefinitions};
+pub use crate::services::ecs::deregister_ecs_task_definitions::{self, DeregisterEcsTaskDefinitions};
+pub use crate::services::s3::delete_s3_objects::{self, DeleteS3Objects};
 
-/// Every AWS sink. Adding an action is one line here.
+/// Every AWS sink, service by service (`services::ALL`).
 pub fn all() -> Vec<Arc<dyn Sink>> {
-    vec![
-        Arc::new(DeleteEcrImages),
-        Arc::new(DeregisterEcsTaskDefinitions),
-        Arc::new(DeleteEcsTaskDefinitions),
-        Arc::new(DeleteS3Objects),
-        Arc::new(ArchiveEcrImages),
-        Arc::new(RestoreEcrImages),
-    ]
+    crate::services::sinks().map(|declared| (declared.sink)()).collect()
 }
 
 /// The sink for a policy's `@action`, if there is one.

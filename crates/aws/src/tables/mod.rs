@@ -1,24 +1,16 @@
-//! One file per SQL table, all shaped alike: the spec (with the rate limits
-//! of the service it calls), the row, the fetch.
+//! The AWS tables by their module paths (`tables::ecr_image`): each table
+//! is one file in its service's folder (`services/<service>/`), shaped alike:
+//! the spec (columns declared once with `columns!`, the operations it calls),
+//! the fetch. What tables share across services is here.
 
-pub mod apprunner_service;
-pub mod batch_job_definition;
-pub mod ecr_image;
-pub mod ecr_repository;
-pub mod ecs_cluster;
-pub(crate) mod ecs_common;
-pub mod ecs_scheduled_task;
-pub(crate) mod ecs_scheduled_task_read;
-pub mod ecs_service;
-pub mod ecs_task;
-pub mod ecs_task_definition;
-pub mod lambda_alias;
-pub mod lambda_function;
-pub mod lambda_version;
-pub mod s3_bucket;
-pub(crate) mod s3_common;
-pub mod s3_object;
-pub mod s3_object_version;
+pub use crate::services::apprunner::apprunner_service;
+pub use crate::services::batch::batch_job_definition;
+pub use crate::services::ecr::{ecr_image, ecr_repository};
+pub use crate::services::ecs::{ecs_cluster, ecs_scheduled_task, ecs_service, ecs_task, ecs_task_definition};
+pub(crate) use crate::services::ecs::{ecs_common, ecs_scheduled_task_read};
+pub use crate::services::lambda::{lambda_alias, lambda_function, lambda_version};
+pub(crate) use crate::services::s3::s3_common;
+pub use crate::services::s3::{s3_bucket, s3_object, s3_object_version};
 
 use skyglue_core::Error;
 

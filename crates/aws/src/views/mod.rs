@@ -3,12 +3,17 @@
 //! policies read them, so what a policy excludes and what the runner protects
 //! cannot drift apart.
 //!
-//! `image_in_use` unions one query per source (`in_use/*.sql`), the sources
-//! `[in_use]` lists; `aws_ecs_image_in_use` is the ECS one, kept by its
-//! original name and columns.
+//! `image_in_use` unions one query per source `[in_use]` lists: each
+//! service declares its sources and their SQL (`services/<service>/in_use.sql`),
+//! and Kubernetes's is here (`in_use/kubernetes.sql`: the pods are read
+//! through the Kubernetes crate's tables); `aws_ecs_image_in_use` is the ECS
+//! one, kept by its original name and columns.
 
-use skyglue_core::config::{InUseSource, InUseSources};
+use skyglue_core::config::{InUseSources, KUBERNETES, STEP_FUNCTIONS};
 use skyglue_core::{Connections, View};
+
+use crate::services::ecs::SCHEDULES;
+use crate::services::{self, InUse};
 
 /// The definition of `aws_ecs_image_in_use`.
 pub const IMAGE_IN_USE_SQL: &str = include_str!("image_in_use.sql");
@@ -25,7 +30,7 @@ const SCHEDULED_REVISIONS_SQL: &str = include_str!("task_definition_in_use_sched
 /// The definition of `aws_ecs_task_definition_in_use` over `sources`: ECS's
 /// own uses, and the revisions schedules pin when `ecs_schedules` is checked.
 pub fn task_definition_in_use_sql(sources: &InUseSources) -> String {
-    if !sources.checks(InUseSource::EcsSchedules) {
+    if !sources.checks(SCHEDULES) {
         return TASK_DEFINITION_IN_USE_SQL.to_string();
     }
     let scheduled: Vec<&str> =
@@ -37,28 +42,41 @@ pub fn task_definition_in_use_sql(sources: &InUseSources) -> String {
     )
 }
 
-/// The query one source contributes to `image_in_use`.
-pub fn source_sql(source: InUseSource) -> &'static str {
-    match source {
-        InUseSource::Ecs => include_str!("in_use/ecs.sql"),
-        InUseSource::EcsSchedules => include_str!("in_use/ecs_schedules.sql"),
-        InUseSource::Lambda => include_str!("in_use/lambda.sql"),
-        InUseSource::Batch => include_str!("in_use/batch.sql"),
-        InUseSource::Apprunner => include_str!("in_use/apprunner.sql"),
-        InUseSource::Kubernetes => include_str!("in_use/kubernetes.sql"),
+/// The Kubernetes source: pods and workload templates of the configured contexts.
+static KUBERNETES_IN_USE: InUse = InUse { source: KUBERNETES, sql: include_str!("in_use/kubernetes.sql") };
+
+/// Every source of "in use", in the order reports list them: the services'
+/// (`services::ALL`), then Kubernetes.
+pub fn in_use_sources() -> impl Iterator<Item = &'static InUse> {
+    services::ALL.iter().flat_map(|s| s.in_use.iter()).chain(std::iter::once(&KUBERNETES_IN_USE))
+}
+
+/// The sources `sources` does not check, in report order: what a report
+/// must say nobody looked at.
+pub fn not_checked(sources: &InUseSources) -> Vec<String> {
+    in_use_sources().filter(|s| !sources.checks(s.source)).map(|s| s.source.to_string()).collect()
+}
+
+/// What the task definition check did not look at: `ecs_schedules` when
+/// left out (the only other source that pins revisions), and Step
+/// Functions, which skyglue never reads.
+pub fn task_definitions_not_checked(sources: &InUseSources) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if !sources.checks(SCHEDULES) {
+        out.push(SCHEDULES.to_string());
     }
+    out.push(STEP_FUNCTIONS.to_string());
+    out
 }
 
 /// The definition of `image_in_use` over `sources`.
 pub fn image_in_use_sql(sources: &InUseSources) -> String {
-    let parts: Vec<String> = sources
-        .checked()
-        .iter()
+    let parts: Vec<String> = in_use_sources()
+        .filter(|s| sources.checks(s.source))
         .map(|s| {
             // Each part without its comment lines or a trailing semicolon.
-            let body: Vec<&str> =
-                source_sql(*s).lines().filter(|l| !l.trim_start().starts_with("--")).collect();
-            format!("    -- {s}\n    {}", body.join("\n    ").trim_end().trim_end_matches(';'))
+            let body: Vec<&str> = s.sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
+            format!("    -- {}\n    {}", s.source, body.join("\n    ").trim_end().trim_end_matches(';'))
         })
         .collect();
     ALL_SOURCES_SQL.replace("{sources}", &parts.join("\n    UNION ALL\n"))
@@ -119,13 +137,13 @@ mod tests {
         let with = task_definition_in_use_sql(&InUseSources::default());
         assert!(with.contains("FROM aws_ecs_scheduled_task"), "{with}");
         assert_eq!(with.matches("UNION ALL").count(), 2, "{with}");
-        let without = task_definition_in_use_sql(&InUseSources::new(vec![InUseSource::Ecs]));
+        let without = task_definition_in_use_sql(&InUseSources::new(["ecs"]));
         assert_eq!(without, TASK_DEFINITION_IN_USE_SQL);
     }
 
     #[test]
     fn image_in_use_unions_exactly_the_checked_sources() {
-        let sql = image_in_use_sql(&InUseSources::new(vec![InUseSource::Ecs, InUseSource::Kubernetes]));
+        let sql = image_in_use_sql(&InUseSources::new(["ecs", "kubernetes"]));
         assert!(sql.contains("FROM aws_ecs_image_in_use") && sql.contains("FROM kubernetes_pod"), "{sql}");
         assert!(!sql.contains("aws_lambda_function") && !sql.contains("aws_batch_job_definition"), "{sql}");
         // one between the two sources, one between pods and workloads
@@ -135,5 +153,17 @@ mod tests {
         assert!(default.contains("aws_lambda_alias") && default.contains("aws_batch_job_definition"));
         assert!(default.contains("aws_lambda_version") && default.contains("aws_ecs_scheduled_image"));
         assert!(!default.contains("kubernetes_pod") && !default.contains("aws_apprunner_service"));
+    }
+
+    #[test]
+    fn sources_are_reported_in_service_order() {
+        let names: Vec<&str> = in_use_sources().map(|s| s.source).collect();
+        assert_eq!(names, ["ecs", "ecs_schedules", "lambda", "batch", "apprunner", "kubernetes"]);
+        assert_eq!(not_checked(&InUseSources::default()), ["apprunner", "kubernetes"]);
+        let every = InUseSources::new(names.clone());
+        assert_eq!(task_definitions_not_checked(&every), [STEP_FUNCTIONS]);
+        let sql = image_in_use_sql(&every);
+        let at = |name: &str| sql.find(&format!("-- {name}\n")).unwrap_or_else(|| panic!("{name}: {sql}"));
+        assert!(names.windows(2).all(|w| at(w[0]) < at(w[1])), "{sql}");
     }
 }

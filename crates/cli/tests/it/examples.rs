@@ -117,6 +117,7 @@ static ITEMS: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     ],
     not_found_codes: &[],
     rate_limits: vec![],
+    operations: &[],
 });
 
 #[derive(Serialize, Clone)]

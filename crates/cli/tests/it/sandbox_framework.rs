@@ -188,6 +188,7 @@ static ECHO: std::sync::LazyLock<TableSpec> = std::sync::LazyLock::new(|| TableS
     ],
     not_found_codes: &[],
     rate_limits: vec![],
+    operations: &[],
 });
 
 #[derive(Serialize)]
@@ -244,6 +245,7 @@ static PER_ACCOUNT: std::sync::LazyLock<TableSpec> = std::sync::LazyLock::new(||
     columns: vec![ColumnSpec::new("fetched_in", text(), "The region of the connection used.")],
     not_found_codes: &[],
     rate_limits: vec![],
+    operations: &[],
 });
 
 #[derive(Serialize)]

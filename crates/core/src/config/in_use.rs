@@ -10,7 +10,6 @@
 //! sources = ["ecs", "ecs_schedules", "lambda", "batch", "apprunner", "kubernetes"]
 //! ```
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -50,94 +49,45 @@ fn dirs_home() -> Option<PathBuf> {
 /// `ecs:runTask` states can name a revision.
 pub const STEP_FUNCTIONS: &str = "step_functions";
 
-/// A source of "in use": something that runs images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InUseSource {
-    /// ECS services (deployments, task sets) and tasks.
-    Ecs,
-    /// ECS tasks that EventBridge rules and EventBridge Scheduler schedules launch.
-    #[serde(rename = "ecs_schedules")]
-    EcsSchedules,
-    /// Lambda container functions: `$LATEST`, every published version, and
-    /// every version an alias points to.
-    Lambda,
-    /// Batch job definitions (ACTIVE revisions).
-    Batch,
-    /// App Runner services.
-    Apprunner,
-    /// Pods and workload templates (Deployments, StatefulSets, DaemonSets,
-    /// ReplicaSets, Jobs, CronJobs) of the configured Kubernetes contexts.
-    Kubernetes,
-}
+/// The sources checked when `[in_use] sources` is not set: what every AWS
+/// account can answer. Each is one of the sources the table crates declare
+/// (`Registry::in_use_source`; the AWS crate's tests check these names).
+pub const DEFAULT_SOURCES: [&str; 4] = ["ecs", "ecs_schedules", "lambda", "batch"];
 
-impl InUseSource {
-    /// Every source, in the order reports list them.
-    pub const ALL: [InUseSource; 6] = [
-        InUseSource::Ecs,
-        InUseSource::EcsSchedules,
-        InUseSource::Lambda,
-        InUseSource::Batch,
-        InUseSource::Apprunner,
-        InUseSource::Kubernetes,
-    ];
-
-    /// The config name (`ecs`, `lambda`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            InUseSource::Ecs => "ecs",
-            InUseSource::EcsSchedules => "ecs_schedules",
-            InUseSource::Lambda => "lambda",
-            InUseSource::Batch => "batch",
-            InUseSource::Apprunner => "apprunner",
-            InUseSource::Kubernetes => "kubernetes",
-        }
-    }
-
-    /// The `source` values of `image_in_use` rows this source produces.
-    pub fn row_sources(self) -> &'static [&'static str] {
-        match self {
-            InUseSource::Ecs => &["ecs_service", "ecs_task"],
-            InUseSource::EcsSchedules => &["ecs_schedule"],
-            InUseSource::Lambda => &["lambda"],
-            InUseSource::Batch => &["batch"],
-            InUseSource::Apprunner => &["apprunner"],
-            InUseSource::Kubernetes => &["kubernetes", "kubernetes_workload"],
-        }
-    }
-}
-
-impl fmt::Display for InUseSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The source that counts the configured Kubernetes contexts' pods and
+/// workloads; checked by default when a `[[kubernetes]]` entry exists.
+pub const KUBERNETES: &str = "kubernetes";
 
 /// The `[in_use]` table.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InUseSection {
-    /// Sources to check; default `ecs`, `ecs_schedules`, `lambda`, `batch`,
-    /// plus `kubernetes` when a `[[kubernetes]]` entry exists.
-    pub sources: Option<Vec<InUseSource>>,
+    /// Sources to check, by name; default [`DEFAULT_SOURCES`], plus
+    /// `kubernetes` when a `[[kubernetes]]` entry exists. The names are
+    /// checked against the sources the registry declares when an engine is
+    /// built from the config (`Engine::from_config`).
+    pub sources: Option<Vec<String>>,
 }
 
-/// The sources an "in use" check reads, and the ones it does not.
+/// The sources an "in use" check reads, by name. Which sources exist, and in
+/// which order reports list them, is the table crates' to say (the AWS
+/// crate's services declare theirs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InUseSources {
-    checked: Vec<InUseSource>,
+    checked: Vec<String>,
 }
 
 impl Default for InUseSources {
-    /// `ecs`, `ecs_schedules`, `lambda`, `batch`: what every AWS account can answer.
+    /// [`DEFAULT_SOURCES`].
     fn default() -> Self {
-        Self::new(vec![InUseSource::Ecs, InUseSource::EcsSchedules, InUseSource::Lambda, InUseSource::Batch])
+        Self::new(DEFAULT_SOURCES)
     }
 }
 
 impl InUseSources {
     /// Exactly these sources.
-    pub fn new(mut checked: Vec<InUseSource>) -> Self {
+    pub fn new<S: Into<String>>(checked: impl IntoIterator<Item = S>) -> Self {
+        let mut checked: Vec<String> = checked.into_iter().map(Into::into).collect();
         checked.sort();
         checked.dedup();
         Self { checked }
@@ -149,40 +99,28 @@ impl InUseSources {
         match &section.sources {
             Some(sources) => Self::new(sources.clone()),
             None => {
-                let mut s = Self::default().checked;
+                let mut s: Vec<String> = DEFAULT_SOURCES.map(String::from).to_vec();
                 if kubernetes_configured {
-                    s.push(InUseSource::Kubernetes);
+                    s.push(KUBERNETES.to_string());
                 }
                 Self::new(s)
             }
         }
     }
 
-    /// Whether `source` is checked.
-    pub fn checks(&self, source: InUseSource) -> bool {
-        self.checked.contains(&source)
+    /// Whether the source named `source` is checked.
+    pub fn checks(&self, source: &str) -> bool {
+        self.checked.iter().any(|s| s == source)
     }
 
-    /// The sources checked.
-    pub fn checked(&self) -> &[InUseSource] {
+    /// The names of the sources checked, sorted by name.
+    pub fn checked(&self) -> &[String] {
         &self.checked
     }
 
-    /// The sources not checked: what a report must say nobody looked at.
-    pub fn not_checked(&self) -> Vec<InUseSource> {
-        InUseSource::ALL.into_iter().filter(|s| !self.checks(*s)).collect()
-    }
-
-    /// What the task definition check did not look at: `ecs_schedules` when
-    /// left out (the only other source that pins revisions), and Step
-    /// Functions, which skyglue never reads.
-    pub fn task_definitions_not_checked(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        if !self.checks(InUseSource::EcsSchedules) {
-            out.push(InUseSource::EcsSchedules.name().to_string());
-        }
-        out.push(STEP_FUNCTIONS.to_string());
-        out
+    /// The first listed source not among `known`, if any.
+    pub fn unknown<'a>(&'a self, known: &[&str]) -> Option<&'a str> {
+        self.checked.iter().map(String::as_str).find(|s| !known.contains(s))
     }
 }
 
@@ -194,7 +132,7 @@ pub(crate) fn validate(section: &InUseSection, kubernetes: &[KubernetesEntry], o
                 "{origin}: [in_use] sources is empty: nothing would count as in use; list at least \"ecs\""
             )));
         }
-        if sources.contains(&InUseSource::Kubernetes) && kubernetes.is_empty() {
+        if sources.iter().any(|s| s == KUBERNETES) && kubernetes.is_empty() {
             return Err(Error::Config(format!(
                 "{origin}: [in_use] sources lists \"kubernetes\" but there is no [[kubernetes]] entry"
             )));
@@ -218,17 +156,16 @@ mod tests {
     #[test]
     fn kubernetes_counts_by_default_only_when_configured() {
         let none = InUseSources::from_config(&InUseSection::default(), false);
-        assert_eq!(
-            none.checked(),
-            &[InUseSource::Ecs, InUseSource::EcsSchedules, InUseSource::Lambda, InUseSource::Batch]
-        );
-        assert_eq!(none.not_checked(), vec![InUseSource::Apprunner, InUseSource::Kubernetes]);
+        assert_eq!(none.checked(), &["batch", "ecs", "ecs_schedules", "lambda"]);
+        assert!(!none.checks(KUBERNETES) && !none.checks("apprunner"));
         let with = InUseSources::from_config(&InUseSection::default(), true);
-        assert!(with.checks(InUseSource::Kubernetes));
+        assert!(with.checks(KUBERNETES));
         let listed = InUseSources::from_config(
-            &InUseSection { sources: Some(vec![InUseSource::Apprunner, InUseSource::Ecs]) },
+            &InUseSection { sources: Some(vec!["apprunner".into(), "ecs".into(), "ecs".into()]) },
             true,
         );
-        assert_eq!(listed.checked(), &[InUseSource::Ecs, InUseSource::Apprunner]);
+        assert_eq!(listed.checked(), &["apprunner", "ecs"]);
+        assert_eq!(listed.unknown(&["ecs", "apprunner"]), None);
+        assert_eq!(listed.unknown(&["ecs"]), Some("apprunner"));
     }
 }

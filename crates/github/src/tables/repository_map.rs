@@ -32,6 +32,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     ],
     not_found_codes: &[],
     rate_limits: vec![],
+    operations: &[],
 });
 
 #[derive(Serialize)]

@@ -15,37 +15,34 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use serde::Serialize;
 use skyglue_core::spec::text;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::clients;
-use crate::tables::ecs_common::{ECS, check_failures, cluster_arns};
+use crate::tables::ecs_common::{check_failures, cluster_arns};
+use crate::{clients, services};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["ecs:ListClusters", "ecs:DescribeClusters"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_cluster",
     description: "ECS clusters.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("cluster_arn", text(), "The cluster's ARN.").optional_key(),
-        ColumnSpec::new("cluster_name", text(), "The cluster's name."),
-        ColumnSpec::new("status", text(), "ACTIVE, PROVISIONING, DEPROVISIONING, FAILED or INACTIVE."),
-        ColumnSpec::new("active_services_count", DataType::Int64, "Services in ACTIVE state."),
-        ColumnSpec::new("running_tasks_count", DataType::Int64, "Tasks in RUNNING state."),
-        ColumnSpec::new("pending_tasks_count", DataType::Int64, "Tasks in PENDING state."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[],
-    rate_limits: vec![&ECS],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize)]
-struct Row<'a> {
-    cluster_arn: Option<&'a str>,
-    cluster_name: Option<&'a str>,
-    status: Option<&'a str>,
-    active_services_count: i32,
-    running_tasks_count: i32,
-    pending_tasks_count: i32,
+skyglue_core::columns! {
+    struct Row<'a> {
+        cluster_arn: Option<&'a str> => (text(), "The cluster's ARN.").optional_key(),
+        cluster_name: Option<&'a str> => (text(), "The cluster's name."),
+        status: Option<&'a str> => (text(), "ACTIVE, PROVISIONING, DEPROVISIONING, FAILED or INACTIVE."),
+        active_services_count: i32 => (DataType::Int64, "Services in ACTIVE state."),
+        running_tasks_count: i32 => (DataType::Int64, "Tasks in RUNNING state."),
+        pending_tasks_count: i32 => (DataType::Int64, "Tasks in PENDING state."),
+    }
 }
 
 /// The `aws_ecs_cluster` table.

@@ -17,26 +17,35 @@ use serde::Serialize;
 use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{ECS, check_failures, cluster_arns};
-use crate::{clients, time};
+use crate::tables::ecs_common::{check_failures, cluster_arns};
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["ecs:ListClusters", "ecs:ListTasks", "ecs:DescribeTasks"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_task",
     description: "ECS tasks (running, and recently stopped), with their containers.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("cluster_arn", text(), "The cluster the task runs in.").optional_key(),
-        ColumnSpec::new("task_arn", text(), "The task's ARN."),
-        ColumnSpec::new("task_definition_arn", text(), "The task definition it runs."),
-        ColumnSpec::new("group", text(), "service:<name> for service tasks, family:<name> otherwise."),
-        ColumnSpec::new("last_status", text(), "PROVISIONING, PENDING, RUNNING, ..., STOPPED."),
-        ColumnSpec::new("desired_status", text(), "RUNNING or STOPPED.").optional_key(),
-        ColumnSpec::new("launch_type", text(), "EC2, FARGATE or EXTERNAL."),
-        ColumnSpec::new("started_at", timestamp(), "When the task started."),
-        ColumnSpec::new(
-            "containers",
+    columns: Row::columns(),
+    not_found_codes: &[("ecs:ListTasks", "ClusterNotFoundException")],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
+});
+
+skyglue_core::columns! {
+    struct Row<'a> {
+        cluster_arn: Option<&'a str> => (text(), "The cluster the task runs in.").optional_key(),
+        task_arn: Option<&'a str> => (text(), "The task's ARN."),
+        task_definition_arn: Option<&'a str> => (text(), "The task definition it runs."),
+        group: Option<&'a str> => (text(), "service:<name> for service tasks, family:<name> otherwise."),
+        last_status: Option<&'a str> => (text(), "PROVISIONING, PENDING, RUNNING, ..., STOPPED."),
+        desired_status: Option<&'a str> => (text(), "RUNNING or STOPPED.").optional_key(),
+        launch_type: Option<&'a str> => (text(), "EC2, FARGATE or EXTERNAL."),
+        started_at: Option<i64> => (timestamp(), "When the task started."),
+        containers: Vec<Container<'a>> => (
             struct_list(vec![
                 field("name", text()),
                 field("image", text()),
@@ -45,22 +54,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             ]),
             "Containers with the image reference and the digest actually running.",
         ),
-    ],
-    not_found_codes: &[("ecs:ListTasks", "ClusterNotFoundException")],
-    rate_limits: vec![&ECS],
-});
-
-#[derive(Serialize)]
-struct Row<'a> {
-    cluster_arn: Option<&'a str>,
-    task_arn: Option<&'a str>,
-    task_definition_arn: Option<&'a str>,
-    group: Option<&'a str>,
-    last_status: Option<&'a str>,
-    desired_status: Option<&'a str>,
-    launch_type: Option<&'a str>,
-    started_at: Option<i64>,
-    containers: Vec<Container<'a>>,
+    }
 }
 
 #[derive(Serialize)]

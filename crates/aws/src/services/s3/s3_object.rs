@@ -20,61 +20,52 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::{describe_each, fan_out};
 use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::s3_common::{BucketInfo, S3, named_buckets};
-use crate::{clients, time};
+use crate::tables::s3_common::{BucketInfo, named_buckets};
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["s3:ListBuckets", "s3:GetBucketLocation", "s3:ListObjectsV2", "s3:HeadObject"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_s3_object",
     description: "Current objects of an S3 bucket (bucket_name is required).",
     scope: Scope::AwsAccount,
-    columns: vec![
-        ColumnSpec::new("bucket_name", text(), "The bucket.").required_key(),
-        ColumnSpec::new(
-            "prefix",
-            text(),
-            "The prefix the listing asked for (prefix = ... or key LIKE 'p%').",
-        )
-        .optional_key(),
-        ColumnSpec::new("key", text(), "The object's key.").optional_key().like_pushed_as("prefix"),
-        ColumnSpec::new("region", text(), "The bucket's region."),
-        ColumnSpec::new("size", DataType::Int64, "Size in bytes."),
-        ColumnSpec::new("last_modified", timestamp(), "When the object was last written."),
-        ColumnSpec::new("etag", text(), "The entity tag (changes when the object is overwritten)."),
-        ColumnSpec::new("storage_class", text(), "STANDARD, GLACIER, ..."),
-        ColumnSpec::new("owner", text(), "The owner's canonical id (read only when selected)."),
-        ColumnSpec::new(
-            "version_id",
-            text(),
-            "The current version's id (keyed reads only; NULL in listings).",
-        ),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[
         ("s3:ListObjectsV2", "NoSuchBucket"),
         ("s3:HeadObject", "NotFound"),
         ("s3:HeadObject", "NoSuchKey"),
         ("s3:GetBucketLocation", "NoSuchBucket"),
     ],
-    rate_limits: vec![&S3],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize, Default)]
-struct Row<'a> {
-    bucket_name: &'a str,
-    prefix: Option<&'a str>,
-    key: Option<&'a str>,
-    region: &'a str,
-    size: Option<i64>,
-    last_modified: Option<i64>,
-    etag: Option<&'a str>,
-    storage_class: Option<&'a str>,
-    owner: Option<&'a str>,
-    version_id: Option<&'a str>,
+skyglue_core::columns! {
+    #[derive(Default)]
+    struct Row<'a> {
+        bucket_name: &'a str => (text(), "The bucket.").required_key(),
+        prefix: Option<&'a str> => (
+            text(),
+            "The prefix the listing asked for (prefix = ... or key LIKE 'p%').",
+        ).optional_key(),
+        key: Option<&'a str> => (text(), "The object's key.").optional_key().like_pushed_as("prefix"),
+        region: &'a str => (text(), "The bucket's region."),
+        size: Option<i64> => (DataType::Int64, "Size in bytes."),
+        last_modified: Option<i64> => (timestamp(), "When the object was last written."),
+        etag: Option<&'a str> => (text(), "The entity tag (changes when the object is overwritten)."),
+        storage_class: Option<&'a str> => (text(), "STANDARD, GLACIER, ..."),
+        owner: Option<&'a str> => (text(), "The owner's canonical id (read only when selected)."),
+        version_id: Option<&'a str> => (
+            text(),
+            "The current version's id (keyed reads only; NULL in listings).",
+        ),
+    }
 }
 
 /// The `aws_s3_object` table.

@@ -22,25 +22,42 @@ use serde::Serialize;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{ECS, task_definition_parts};
-use crate::{clients, time};
+use crate::tables::ecs_common::task_definition_parts;
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_task_definition",
     description: "ECS task definition revisions, ACTIVE and INACTIVE.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("task_definition_arn", text(), "The revision's ARN, .../family:revision.")
-            .optional_key(),
-        ColumnSpec::new("family", text(), "The task definition family.").optional_key(),
-        ColumnSpec::new("revision", DataType::Int64, "The revision number within the family."),
-        ColumnSpec::new("status", text(), "ACTIVE, INACTIVE or DELETE_IN_PROGRESS.").optional_key(),
-        ColumnSpec::new("registered_at", timestamp(), "When the revision was registered."),
-        ColumnSpec::new("deregistered_at", timestamp(), "When it was deregistered, if it was."),
-        ColumnSpec::new(
-            "container_definitions",
+    columns: Row::columns(),
+    // DescribeTaskDefinition's ClientException is ECS's catch-all (permissions,
+    // bad identifiers): it fails the query rather than dropping a revision.
+    not_found_codes: &[],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
+});
+
+/// Columns only DescribeTaskDefinition returns.
+const DETAIL_COLUMNS: &[&str] = &["registered_at", "deregistered_at", "container_definitions"];
+
+skyglue_core::columns! {
+    #[derive(Default)]
+    struct Row<'a> {
+        task_definition_arn: Option<&'a str> => (
+            text(),
+            "The revision's ARN, .../family:revision.",
+        ).optional_key(),
+        family: Option<&'a str> => (text(), "The task definition family.").optional_key(),
+        revision: Option<i64> => (DataType::Int64, "The revision number within the family."),
+        status: Option<&'a str> => (text(), "ACTIVE, INACTIVE or DELETE_IN_PROGRESS.").optional_key(),
+        registered_at: Option<i64> => (timestamp(), "When the revision was registered."),
+        deregistered_at: Option<i64> => (timestamp(), "When it was deregistered, if it was."),
+        container_definitions: Vec<ContainerDefinition<'a>> => (
             struct_list(vec![
                 field("name", text()),
                 field("image", text()),
@@ -48,25 +65,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             ]),
             "Containers with the image each one runs.",
         ),
-    ],
-    // DescribeTaskDefinition's ClientException is ECS's catch-all (permissions,
-    // bad identifiers): it fails the query rather than dropping a revision.
-    not_found_codes: &[],
-    rate_limits: vec![&ECS],
-});
-
-/// Columns only DescribeTaskDefinition returns.
-const DETAIL_COLUMNS: &[&str] = &["registered_at", "deregistered_at", "container_definitions"];
-
-#[derive(Serialize, Default)]
-struct Row<'a> {
-    task_definition_arn: Option<&'a str>,
-    family: Option<&'a str>,
-    revision: Option<i64>,
-    status: Option<&'a str>,
-    registered_at: Option<i64>,
-    deregistered_at: Option<i64>,
-    container_definitions: Vec<ContainerDefinition<'a>>,
+    }
 }
 
 #[derive(Serialize)]

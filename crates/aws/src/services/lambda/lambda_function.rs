@@ -18,14 +18,13 @@ use aws_sdk_lambda::types::FunctionConfiguration;
 use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::clients;
+use crate::{clients, services};
 
 /// Lambda's published control-plane rates: GetFunction 100 per second, the
 /// other control-plane calls 15 per second (per account and region).
@@ -38,35 +37,35 @@ fn lambda_bucket(operation: &str) -> Option<Bucket> {
     })
 }
 
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["lambda:ListFunctions", "lambda:GetFunction"];
+
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_lambda_function",
     description: "Lambda functions; image_uri is the $LATEST code of container-image functions.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("name", text(), "The function's name.").optional_key(),
-        ColumnSpec::new("arn", text(), "The function's (unqualified) ARN."),
-        ColumnSpec::new("package_type", text(), "Image or Zip."),
-        ColumnSpec::new("runtime", text(), "The runtime of a Zip function."),
-        ColumnSpec::new("last_modified", timestamp(), "When the function was last updated."),
-        ColumnSpec::new("image_uri", text(), "The image of $LATEST, as configured (tag or digest)."),
-        ColumnSpec::new("resolved_image_uri", text(), "The image of $LATEST by the digest Lambda resolved."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[("lambda:GetFunction", "ResourceNotFoundException")],
-    rate_limits: vec![&LAMBDA],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
 /// Columns only GetFunction returns.
 const DETAIL_COLUMNS: &[&str] = &["image_uri", "resolved_image_uri"];
 
-#[derive(Serialize)]
-struct Row<'a> {
-    name: Option<&'a str>,
-    arn: Option<&'a str>,
-    package_type: Option<&'a str>,
-    runtime: Option<&'a str>,
-    last_modified: Option<i64>,
-    image_uri: Option<&'a str>,
-    resolved_image_uri: Option<&'a str>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        name: Option<&'a str> => (text(), "The function's name.").optional_key(),
+        arn: Option<&'a str> => (text(), "The function's (unqualified) ARN."),
+        package_type: Option<&'a str> => (text(), "Image or Zip."),
+        runtime: Option<&'a str> => (text(), "The runtime of a Zip function."),
+        last_modified: Option<i64> => (timestamp(), "When the function was last updated."),
+        image_uri: Option<&'a str> => (text(), "The image of $LATEST, as configured (tag or digest)."),
+        resolved_image_uri: Option<&'a str> => (
+            text(),
+            "The image of $LATEST by the digest Lambda resolved.",
+        ),
+    }
 }
 
 impl<'a> Row<'a> {

@@ -15,14 +15,13 @@ use aws_sdk_apprunner::types::Service;
 use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::{clients, time};
+use crate::{clients, services, time};
 
 /// App Runner publishes no API rates: a conservative bucket.
 pub static APPRUNNER: RateLimits = RateLimits { service: "apprunner", bucket: apprunner_bucket };
@@ -31,37 +30,34 @@ fn apprunner_bucket(_operation: &str) -> Option<Bucket> {
     Some(bucket("apprunner", 10, 5))
 }
 
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["apprunner:ListServices", "apprunner:DescribeService"];
+
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_apprunner_service",
     description: "App Runner services and the image repository each is built from.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("service_arn", text(), "The service's ARN.").optional_key(),
-        ColumnSpec::new("service_name", text(), "The service's name."),
-        ColumnSpec::new("status", text(), "RUNNING, PAUSED, OPERATION_IN_PROGRESS, ..."),
-        ColumnSpec::new("service_url", text(), "The service's public URL."),
-        ColumnSpec::new("image", text(), "The image identifier of an image-based service."),
-        ColumnSpec::new("image_repository_type", text(), "ECR or ECR_PUBLIC."),
-        ColumnSpec::new("created_at", timestamp(), "When the service was created."),
-        ColumnSpec::new("updated_at", timestamp(), "When the service was last updated."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[("apprunner:DescribeService", "ResourceNotFoundException")],
-    rate_limits: vec![&APPRUNNER],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
 /// Columns only DescribeService returns.
 const DETAIL_COLUMNS: &[&str] = &["image", "image_repository_type"];
 
-#[derive(Serialize, Default)]
-struct Row<'a> {
-    service_arn: Option<&'a str>,
-    service_name: Option<&'a str>,
-    status: Option<&'a str>,
-    service_url: Option<&'a str>,
-    image: Option<&'a str>,
-    image_repository_type: Option<&'a str>,
-    created_at: Option<i64>,
-    updated_at: Option<i64>,
+skyglue_core::columns! {
+    #[derive(Default)]
+    struct Row<'a> {
+        service_arn: Option<&'a str> => (text(), "The service's ARN.").optional_key(),
+        service_name: Option<&'a str> => (text(), "The service's name."),
+        status: Option<&'a str> => (text(), "RUNNING, PAUSED, OPERATION_IN_PROGRESS, ..."),
+        service_url: Option<&'a str> => (text(), "The service's public URL."),
+        image: Option<&'a str> => (text(), "The image identifier of an image-based service."),
+        image_repository_type: Option<&'a str> => (text(), "ECR or ECR_PUBLIC."),
+        created_at: Option<i64> => (timestamp(), "When the service was created."),
+        updated_at: Option<i64> => (timestamp(), "When the service was last updated."),
+    }
 }
 
 impl<'a> Row<'a> {

@@ -14,45 +14,47 @@ use aws_sdk_s3::types::LifecycleRule;
 use datafusion::arrow::array::RecordBatch;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use serde::Serialize;
 use serde_json::{Value, json};
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::clients;
-use crate::tables::s3_common::{BucketInfo, S3, buckets};
+use crate::tables::s3_common::{BucketInfo, buckets};
+use crate::{clients, services};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &[
+    "s3:ListBuckets",
+    "s3:GetBucketLocation",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketLifecycleConfiguration",
+];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_s3_bucket",
     description: "S3 buckets, once per account, with their own region.",
     scope: Scope::AwsAccount,
-    columns: vec![
-        ColumnSpec::new("name", text(), "The bucket's name.").optional_key(),
-        ColumnSpec::new("arn", text(), "The bucket's ARN."),
-        ColumnSpec::new("region", text(), "The region the bucket lives in."),
-        ColumnSpec::new("creation_date", timestamp(), "When the bucket was created."),
-        ColumnSpec::new("versioning", text(), "Enabled, Suspended, or NULL if never enabled."),
-        ColumnSpec::new("lifecycle_rules", text(), "The lifecycle rules as JSON; NULL when there are none."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[
         ("s3:GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration"),
         ("s3:GetBucketVersioning", "NoSuchBucket"),
         ("s3:GetBucketLifecycleConfiguration", "NoSuchBucket"),
         ("s3:GetBucketLocation", "NoSuchBucket"),
     ],
-    rate_limits: vec![&S3],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize)]
-struct Row {
-    name: String,
-    arn: String,
-    region: String,
-    creation_date: Option<i64>,
-    versioning: Option<String>,
-    lifecycle_rules: Option<String>,
+skyglue_core::columns! {
+    struct Row {
+        name: String => (text(), "The bucket's name.").optional_key(),
+        arn: String => (text(), "The bucket's ARN."),
+        region: String => (text(), "The region the bucket lives in."),
+        creation_date: Option<i64> => (timestamp(), "When the bucket was created."),
+        versioning: Option<String> => (text(), "Enabled, Suspended, or NULL if never enabled."),
+        lifecycle_rules: Option<String> => (text(), "The lifecycle rules as JSON; NULL when there are none."),
+    }
 }
 
 /// The `aws_s3_bucket` table.

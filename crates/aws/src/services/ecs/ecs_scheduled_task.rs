@@ -23,83 +23,64 @@ use std::sync::LazyLock;
 use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::text;
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
 use crate::arn::TaskDefinitionName;
-use crate::clients;
-use crate::tables::ecs_common::ECS;
 use crate::tables::ecs_scheduled_task_read::{Launch, rule_launches, schedule_launches};
 use crate::tables::in_use_denied_hint;
+use crate::{clients, services};
 
-/// EventBridge's control-plane calls: well under its published quotas, which
-/// differ by region (the lowest regions' apply everywhere).
-pub static EVENTS: RateLimits = RateLimits { service: "events", bucket: events_bucket };
-
-fn events_bucket(_operation: &str) -> Option<Bucket> {
-    Some(bucket("eventbridge control plane", 20, 10))
-}
-
-/// EventBridge Scheduler's read calls, likewise.
-pub static SCHEDULER: RateLimits = RateLimits { service: "scheduler", bucket: scheduler_bucket };
-
-fn scheduler_bucket(_operation: &str) -> Option<Bucket> {
-    Some(bucket("scheduler read", 50, 25))
-}
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &[
+    "events:ListEventBuses",
+    "events:ListRules",
+    "events:ListTargetsByRule",
+    "scheduler:ListSchedules",
+    "scheduler:GetSchedule",
+    "ecs:DescribeTaskDefinition",
+];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_scheduled_task",
     description: "ECS tasks that EventBridge rules and Scheduler schedules launch, with the revision each pins.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new(
-            "source",
-            text(),
-            "events_rule (an EventBridge rule's target) or scheduler (a schedule).",
-        ),
-        ColumnSpec::new("name", text(), "The rule's or the schedule's name."),
-        ColumnSpec::new("arn", text(), "The rule's or the schedule's ARN."),
-        ColumnSpec::new("state", text(), "ENABLED or DISABLED (a disabled one can be enabled again)."),
-        ColumnSpec::new(
-            "schedule_expression",
-            text(),
-            "cron(...), rate(...) or at(...); NULL for an event pattern.",
-        ),
-        ColumnSpec::new("cluster_arn", text(), "The cluster the task runs in."),
-        ColumnSpec::new(
-            "task_definition",
-            text(),
-            "The task definition as the target names it: family, family:revision or ARN.",
-        ),
-        ColumnSpec::new(
-            "task_definition_arn",
-            text(),
-            "The revision it runs (a family alone: its latest ACTIVE revision; NULL when it has none).",
-        ),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[
         ("events:ListTargetsByRule", "ResourceNotFoundException"),
         ("scheduler:GetSchedule", "ResourceNotFoundException"),
         // A family without an ACTIVE revision: ECS could not start the task either.
         ("ecs:DescribeTaskDefinition", "ClientException"),
     ],
-    rate_limits: vec![&EVENTS, &SCHEDULER, &ECS],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize)]
-struct Row<'a> {
-    source: &'static str,
-    name: &'a str,
-    arn: Option<&'a str>,
-    state: Option<&'a str>,
-    schedule_expression: Option<&'a str>,
-    cluster_arn: Option<&'a str>,
-    task_definition: &'a str,
-    task_definition_arn: Option<&'a str>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        source: &'static str => (
+            text(),
+            "events_rule (an EventBridge rule's target) or scheduler (a schedule).",
+        ),
+        name: &'a str => (text(), "The rule's or the schedule's name."),
+        arn: Option<&'a str> => (text(), "The rule's or the schedule's ARN."),
+        state: Option<&'a str> => (text(), "ENABLED or DISABLED (a disabled one can be enabled again)."),
+        schedule_expression: Option<&'a str> => (
+            text(),
+            "cron(...), rate(...) or at(...); NULL for an event pattern.",
+        ),
+        cluster_arn: Option<&'a str> => (text(), "The cluster the task runs in."),
+        task_definition: &'a str => (
+            text(),
+            "The task definition as the target names it: family, family:revision or ARN.",
+        ),
+        task_definition_arn: Option<&'a str> => (
+            text(),
+            "The revision it runs (a family alone: its latest ACTIVE revision; NULL when it has none).",
+        ),
+    }
 }
 
 /// The `aws_ecs_scheduled_task` table.

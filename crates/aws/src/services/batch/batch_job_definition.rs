@@ -17,12 +17,11 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::spec::{text, text_list};
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::clients;
+use crate::{clients, services};
 
 /// Batch publishes no rates for its describe calls: a conservative bucket.
 pub static BATCH: RateLimits = RateLimits { service: "batch", bucket: batch_bucket };
@@ -31,33 +30,32 @@ fn batch_bucket(_operation: &str) -> Option<Bucket> {
     Some(bucket("batch", 20, 10))
 }
 
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["batch:DescribeJobDefinitions"];
+
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_batch_job_definition",
     description: "AWS Batch job definition revisions and their container images.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("job_definition_arn", text(), "The revision's ARN, .../name:revision.")
-            .optional_key(),
-        ColumnSpec::new("name", text(), "The job definition's name.").optional_key(),
-        ColumnSpec::new("revision", DataType::Int64, "The revision number."),
-        ColumnSpec::new("status", text(), "ACTIVE or INACTIVE.").optional_key(),
-        ColumnSpec::new("type", text(), "container or multinode."),
-        ColumnSpec::new("image", text(), "The (first) container's image."),
-        ColumnSpec::new("images", text_list(), "Every container image of the definition."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[],
-    rate_limits: vec![&BATCH],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize)]
-struct Row<'a> {
-    job_definition_arn: Option<&'a str>,
-    name: Option<&'a str>,
-    revision: Option<i64>,
-    status: Option<&'a str>,
-    r#type: Option<&'a str>,
-    image: Option<&'a str>,
-    images: Vec<&'a str>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        job_definition_arn: Option<&'a str> => (
+            text(),
+            "The revision's ARN, .../name:revision.",
+        ).optional_key(),
+        name: Option<&'a str> => (text(), "The job definition's name.").optional_key(),
+        revision: Option<i64> => (DataType::Int64, "The revision number."),
+        status: Option<&'a str> => (text(), "ACTIVE or INACTIVE.").optional_key(),
+        r#type: Option<&'a str> => (text(), "container or multinode."),
+        image: Option<&'a str> => (text(), "The (first) container's image."),
+        images: Vec<&'a str> => (text_list(), "Every container image of the definition."),
+    }
 }
 
 /// The `aws_batch_job_definition` table.

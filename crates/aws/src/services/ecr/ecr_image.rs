@@ -24,8 +24,11 @@ use skyglue_core::spec::{text, text_list, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecr_repository::{self, ECR};
-use crate::{clients, time};
+use crate::tables::ecr_repository::{self};
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:DescribeImages"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
     TableSpec {
@@ -65,7 +68,8 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
         ("ecr:DescribeImages", "RepositoryNotFoundException"),
         ("ecr:DescribeImages", "ImageNotFoundException"),
     ],
-    rate_limits: vec![&ECR],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 }
 });
 

@@ -20,52 +20,49 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::{describe_each, fan_out};
 use skyglue_core::spec::text;
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::clients;
-use crate::tables::lambda_function::{LAMBDA, is_image, keyed_functions};
+use crate::tables::lambda_function::{is_image, keyed_functions};
+use crate::{clients, services};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["lambda:ListFunctions", "lambda:GetFunction", "lambda:ListAliases"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_lambda_alias",
     description: "Lambda aliases, one row per published version each routes to, with its image.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("function_name", text(), "The function the alias belongs to.").optional_key(),
-        ColumnSpec::new("package_type", text(), "The function's package type, Image or Zip.").optional_key(),
-        ColumnSpec::new("name", text(), "The alias's name."),
-        ColumnSpec::new("alias_arn", text(), "The alias's ARN."),
-        ColumnSpec::new("function_version", text(), "A published version the alias routes to."),
-        ColumnSpec::new(
-            "routing_weight",
-            DataType::Float64,
-            "The share of traffic of an additional version; NULL for the main one.",
-        ),
-        ColumnSpec::new("image_uri", text(), "That version's image, as configured."),
-        ColumnSpec::new("resolved_image_uri", text(), "That version's image by digest."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[
         ("lambda:ListAliases", "ResourceNotFoundException"),
         ("lambda:GetFunction", "ResourceNotFoundException"),
     ],
-    rate_limits: vec![&LAMBDA],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
 const DETAIL_COLUMNS: &[&str] = &["image_uri", "resolved_image_uri"];
 
-#[derive(Serialize)]
-struct Row<'a> {
-    function_name: Option<&'a str>,
-    package_type: Option<&'a str>,
-    name: Option<&'a str>,
-    alias_arn: Option<&'a str>,
-    function_version: &'a str,
-    routing_weight: Option<f64>,
-    image_uri: Option<String>,
-    resolved_image_uri: Option<String>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        function_name: Option<&'a str> => (text(), "The function the alias belongs to.").optional_key(),
+        package_type: Option<&'a str> => (
+            text(),
+            "The function's package type, Image or Zip.",
+        ).optional_key(),
+        name: Option<&'a str> => (text(), "The alias's name."),
+        alias_arn: Option<&'a str> => (text(), "The alias's ARN."),
+        function_version: &'a str => (text(), "A published version the alias routes to."),
+        routing_weight: Option<f64> => (
+            DataType::Float64,
+            "The share of traffic of an additional version; NULL for the main one.",
+        ),
+        image_uri: Option<String> => (text(), "That version's image, as configured."),
+        resolved_image_uri: Option<String> => (text(), "That version's image by digest."),
+    }
 }
 
 /// The `aws_lambda_alias` table.

@@ -20,50 +20,49 @@ use aws_sdk_lambda::types::FunctionConfiguration;
 use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::{describe_each, fan_out};
 use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::clients;
 use crate::tables::in_use_denied_hint;
-use crate::tables::lambda_function::{LAMBDA, is_image, keyed_functions, lambda_time};
+use crate::tables::lambda_function::{is_image, keyed_functions, lambda_time};
+use crate::{clients, services};
 
 /// The version ListVersionsByFunction lists first, which is not published.
 const LATEST: &str = "$LATEST";
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["lambda:ListFunctions", "lambda:GetFunction", "lambda:ListVersionsByFunction"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_lambda_version",
     description: "Published Lambda function versions ($LATEST excluded), with each version's image.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("function_name", text(), "The function the version belongs to.").optional_key(),
-        ColumnSpec::new("package_type", text(), "The function's package type, Image or Zip.").optional_key(),
-        ColumnSpec::new("version", text(), "The published version's number."),
-        ColumnSpec::new("arn", text(), "The version's qualified ARN."),
-        ColumnSpec::new("last_modified", timestamp(), "When the version's code was deployed."),
-        ColumnSpec::new("image_uri", text(), "The version's image, as configured."),
-        ColumnSpec::new("resolved_image_uri", text(), "The version's image by digest."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[
         ("lambda:ListVersionsByFunction", "ResourceNotFoundException"),
         ("lambda:GetFunction", "ResourceNotFoundException"),
     ],
-    rate_limits: vec![&LAMBDA],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
 const DETAIL_COLUMNS: &[&str] = &["image_uri", "resolved_image_uri"];
 
-#[derive(Serialize)]
-struct Row<'a> {
-    function_name: Option<&'a str>,
-    package_type: Option<&'a str>,
-    version: &'a str,
-    arn: Option<&'a str>,
-    last_modified: Option<i64>,
-    image_uri: Option<String>,
-    resolved_image_uri: Option<String>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        function_name: Option<&'a str> => (text(), "The function the version belongs to.").optional_key(),
+        package_type: Option<&'a str> => (
+            text(),
+            "The function's package type, Image or Zip.",
+        ).optional_key(),
+        version: &'a str => (text(), "The published version's number."),
+        arn: Option<&'a str> => (text(), "The version's qualified ARN."),
+        last_modified: Option<i64> => (timestamp(), "When the version's code was deployed."),
+        image_uri: Option<String> => (text(), "The version's image, as configured."),
+        resolved_image_uri: Option<String> => (text(), "The version's image by digest."),
+    }
 }
 
 /// The `aws_lambda_version` table.

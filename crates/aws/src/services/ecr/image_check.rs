@@ -110,7 +110,7 @@ pub(crate) async fn check_leaving(
     let listed = listing(&ctx, &repositories, &targets, &uses).await?;
 
     let mut checked = Checked {
-        not_checked: engine.connections().in_use.not_checked().iter().map(|s| s.to_string()).collect(),
+        not_checked: crate::views::not_checked(&engine.connections().in_use),
         ..Checked::default()
     };
     let mut going: Vec<(Target, &Copy)> = Vec::new();

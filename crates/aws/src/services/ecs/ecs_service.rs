@@ -21,26 +21,35 @@ use serde::Serialize;
 use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{ECS, check_failures, cluster_arns};
-use crate::{clients, time};
+use crate::tables::ecs_common::{check_failures, cluster_arns};
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecs_service",
     description: "ECS services, with every deployment (old and new during a rollout).",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("cluster_arn", text(), "The cluster the service runs in.").optional_key(),
-        ColumnSpec::new("service_name", text(), "The service's name."),
-        ColumnSpec::new("arn", text(), "The service's ARN."),
-        ColumnSpec::new("status", text(), "ACTIVE, DRAINING or INACTIVE."),
-        ColumnSpec::new("task_definition", text(), "The task definition of the primary deployment."),
-        ColumnSpec::new("desired_count", DataType::Int64, "Tasks the service wants running."),
-        ColumnSpec::new("running_count", DataType::Int64, "Tasks running now."),
-        ColumnSpec::new("launch_type", text(), "EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES."),
-        ColumnSpec::new(
-            "deployments",
+    columns: Row::columns(),
+    not_found_codes: &[("ecs:ListServices", "ClusterNotFoundException")],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
+});
+
+skyglue_core::columns! {
+    struct Row<'a> {
+        cluster_arn: Option<&'a str> => (text(), "The cluster the service runs in.").optional_key(),
+        service_name: Option<&'a str> => (text(), "The service's name."),
+        arn: Option<&'a str> => (text(), "The service's ARN."),
+        status: Option<&'a str> => (text(), "ACTIVE, DRAINING or INACTIVE."),
+        task_definition: Option<&'a str> => (text(), "The task definition of the primary deployment."),
+        desired_count: i32 => (DataType::Int64, "Tasks the service wants running."),
+        running_count: i32 => (DataType::Int64, "Tasks running now."),
+        launch_type: Option<&'a str> => (text(), "EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES."),
+        deployments: Vec<Deployment<'a>> => (
             struct_list(vec![
                 field("id", text()),
                 field("status", text()),
@@ -52,9 +61,8 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             ]),
             "Every deployment: PRIMARY, ACTIVE (being replaced) and so on.",
         ),
-        ColumnSpec::new("deployment_controller", text(), "ECS, CODE_DEPLOY or EXTERNAL."),
-        ColumnSpec::new(
-            "task_sets",
+        deployment_controller: Option<&'a str> => (text(), "ECS, CODE_DEPLOY or EXTERNAL."),
+        task_sets: Vec<TaskSet<'a>> => (
             struct_list(vec![
                 field("id", text()),
                 field("task_set_arn", text()),
@@ -67,24 +75,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
             ]),
             "Task sets of CODE_DEPLOY and EXTERNAL services: PRIMARY, ACTIVE or DRAINING.",
         ),
-    ],
-    not_found_codes: &[("ecs:ListServices", "ClusterNotFoundException")],
-    rate_limits: vec![&ECS],
-});
-
-#[derive(Serialize)]
-struct Row<'a> {
-    cluster_arn: Option<&'a str>,
-    service_name: Option<&'a str>,
-    arn: Option<&'a str>,
-    status: Option<&'a str>,
-    task_definition: Option<&'a str>,
-    desired_count: i32,
-    running_count: i32,
-    launch_type: Option<&'a str>,
-    deployments: Vec<Deployment<'a>>,
-    deployment_controller: Option<&'a str>,
-    task_sets: Vec<TaskSet<'a>>,
+    }
 }
 
 #[derive(Serialize)]

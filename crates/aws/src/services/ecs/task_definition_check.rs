@@ -36,7 +36,7 @@ type Revision = (String, String, String, i64);
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
     let ctx = engine.check_session().await.map_err(df_err)?;
     let mut checked = Checked {
-        not_checked: engine.connections().in_use.task_definitions_not_checked(),
+        not_checked: crate::views::task_definitions_not_checked(&engine.connections().in_use),
         ..Checked::default()
     };
 

@@ -17,49 +17,41 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::s3_common::{BucketInfo, S3, named_buckets};
-use crate::{clients, time};
+use crate::tables::s3_common::{BucketInfo, named_buckets};
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["s3:ListBuckets", "s3:GetBucketLocation", "s3:ListObjectVersions"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_s3_object_version",
     description: "Every version and delete marker of a bucket's objects (bucket_name is required).",
     scope: Scope::AwsAccount,
-    columns: vec![
-        ColumnSpec::new("bucket_name", text(), "The bucket.").required_key(),
-        ColumnSpec::new("prefix", text(), "The prefix the listing asked for.").optional_key(),
-        ColumnSpec::new("key", text(), "The object's key.").optional_key().like_pushed_as("prefix"),
-        ColumnSpec::new("region", text(), "The bucket's region."),
-        ColumnSpec::new("version_id", text(), "The version's id (`null` for writes before versioning)."),
-        ColumnSpec::new("is_latest", DataType::Boolean, "Whether this is the key's current version."),
-        ColumnSpec::new("is_delete_marker", DataType::Boolean, "Whether this is a delete marker."),
-        ColumnSpec::new("size", DataType::Int64, "Size in bytes (NULL for a delete marker)."),
-        ColumnSpec::new("last_modified", timestamp(), "When the version was written."),
-        ColumnSpec::new("etag", text(), "The version's entity tag."),
-        ColumnSpec::new("storage_class", text(), "STANDARD, GLACIER, ..."),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[("s3:ListObjectVersions", "NoSuchBucket"), ("s3:GetBucketLocation", "NoSuchBucket")],
-    rate_limits: vec![&S3],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize)]
-struct Row<'a> {
-    bucket_name: &'a str,
-    prefix: Option<&'a str>,
-    key: Option<&'a str>,
-    region: &'a str,
-    version_id: Option<&'a str>,
-    is_latest: Option<bool>,
-    is_delete_marker: bool,
-    size: Option<i64>,
-    last_modified: Option<i64>,
-    etag: Option<&'a str>,
-    storage_class: Option<&'a str>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        bucket_name: &'a str => (text(), "The bucket.").required_key(),
+        prefix: Option<&'a str> => (text(), "The prefix the listing asked for.").optional_key(),
+        key: Option<&'a str> => (text(), "The object's key.").optional_key().like_pushed_as("prefix"),
+        region: &'a str => (text(), "The bucket's region."),
+        version_id: Option<&'a str> => (text(), "The version's id (`null` for writes before versioning)."),
+        is_latest: Option<bool> => (DataType::Boolean, "Whether this is the key's current version."),
+        is_delete_marker: bool => (DataType::Boolean, "Whether this is a delete marker."),
+        size: Option<i64> => (DataType::Int64, "Size in bytes (NULL for a delete marker)."),
+        last_modified: Option<i64> => (timestamp(), "When the version was written."),
+        etag: Option<&'a str> => (text(), "The version's entity tag."),
+        storage_class: Option<&'a str> => (text(), "STANDARD, GLACIER, ..."),
+    }
 }
 
 /// The `aws_s3_object_version` table.

@@ -11,48 +11,43 @@ use aws_sdk_ecr::types::Repository;
 use datafusion::arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{text, text_map, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::{clients, time};
+use crate::{clients, services, time};
+
+/// Every call the fetch makes (`TableSpec::operations`).
+const OPERATIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:ListTagsForResource"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     name: "aws_ecr_repository",
     description: "ECR private repositories.",
     scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("registry_id", text(), "The registry (account) that owns the repository."),
-        ColumnSpec::new("repository_name", text(), "The repository's name.").optional_key(),
-        ColumnSpec::new("arn", text(), "The repository's ARN."),
-        ColumnSpec::new("repository_uri", text(), "The URI to push and pull images with."),
-        ColumnSpec::new("created_at", timestamp(), "When the repository was created."),
-        ColumnSpec::new("image_tag_mutability", text(), "MUTABLE or IMMUTABLE tags."),
-        ColumnSpec::new(
-            "tags",
-            text_map(),
-            "Resource tags (one ListTagsForResource per repository, only when read): tags['github_repository'].",
-        ),
-    ],
+    columns: Row::columns(),
     not_found_codes: &[
         ("ecr:DescribeRepositories", "RepositoryNotFoundException"),
         ("ecr:ListTagsForResource", "RepositoryNotFoundException"),
     ],
-    rate_limits: vec![&ECR],
+    operations: OPERATIONS,
+    rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Serialize)]
-struct Row<'a> {
-    registry_id: Option<&'a str>,
-    repository_name: Option<&'a str>,
-    arn: Option<&'a str>,
-    repository_uri: Option<&'a str>,
-    created_at: Option<i64>,
-    image_tag_mutability: Option<&'a str>,
-    tags: Option<BTreeMap<String, String>>,
+skyglue_core::columns! {
+    struct Row<'a> {
+        registry_id: Option<&'a str> => (text(), "The registry (account) that owns the repository."),
+        repository_name: Option<&'a str> => (text(), "The repository's name.").optional_key(),
+        arn: Option<&'a str> => (text(), "The repository's ARN."),
+        repository_uri: Option<&'a str> => (text(), "The URI to push and pull images with."),
+        created_at: Option<i64> => (timestamp(), "When the repository was created."),
+        image_tag_mutability: Option<&'a str> => (text(), "MUTABLE or IMMUTABLE tags."),
+        tags: Option<BTreeMap<String, String>> => (
+            text_map(),
+            "Resource tags (one ListTagsForResource per repository, only when read): tags['github_repository'].",
+        ),
+    }
 }
 
 /// The `aws_ecr_repository` table.
