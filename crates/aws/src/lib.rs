@@ -25,6 +25,7 @@ pub fn registry() -> Registry {
     Registry::new()
         .table(tables::ecr_repository::EcrRepository)
         .table(tables::ecr_image::EcrImage)
+        .table(tables::ecr_image_reference::EcrImageReference)
         .table(tables::ecs_cluster::EcsCluster)
         .table(tables::ecs_service::EcsService)
         .table(tables::ecs_task::EcsTask)

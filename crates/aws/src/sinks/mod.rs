@@ -27,6 +27,7 @@ pub mod delete_s3_objects;
 pub mod deregister_ecs_task_definitions;
 mod fresh;
 mod image_check;
+mod image_graph;
 mod reread;
 pub mod restore_ecr_images;
 mod s3_check;

@@ -4,6 +4,7 @@
 pub mod apprunner_service;
 pub mod batch_job_definition;
 pub mod ecr_image;
+pub mod ecr_image_reference;
 pub mod ecr_repository;
 pub mod ecs_cluster;
 pub(crate) mod ecs_common;
