@@ -21,14 +21,15 @@
 --   * an image pulled within $pulled_within_days days is kept: the safety net
 --     for users no API shows (a laptop, another cloud, a CI job). ECR updates
 --     last_recorded_pull_time about once a day, so keep this above 1;
---   * signatures and attestations follow their image: an artifact tagged by
---     cosign's convention (sha256-<digest>.sig, .att, .sbom) goes only with
---     the image it signs, and an artifact kept for its own sake (pulled
+--   * signatures, attestations and SBOMs follow their image: an artifact
+--     tagged by cosign's convention (sha256-<digest>.sig, .att, .sbom) or
+--     whose OCI subject names an image (subject_digest) goes only with the
+--     image it belongs to, and an artifact kept for its own sake (pulled
 --     recently, in use) keeps that image too, since whoever verifies the
---     signature still deploys the image. Artifacts that are neither images
---     nor cosign-tagged (a SOCI index, an OCI referrer) are never selected:
---     ECR does not list their subject, so the policy cannot tell what they
---     belong to.
+--     signature still deploys the image. Other artifacts (neither images,
+--     nor cosign-tagged, nor with a subject) are never selected. The sink's
+--     check also deletes the referrers of every image it deletes (a
+--     signature of an SBOM, say), so none is left behind.
 --
 -- Which GitHub repository an ECR repository is built from, without editing
 -- this file: tag the ECR repository github_repository=acme/web, or map it in
@@ -57,7 +58,7 @@ image_tag AS (
     -- out here, once per image.
     SELECT account_id, region, registry_id, repository_name, image_digest,
            image_pushed_at, image_size_in_bytes, last_recorded_pull_time, artifact_media_type,
-           github_repo,
+           subject_digest AS oci_subject, github_repo,
            coalesce(array_to_string(array_sort(image_tags), ' '), '') AS tag_list,
            coalesce(cardinality(image_tags), 0) AS tags,
            unnest(CASE WHEN cardinality(image_tags) > 0 THEN image_tags
@@ -82,10 +83,12 @@ judged AS (
            t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
            t.artifact_media_type,
            t.github_repo, t.tags, t.tag_list,
-           -- cosign's tags name the image an artifact belongs to: sha256-<hex>.sig
-           max(CASE WHEN t.tag LIKE 'sha256-%'
-                     AND (t.tag LIKE '%.sig' OR t.tag LIKE '%.att' OR t.tag LIKE '%.sbom')
-                    THEN 'sha256:' || substr(t.tag, 8, 64) END) AS subject_digest,
+           -- the image an artifact belongs to: its OCI subject, else what
+           -- cosign's tags name (sha256-<hex>.sig)
+           coalesce(t.oci_subject,
+                    max(CASE WHEN t.tag LIKE 'sha256-%'
+                              AND (t.tag LIKE '%.sig' OR t.tag LIKE '%.att' OR t.tag LIKE '%.sbom')
+                             THEN 'sha256:' || substr(t.tag, 8, 64) END)) AS subject_digest,
            max(c.committed_date) AS newest_commit,
            count(c.sha) AS commits,
            count(u.used_by) AS uses,
@@ -113,7 +116,7 @@ judged AS (
      AND (u.digest = t.image_digest OR u.tag = t.tag)
     GROUP BY t.account_id, t.region, t.registry_id, t.repository_name, t.image_digest,
              t.image_pushed_at, t.image_size_in_bytes, t.last_recorded_pull_time,
-             t.artifact_media_type, t.github_repo, t.tags, t.tag_list
+             t.artifact_media_type, t.oci_subject, t.github_repo, t.tags, t.tag_list
 ),
 aged AS (
     SELECT *,

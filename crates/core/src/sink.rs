@@ -200,6 +200,11 @@ pub struct Checked {
     /// assumes an image Kubernetes runs was protected when Kubernetes was
     /// never asked.
     pub not_checked: Vec<String>,
+    /// Why the check added a target the query did not select (a referrer
+    /// that goes with its image: "referrer of sha256:..."), for every target
+    /// it added, going or skipped: the report shows it beside the target and
+    /// the runner counts the added targets against `max_deletes`.
+    pub notes: HashMap<Target, String>,
 }
 
 impl Checked {

@@ -489,8 +489,28 @@ impl Runner {
         let checked = sink.check(engine, targets).await?;
         let mut checked = resolved_only(checked, sink);
         report.not_checked.clone_from(&checked.not_checked);
+        // What the check added (an image's referrers) counts against
+        // max_deletes too: fail closed, acting on nothing, when it goes over.
+        let notes = std::mem::take(&mut checked.notes);
+        report.summary.planned += notes.len();
+        if checked.proceed.len() > policy.max_deletes {
+            let reason = format!(
+                "with the {} targets the check added (referrers that go with their image), the run would act \
+                 on {}, more than @max_deletes {}: nothing was changed (raise @max_deletes if this is expected)",
+                notes.len(),
+                checked.proceed.len(),
+                policy.max_deletes
+            );
+            let mut outcomes: Vec<Outcome> =
+                checked.proceed.into_iter().map(|t| Outcome::skipped(t, "max_deletes exceeded")).collect();
+            outcomes.extend(checked.skipped);
+            outcomes.extend(invalid);
+            report.set_outcomes(sink.action(), outcomes);
+            report.fail(reason);
+            return Ok(());
+        }
         let planned =
-            checked.proceed.iter().map(|t| (t, Status::Planned, None)).chain(
+            checked.proceed.iter().map(|t| (t, Status::Planned, notes.get(t))).chain(
                 checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())),
             );
         let bytes_key = match sink.bytes() {
@@ -526,6 +546,16 @@ impl Runner {
                 .collect(),
             Mode::Apply => sink.apply(engine.connections(), std::mem::take(&mut checked.proceed), log).await,
         };
+        // beside each added target, why it is in the run
+        let acted: Vec<Outcome> = acted
+            .into_iter()
+            .map(|mut o| {
+                if o.reason.is_none() {
+                    o.reason = notes.get(&o.target).cloned();
+                }
+                o
+            })
+            .collect();
         let moved: i64 = acted
             .iter()
             .filter(|o| matches!(o.status, Status::Done | Status::Planned))

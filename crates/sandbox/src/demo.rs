@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::world::{
-    Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, S3Bucket, Service, Storage, Task,
-    TaskDefinition, World, access_key_for, task_definition_arn,
+    Account, COSIGN_SIGNATURE, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2,
+    Deployment, GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, Repository, S3Bucket,
+    SPDX_SBOM, Service, Storage, Task, TaskDefinition, World, access_key_for, task_definition_arn,
 };
 
 /// The production account (owns the `web` ECR repository in us-east-1).
@@ -84,6 +84,11 @@ impl World {
     /// - `aaa0009` (45): a multi-arch image index with two untagged child manifests
     ///   (`aaa0009-amd64`, `aaa0009-arm64`); unused: the index is **deletable**, its
     ///   children fail with `ImageReferencedByManifestList` until the index is gone.
+    /// - `aaa0002` and `bbb0011` are signed and carry an SBOM: a cosign
+    ///   signature tagged `sha256-<hex>.sig` (labelled `<sha>-sig`) and an
+    ///   untagged SPDX SBOM whose OCI `subject` names the image (`<sha>-sbom`),
+    ///   pushed a minute after their image. `aaa0002`'s go with it; `bbb0011`'s
+    ///   stay with it.
     /// - `dead000` (100): its commit is not on GitHub (force-pushed away); unused.
     /// - `untagged-old` (150): untagged, unused: **deletable**.
     /// - `bbb0010` (20): new deployment of prod service `web` (rollout in progress).
@@ -193,8 +198,26 @@ fn image(label: &str, tags: &[String], pushed: DateTime<Utc>, pulled: Option<Dat
         manifest_media_type: DOCKER_MANIFEST_V2.into(),
         artifact_media_type: Some(DOCKER_CONFIG.into()),
         child_digests: Vec::new(),
+        subject_digest: None,
         storage: Storage::default(),
     }
+}
+
+/// A cosign signature (`<label>-sig`, tagged `sha256-<hex>.sig`) and an SPDX
+/// SBOM (`<label>-sbom`, untagged, its `subject` the image) of the image `label`.
+fn referrers(label: &str, pushed: DateTime<Utc>) -> [Image; 2] {
+    let digest = demo_digest(label);
+    let cosign_tag = format!("{}.sig", digest.replacen(':', "-", 1));
+    let mut signature = image(&format!("{label}-sig"), &[cosign_tag], pushed, None);
+    signature.manifest_media_type = OCI_IMAGE_MANIFEST.into();
+    signature.artifact_media_type = Some(COSIGN_SIGNATURE.into());
+    signature.size_in_bytes = 1_200;
+    let mut sbom = image(&format!("{label}-sbom"), &[], pushed, None);
+    sbom.manifest_media_type = OCI_IMAGE_MANIFEST.into();
+    sbom.artifact_media_type = Some(SPDX_SBOM.into());
+    sbom.subject_digest = Some(digest);
+    sbom.size_in_bytes = 48_000;
+    [signature, sbom]
 }
 
 fn web_repo(now: DateTime<Utc>) -> Repository {
@@ -217,7 +240,14 @@ fn web_repo(now: DateTime<Utc>) -> Repository {
                 index.child_digests = vec![demo_digest("aaa0009-amd64"), demo_digest("aaa0009-arm64")];
                 index
             }
-            "bbb0011" => image(sha, &[sha.to_owned(), "latest".to_owned()], pushed, pulled),
+            "bbb0011" => {
+                images.extend(referrers(sha, pushed + Duration::minutes(1)));
+                image(sha, &[sha.to_owned(), "latest".to_owned()], pushed, pulled)
+            }
+            "aaa0002" => {
+                images.extend(referrers(sha, pushed + Duration::minutes(1)));
+                image(sha, &short(sha), pushed, pulled)
+            }
             _ => image(sha, &short(sha), pushed, pulled),
         };
         images.push(img);

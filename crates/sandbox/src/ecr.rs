@@ -8,6 +8,12 @@
 //! BatchGetImage refuses an archived or restoring image (`ImageInaccessible`: it cannot
 //! be pulled); BatchDeleteImage deletes it like any other.
 //!
+//! The image graph as ECR reports it: DescribeImages gives a referrer's
+//! `subjectManifestDigest` and an image's `artifactMediaType` (none for an
+//! index), and BatchGetImage serves each manifest: an index lists its
+//! children, a referrer names its `subject`. Deleting an image leaves its
+//! referrers, as ECR does.
+//!
 //! `registryId` may name another account of the world: the sandbox behaves as if every
 //! repository had a policy allowing cross-account reads and deletes.
 
@@ -185,6 +191,9 @@ fn image_json(account: &str, repo: &str, image: &Image, now: DateTime<Utc>) -> V
         }
         if let Some(m) = &image.artifact_media_type {
             obj.insert("artifactMediaType".to_owned(), json!(m));
+        }
+        if let Some(d) = &image.subject_digest {
+            obj.insert("subjectManifestDigest".to_owned(), json!(d));
         }
         if let Some(t) = &image.storage.last_archived_at {
             obj.insert("lastArchivedAt".to_owned(), epoch(t));
@@ -407,10 +416,17 @@ struct BatchGetInput {
 }
 
 /// The manifest the sandbox serves for an image: an OCI index listing its
-/// `child_digests`, or a minimal image manifest.
+/// `child_digests`, or a minimal image manifest whose config has the image's
+/// artifact media type, with the `subject` a referrer names.
 fn manifest(image: &Image) -> String {
-    if image.child_digests.is_empty() {
-        json!({ "schemaVersion": 2, "mediaType": image.manifest_media_type, "layers": [] }).to_string()
+    let mut doc = if image.child_digests.is_empty() {
+        let config = image.artifact_media_type.as_deref().unwrap_or(crate::world::DOCKER_CONFIG);
+        json!({
+            "schemaVersion": 2,
+            "mediaType": image.manifest_media_type,
+            "config": { "mediaType": config, "digest": format!("sha256:{}", "0".repeat(64)), "size": 2 },
+            "layers": [],
+        })
     } else {
         let manifests: Vec<Value> = image
             .child_digests
@@ -418,8 +434,17 @@ fn manifest(image: &Image) -> String {
             .map(|d| json!({ "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": 1000 }))
             .collect();
         json!({ "schemaVersion": 2, "mediaType": image.manifest_media_type, "manifests": manifests })
-            .to_string()
+    };
+    if let (Some(subject), Some(obj)) = (&image.subject_digest, doc.as_object_mut()) {
+        obj.insert(
+            "subject".to_owned(),
+            json!({ "mediaType": crate::world::DOCKER_MANIFEST_V2, "digest": subject, "size": 1000 }),
+        );
+        if let Some(artifact) = &image.artifact_media_type {
+            obj.insert("artifactType".to_owned(), json!(artifact));
+        }
     }
+    doc.to_string()
 }
 
 /// BatchGetImage: manifests of up to 100 images; missing ones are `failures`.

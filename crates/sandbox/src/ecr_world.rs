@@ -18,6 +18,12 @@ pub const DOCKER_MANIFEST_V2: &str = "application/vnd.docker.distribution.manife
 pub const OCI_IMAGE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// Artifact media type of a Docker image config.
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+/// OCI image manifest media type (what referrers are pushed as).
+pub const OCI_IMAGE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The artifact media type of an SPDX SBOM.
+pub const SPDX_SBOM: &str = "application/spdx+json";
+/// The artifact media type of a cosign signature (cosign's simple signing config).
+pub const COSIGN_SIGNATURE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 
 /// An ECR repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +70,10 @@ pub struct Image {
     /// For an image index: the digests of the manifests it references.
     #[serde(default)]
     pub child_digests: Vec<String>,
+    /// For an OCI referrer (an SBOM, a signature, an attestation): the digest
+    /// of the image its manifest's `subject` names (`subjectManifestDigest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_digest: Option<String>,
     /// Its storage class: active, archived or being restored.
     #[serde(default, skip_serializing_if = "Storage::is_default")]
     pub storage: Storage,

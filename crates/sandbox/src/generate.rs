@@ -3,7 +3,8 @@
 //! Shape: every (account, region) is a *slot*. ECR repository `i` lives in slot
 //! `i % slots` and is built from GitHub repository `i % github_repos`; its images are
 //! tagged with the short SHAs of that GitHub repository's commits (the rest untagged,
-//! some tagged images are multi-arch indexes over two untagged children). Every slot
+//! some tagged images are multi-arch indexes over two untagged children, and some carry
+//! an SBOM, an untagged OCI referrer). Every slot
 //! deploys every repository: one task-definition family per ECR repository (oldest
 //! revisions INACTIVE, the newest ACTIVE, revision k running the k-th newest image),
 //! referencing the image in the repository's own slot (so usage crosses accounts and
@@ -18,7 +19,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, RegionWorld, Repository, Service, Storage, Task, TaskDefinition,
+    GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, SPDX_SBOM, Repository, Service, Storage, Task, TaskDefinition,
     World, access_key_for, repository_uri, task_definition_arn,
 };
 
@@ -232,6 +233,7 @@ fn image(digest: String, tags: Vec<String>, pushed_at: DateTime<Utc>, rng: &mut 
         manifest_media_type: DOCKER_MANIFEST_V2.into(),
         artifact_media_type: Some(DOCKER_CONFIG.into()),
         child_digests: Vec::new(),
+        subject_digest: None,
         storage: Storage::default(),
     }
 }
@@ -278,6 +280,19 @@ fn repository(
         index.artifact_media_type = None;
         index.child_digests = children;
         child += 2;
+    }
+    // From the 50th, every 100th tagged image carries an SBOM: the next
+    // untagged image becomes its OCI referrer.
+    for k in (50..first_untagged).step_by(100) {
+        if child >= images.len() {
+            break;
+        }
+        let subject = images[k].digest.clone();
+        let sbom = &mut images[child];
+        sbom.manifest_media_type = OCI_IMAGE_MANIFEST.into();
+        sbom.artifact_media_type = Some(SPDX_SBOM.into());
+        sbom.subject_digest = Some(subject);
+        child += 1;
     }
     images.sort_by_key(|i| i.pushed_at);
     let repo = Repository {

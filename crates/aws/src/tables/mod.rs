@@ -5,7 +5,7 @@
 
 pub use crate::services::apprunner::apprunner_service;
 pub use crate::services::batch::batch_job_definition;
-pub use crate::services::ecr::{ecr_image, ecr_repository};
+pub use crate::services::ecr::{ecr_image, ecr_image_reference, ecr_repository};
 pub use crate::services::ecs::{ecs_cluster, ecs_scheduled_task, ecs_service, ecs_task, ecs_task_definition};
 pub(crate) use crate::services::ecs::{ecs_common, ecs_scheduled_task_read};
 pub use crate::services::lambda::{lambda_alias, lambda_function, lambda_version};

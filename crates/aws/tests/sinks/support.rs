@@ -163,6 +163,7 @@ pub fn image(label: &str) -> Image {
         manifest_media_type: DOCKER_MANIFEST_V2.into(),
         artifact_media_type: Some(DOCKER_CONFIG.into()),
         child_digests: Vec::new(),
+        subject_digest: None,
         storage: Default::default(),
     }
 }

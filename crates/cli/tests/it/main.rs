@@ -22,6 +22,7 @@ mod examples;
 mod github_joins;
 mod guards;
 mod history_page;
+mod image_graph;
 mod in_use_anywhere;
 mod in_use_completely;
 mod memory_limit;

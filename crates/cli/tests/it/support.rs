@@ -86,6 +86,7 @@ pub fn image(n: usize, tags: &[&str]) -> Image {
         manifest_media_type: "application/vnd.docker.distribution.manifest.v2+json".into(),
         artifact_media_type: None,
         child_digests: vec![],
+        subject_digest: None,
         storage: Default::default(),
     }
 }

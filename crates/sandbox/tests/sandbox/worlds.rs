@@ -22,6 +22,7 @@ pub fn sized_world(n: usize) -> World {
             manifest_media_type: DOCKER_MANIFEST_V2.into(),
             artifact_media_type: Some(DOCKER_CONFIG.into()),
             child_digests: Vec::new(),
+            subject_digest: None,
             storage: Storage::default(),
         })
         .collect();

@@ -10,7 +10,16 @@
 //! state is listed (DescribeImages alone lists only ACTIVE images): a filter
 //! on `image_status` becomes DescribeImages' status filter, so
 //! `WHERE image_status = 'ARCHIVED'` reads only the archive.
+//!
+//! `subject_digest` is DescribeImages' `subjectManifestDigest`. Where an
+//! endpoint reports neither it nor `artifactMediaType` for any image of a page
+//! (moto), the page's manifests are read (BatchGetImage, 100 per call), and
+//! only when the query reads `subject_digest`, so other scans cost no more
+//! calls. An archived image's manifest cannot be read: there its
+//! `subject_digest` is what DescribeImages said. An image deleted between the
+//! listing and the read is left out.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use aws_sdk_ecr::types::{DescribeImagesFilter, ImageDetail, ImageIdentifier, ImageStatusFilter};
@@ -24,11 +33,13 @@ use skyglue_core::spec::{text, text_list, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
+use crate::manifests::{self, Manifest, Missing};
 use crate::tables::ecr_repository::{self};
 use crate::{clients, services, time};
 
-/// Every call the fetch makes (`TableSpec::operations`).
-const OPERATIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:DescribeImages"];
+/// Every call the fetch makes (`TableSpec::operations`); BatchGetImage only
+/// where DescribeImages reports no subject or artifact type.
+const OPERATIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:BatchGetImage"];
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
     TableSpec {
@@ -63,6 +74,11 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
         .optional_key(),
         ColumnSpec::new("last_archived_at", timestamp(), "When the image was last moved to the archive."),
         ColumnSpec::new("last_activated_at", timestamp(), "When the image was last restored from the archive."),
+        ColumnSpec::new(
+            "subject_digest",
+            text(),
+            "For an OCI referrer (an SBOM, attestation or signature): the digest of the image it belongs to.",
+        ),
     ],
     not_found_codes: &[
         ("ecr:DescribeImages", "RepositoryNotFoundException"),
@@ -88,6 +104,7 @@ struct Row<'a> {
     image_status: &'a str,
     last_archived_at: Option<i64>,
     last_activated_at: Option<i64>,
+    subject_digest: Option<&'a str>,
 }
 
 /// The storage states DescribeImages can filter on.
@@ -126,12 +143,34 @@ impl ApiTable for EcrImage {
         100_000
     }
 
-    fn fetches_whole_rows(&self) -> bool {
-        // DescribeImages answers every column; nothing is fetched per column.
-        true
-    }
-
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
+        // DescribeImages answers every column but `subject_digest` where the
+        // endpoint does not report it: then the manifests are read for it.
+        let wants = Wants { subjects: ctx.needs("subject_digest"), children: false };
+        details(ctx, wants).map(|page| page.and_then(|p| to_batch(&p.ctx, &p.images, &p.read))).boxed()
+    }
+}
+
+/// Which manifests a scan reads (see [`read_manifests`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wants {
+    /// Subjects, where the endpoint does not report them.
+    pub(crate) subjects: bool,
+    /// Every index's children.
+    pub(crate) children: bool,
+}
+
+/// One DescribeImages page, with the manifests read for it and the context it was read in.
+pub(crate) struct Page {
+    pub(crate) ctx: FetchContext,
+    pub(crate) images: Vec<ImageDetail>,
+    pub(crate) read: Read,
+}
+
+/// The image details of every repository the query names (or of all), a
+/// DescribeImages page at a time, with the manifests `wants` asks for.
+pub(crate) fn details(ctx: FetchContext, wants: Wants) -> BoxStream<'static, Result<Page>> {
+    {
         // One named repository is described directly; several (a join's
         // keys, which may name repositories of other connections) or none are
         // found by listing, one call per 1000 repositories.
@@ -146,12 +185,17 @@ impl ApiTable for EcrImage {
                 .try_flatten()
                 .boxed(),
         };
-        fan_out(repos, DEFAULT_CONCURRENCY, move |repo| repository_pages(ctx.clone(), repo))
+        fan_out(repos, DEFAULT_CONCURRENCY, move |repo| repository_pages(ctx.clone(), repo, wants))
     }
 }
 
 /// One repository's images, page by page.
-fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Result<RecordBatch>> {
+fn repository_pages(ctx: FetchContext, repo: String, wants: Wants) -> BoxStream<'static, Result<Page>> {
+    let page = move |ctx: FetchContext, images: Option<Vec<ImageDetail>>| async move {
+        let images = images.unwrap_or_default();
+        let read = read_manifests(&ctx, &images, wants).await?;
+        Ok::<_, skyglue_core::Error>(Page { ctx, images, read })
+    };
     async_stream::try_stream! {
         let ecr = clients::ecr(ctx.aws());
         if let Some(digests) = ctx.keys.get("image_digest") {
@@ -159,13 +203,13 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
                 let ids: Vec<ImageIdentifier> = chunk.iter().map(|d| ImageIdentifier::builder().image_digest(d).build()).collect();
                 let req = ecr.describe_images().repository_name(&repo).set_image_ids(Some(ids)).filter(any_status());
                 match ctx.call("ecr:DescribeImages", || req.clone().send()).await? {
-                    Some(out) => yield to_batch(&ctx, out.image_details())?,
+                    Some(out) => yield page(ctx.clone(), out.image_details).await?,
                     // One unknown digest fails the whole call: ask for each alone.
                     None if chunk.len() > 1 => for digest in chunk {
                         let id = ImageIdentifier::builder().image_digest(digest).build();
                         let req = ecr.describe_images().repository_name(&repo).image_ids(id).filter(any_status());
                         if let Some(out) = ctx.call("ecr:DescribeImages", || req.clone().send()).await? {
-                            yield to_batch(&ctx, out.image_details())?;
+                            yield page(ctx.clone(), out.image_details).await?;
                         }
                     },
                     None => {}
@@ -181,7 +225,7 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
                 );
                 futures::pin_mut!(pages);
                 while let Some(out) = pages.next().await {
-                    yield to_batch(&ctx, out?.image_details())?;
+                    yield page(ctx.clone(), out?.image_details).await?;
                 }
             }
         }
@@ -189,10 +233,65 @@ fn repository_pages(ctx: FetchContext, repo: String) -> BoxStream<'static, Resul
     .boxed()
 }
 
-fn to_batch(ctx: &FetchContext, images: &[ImageDetail]) -> Result<RecordBatch> {
+/// The manifests read for one page: by digest, and which were asked for.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    /// What each manifest read says.
+    pub(crate) manifests: HashMap<String, Manifest>,
+    /// The digests whose manifests were asked for (one missing from
+    /// `manifests` was deleted since it was listed).
+    pub(crate) asked: Vec<String>,
+}
+
+impl Read {
+    /// Whether the image with `digest` was deleted since it was listed.
+    pub(crate) fn gone(&self, digest: &str) -> bool {
+        !self.manifests.contains_key(digest) && self.asked.iter().any(|d| d == digest)
+    }
+
+    /// The subject of the image `i`: as DescribeImages reported it, else as its manifest says.
+    pub(crate) fn subject<'a>(&'a self, i: &'a ImageDetail) -> Option<&'a str> {
+        i.subject_manifest_digest().or_else(|| self.manifests.get(i.image_digest()?)?.subject.as_deref())
+    }
+}
+
+/// Reads the manifests one page needs: every pullable image's when
+/// `wants.subjects` and the endpoint reports neither `subjectManifestDigest` nor
+/// `artifactMediaType` for any image of the page, and every index's when
+/// `wants.children`.
+pub(crate) async fn read_manifests(
+    ctx: &FetchContext,
+    images: &[ImageDetail],
+    wants: Wants,
+) -> Result<Read> {
+    let unreported = wants.subjects
+        && images.iter().all(|i| i.subject_manifest_digest().is_none() && i.artifact_media_type().is_none());
+    let asked: Vec<String> = images
+        .iter()
+        .filter(|i| i.image_status().is_none_or(|s| s.as_str() == "ACTIVE"))
+        .filter(|i| unreported || (wants.children && manifests::is_index(i.image_manifest_media_type())))
+        .filter_map(|i| i.image_digest().map(str::to_string))
+        .collect();
+    let (Some(first), false) = (images.first(), asked.is_empty()) else { return Ok(Read::default()) };
+    let Some(repository) = first.repository_name() else { return Ok(Read::default()) };
+    let manifests = manifests::read(
+        &ctx.connections,
+        ctx.aws(),
+        first.registry_id(),
+        repository,
+        &asked,
+        Some(&ctx.metrics),
+        Missing::Gone,
+    )
+    .await?;
+    Ok(Read { manifests, asked })
+}
+
+fn to_batch(ctx: &FetchContext, images: &[ImageDetail], read: &Read) -> Result<RecordBatch> {
     let region = &ctx.aws().region;
     let rows: Vec<Row> = images
         .iter()
+        .filter(|i| !i.image_digest().is_some_and(|d| read.gone(d)))
         .map(|i| Row {
             registry_id: i.registry_id(),
             repository_name: i.repository_name(),
@@ -212,6 +311,7 @@ fn to_batch(ctx: &FetchContext, images: &[ImageDetail]) -> Result<RecordBatch> {
             image_status: i.image_status().map_or("ACTIVE", |s| s.as_str()),
             last_archived_at: time::micros(i.last_archived_at()),
             last_activated_at: time::micros(i.last_activated_at()),
+            subject_digest: read.subject(i),
         })
         .collect();
     ctx.batch(&rows)

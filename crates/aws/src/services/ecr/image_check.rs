@@ -15,12 +15,16 @@
 //!    account or region) names its registry, region and repository and either
 //!    its digest or one of its tags. A listed source that cannot be read fails
 //!    the check; the sources not listed are reported as "not checked".
-//! 3. **Image indexes.** A manifest that a kept image index lists is kept, and
-//!    indexes go before their children.
+//! 3. **The image graph** (`image_graph`): a manifest that a kept image index
+//!    lists is kept, a referrer (SBOM, signature, attestation) of a kept image
+//!    is kept, and a deleted image's referrers are deleted with it (added to
+//!    the run with a note, counted against `max_deletes` by the runner).
+//!    Referrers go first, then indexes before their children.
 //!
 //! The listing is read a batch at a time: of each batch the check keeps only
-//! the copies some target names and the image indexes, so its memory follows
-//! the targets, not the repositories' size.
+//! the copies some target names, the image indexes and the referrers (with a
+//! hash of every image's place, to know which subjects exist), so its memory
+//! follows the targets, not the repositories' size.
 //!
 //! Any failure to read (a listing, the in-use view, an index document) is an
 //! error: the run fails and nothing is deleted.
@@ -28,7 +32,7 @@
 //! `restore_ecr_images` resolves its rows the same way and keeps only the
 //! copies still ARCHIVED ([`check_archived`]); restoring needs no in-use check.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -39,29 +43,30 @@ use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
 use super::fresh::{collect, df_err, sql_list, stream};
+use super::image_graph::{self, Present, Referrer};
 use crate::manifests;
 
 /// One copy of an image: a digest in one repository of one registry and region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Place {
-    account: Arc<str>,
-    region: Arc<str>,
-    registry: Arc<str>,
-    repository: Arc<str>,
-    digest: String,
+pub(super) struct Place {
+    pub(super) account: Arc<str>,
+    pub(super) region: Arc<str>,
+    pub(super) registry: Arc<str>,
+    pub(super) repository: Arc<str>,
+    pub(super) digest: String,
 }
 
 /// What the fresh listing says about one copy a target may name. Its tags
 /// are looked at while its row is read (for uses by tag) and not kept.
 #[derive(Debug, Clone)]
-struct Copy {
-    place: Place,
-    index: bool,
-    size: i64,
+pub(super) struct Copy {
+    pub(super) place: Place,
+    pub(super) index: bool,
+    pub(super) size: i64,
     /// `image_status`: ACTIVE, ARCHIVED or ACTIVATING.
-    status: Arc<str>,
+    pub(super) status: Arc<str>,
     /// Who uses this copy: the first use in [`in_use`]'s order that names it.
-    used_by: Option<String>,
+    pub(super) used_by: Option<String>,
 }
 
 /// One reference to an image that something uses.
@@ -85,16 +90,28 @@ impl Use {
     }
 }
 
-/// Checks `delete_ecr_images` targets; see the module doc.
+/// Checks `delete_ecr_images` targets; see the module doc. The referrers
+/// of what goes are added to the run.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-    check_leaving(engine, targets, |_| None).await
+    graph_check(engine, targets, |_| None, true).await
 }
 
-/// [`check`], also skipping every copy whose `image_status` `leave` gives a reason for.
+/// [`check`] without adding referrers, also skipping every copy whose
+/// `image_status` `leave` gives a reason for (`archive_ecr_images`).
 pub(crate) async fn check_leaving(
     engine: &Engine,
     targets: Vec<Target>,
     leave: fn(&str) -> Option<String>,
+) -> Result<Checked> {
+    graph_check(engine, targets, leave, false).await
+}
+
+/// The check: `follow` adds the referrers of what goes.
+async fn graph_check(
+    engine: &Engine,
+    targets: Vec<Target>,
+    leave: fn(&str) -> Option<String>,
+    follow: bool,
 ) -> Result<Checked> {
     let ctx = engine.check_session().await.map_err(df_err)?;
     let repositories: Vec<String> = {
@@ -107,7 +124,7 @@ pub(crate) async fn check_leaving(
         return Ok(Checked::default());
     }
     let uses = in_use(&ctx, &repositories).await?;
-    let listed = listing(&ctx, &repositories, &targets, &uses).await?;
+    let listed = listing(&ctx, &repositories, &targets, &uses, true).await?;
 
     let mut checked = Checked {
         not_checked: crate::views::not_checked(&engine.connections().in_use),
@@ -135,20 +152,10 @@ pub(crate) async fn check_leaving(
         going.push((target, copy));
     }
 
-    let going_places: HashSet<&Place> = going.iter().map(|(_, c)| &c.place).collect();
-    let protected = protected_children(engine, &listed.indexes, &going_places).await?;
-    going.sort_by_key(|(_, copy)| !copy.index);
-    for (target, copy) in going {
-        let key = (
-            copy.place.account.to_string(),
-            copy.place.region.to_string(),
-            copy.place.repository.to_string(),
-            copy.place.digest.clone(),
-        );
-        if let Some(index) = protected.get(&key) {
-            checked.skipped.push(Outcome::skipped(target, format!("referenced by image index {index}")));
-            continue;
-        }
+    let plan = image_graph::plan(engine, going, &listed, follow, leave).await?;
+    checked.skipped.extend(plan.skipped);
+    checked.notes = plan.notes;
+    for (target, copy) in plan.going {
         checked.bytes.insert(target.clone(), copy.size);
         checked.proceed.push(target);
     }
@@ -166,7 +173,7 @@ pub(crate) async fn check_archived(engine: &Engine, targets: Vec<Target>) -> Res
     if repositories.is_empty() {
         return Ok(Checked::default());
     }
-    let listed = listing(&ctx, &repositories, &targets, &[]).await?;
+    let listed = listing(&ctx, &repositories, &targets, &[], false).await?;
     let mut checked = Checked::default();
     for target in targets {
         let copy = match resolve(&target, &listed.copies) {
@@ -223,29 +230,33 @@ fn located(mut target: Target, place: &Place) -> Target {
 }
 
 /// What the check keeps from the fresh listing: the copies some target's
-/// (repository, digest) names, and every image index (an index that stays
-/// protects its children).
+/// (repository, digest) names, every image index (an index that stays
+/// protects its children), every referrer, and which images exist.
 #[derive(Debug, Default)]
-struct Listed {
+pub(super) struct Listed {
     copies: Copies,
-    indexes: Vec<Place>,
+    pub(super) indexes: Vec<Place>,
+    pub(super) referrers: Vec<Referrer>,
+    pub(super) present: Present,
 }
 
 /// Reads the fresh listing of `repositories` in every connection a batch at a
-/// time, keeping only what [`Listed`] says: the other images of a
+/// time (with `subject_digest` when `graph`), keeping only what [`Listed`] says: the other images of a
 /// repository, and every image's tags, are dropped with their batch.
 async fn listing(
     ctx: &SessionContext,
     repositories: &[String],
     targets: &[Target],
     uses: &[Use],
+    graph: bool,
 ) -> Result<Listed> {
     let wanted: HashSet<(&str, &str)> =
         targets.iter().filter_map(|t| Some((t.get("repository_name")?, t.get("image_digest")?))).collect();
     let sql = format!(
         "SELECT account_id, region, registry_id, repository_name, image_digest, image_tags, \
-                image_manifest_media_type, image_size_in_bytes, image_status \
+                image_manifest_media_type, image_size_in_bytes, image_status{} \
          FROM aws_ecr_image WHERE repository_name IN ({})",
+        if graph { ", subject_digest" } else { "" },
         sql_list(repositories)
     );
     let mut uses_of: HashMap<&str, Vec<&Use>> = HashMap::new();
@@ -307,6 +318,7 @@ fn read_batch(
     let media = strings(batch, "image_manifest_media_type");
     let size = int64s(batch, "image_size_in_bytes");
     let status = strings(batch, "image_status");
+    let subject = strings(batch, "subject_digest");
     let tags = string_lists(batch, "image_tags");
     for (i, tags) in tags.into_iter().enumerate() {
         let (Some(account), Some(region), Some(repository), Some(digest)) =
@@ -316,9 +328,11 @@ fn read_batch(
         };
         let index = manifests::is_index(media[i].as_deref());
         let targeted = wanted.contains(&(repository.as_str(), digest.as_str()));
-        if !targeted && !index {
-            continue;
-        }
+        let mut subjects: Vec<String> = subject[i].iter().cloned().collect();
+        subjects.extend(tags.iter().filter_map(|t| manifests::cosign_subject(t)));
+        subjects.sort();
+        subjects.dedup();
+        subjects.retain(|s| s != digest);
         let registry = registry[i].as_deref().unwrap_or(account);
         let place = Place {
             account: names.get(account),
@@ -327,16 +341,23 @@ fn read_batch(
             repository: names.get(repository),
             digest: digest.clone(),
         };
+        listed.present.insert(&place);
+        if !targeted && !index && subjects.is_empty() {
+            continue;
+        }
         if index {
             listed.indexes.push(place.clone());
         }
+        let used_by = uses_of
+            .get(repository.as_str())
+            .and_then(|uses| uses.iter().find(|u| u.names(&place, &tags)))
+            .map(|u| u.by.clone());
+        let status = names.get(status[i].as_deref().unwrap_or("ACTIVE"));
+        let copy = Copy { place, index, size: size[i].unwrap_or(0), status, used_by };
+        if !subjects.is_empty() {
+            listed.referrers.push(Referrer { copy: copy.clone(), subjects });
+        }
         if targeted {
-            let used_by = uses_of
-                .get(repository.as_str())
-                .and_then(|uses| uses.iter().find(|u| u.names(&place, &tags)))
-                .map(|u| u.by.clone());
-            let status = names.get(status[i].as_deref().unwrap_or("ACTIVE"));
-            let copy = Copy { place, index, size: size[i].unwrap_or(0), status, used_by };
             listed.copies.push(copy);
         }
     }
@@ -394,39 +415,6 @@ async fn in_use(ctx: &SessionContext, repositories: &[String]) -> Result<Vec<Use
     }
     uses.sort_by(|a, b| a.by.cmp(&b.by));
     Ok(uses)
-}
-
-/// Child manifests of every image index that stays, keyed by
-/// (account, region, repository, child digest), with the index that keeps them.
-async fn protected_children(
-    engine: &Engine,
-    indexes: &[Place],
-    going: &HashSet<&Place>,
-) -> Result<HashMap<(String, String, String, String), String>> {
-    let mut kept: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
-    for p in indexes.iter().filter(|p| !going.contains(p)) {
-        kept.entry((
-            p.account.to_string(),
-            p.region.to_string(),
-            p.registry.to_string(),
-            p.repository.to_string(),
-        ))
-        .or_default()
-        .push(p.digest.clone());
-    }
-    let mut protected = HashMap::new();
-    for ((account, region, registry, repository), indexes) in kept {
-        let conn = engine.connections().find_aws(Some(&account), Some(&region)).await?;
-        let children =
-            manifests::index_children(engine.connections(), &conn, Some(&registry), &repository, &indexes)
-                .await?;
-        for (index, children) in children {
-            for child in children {
-                protected.insert((account.clone(), region.clone(), repository.clone(), child), index.clone());
-            }
-        }
-    }
-    Ok(protected)
 }
 
 #[cfg(test)]

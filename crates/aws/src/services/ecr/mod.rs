@@ -5,8 +5,10 @@
 pub mod archive_ecr_images;
 pub mod delete_ecr_images;
 pub mod ecr_image;
+pub mod ecr_image_reference;
 pub mod ecr_repository;
 pub(crate) mod image_check;
+mod image_graph;
 pub mod restore_ecr_images;
 mod storage_class;
 
@@ -26,7 +28,13 @@ use crate::permissions::{ABSENT, CallCheck};
 pub static SERVICE: Service = Service {
     name: "ecr",
     rate_limits: &[&ecr_repository::ECR],
-    tables: || vec![Arc::new(ecr_repository::EcrRepository), Arc::new(ecr_image::EcrImage)],
+    tables: || {
+        vec![
+            Arc::new(ecr_repository::EcrRepository),
+            Arc::new(ecr_image::EcrImage),
+            Arc::new(ecr_image_reference::EcrImageReference),
+        ]
+    },
     sinks: &[
         SinkDecl {
             sink: || Arc::new(delete_ecr_images::DeleteEcrImages),

@@ -18,6 +18,7 @@ mod errors;
 mod fence;
 mod fidelity;
 mod guards;
+mod image_graph;
 mod in_use;
 mod keys;
 mod library;
