@@ -12,7 +12,7 @@ use skyglue_core::config::InUseSources;
 use skyglue_core::sink::Status;
 use skyglue_policy::history::History;
 use skyglue_policy::{Journal, Report, RunOptions, RunStatus, Runner, Stage, StageObserver};
-use skyglue_sandbox::world::{Repository, task_definition_arn};
+use skyglue_sandbox::world::{Container, Repository, Task, task_definition_arn};
 use skyglue_sandbox::{Fault, Sandbox, SandboxConfig, World};
 
 use crate::policy_runner::write_policy;
@@ -51,7 +51,15 @@ fn job_starts_on_image_2(sandbox: &Arc<Sandbox>) -> StageObserver {
                 let uri = format!("{ACCOUNT}.dkr.ecr.{US}.amazonaws.com/web:t2");
                 us.task_definitions.push(task_definition("job", 1, "ACTIVE", &uri));
                 let job = task_definition_arn(US, ACCOUNT, "job", 1);
-                us.clusters[0].tasks.push(task("job-1", &job, "RUNNING"));
+                let running = Container {
+                    name: "app".into(),
+                    image: uri.clone(),
+                    image_digest: Some(digest(2)),
+                    last_status: "RUNNING".into(),
+                };
+                us.clusters[0]
+                    .tasks
+                    .push(Task { containers: vec![running], ..task("job-1", &job, "RUNNING") });
             });
         }
     })
@@ -95,7 +103,7 @@ fn calls(sandbox: &Sandbox, op: &str) -> u64 {
 
 #[tokio::test]
 async fn with_max_age_zero_an_image_that_became_used_after_the_check_survives_and_the_report_says_why() {
-    let Run { sandbox, report, journal, .. } = run(Some(Duration::ZERO), SandboxConfig::default()).await;
+    let Run { sandbox, report, journal, _dir } = run(Some(Duration::ZERO), SandboxConfig::default()).await;
     assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
     let kept = action(&report, 2);
     assert_eq!(kept.status, Status::Skipped);
