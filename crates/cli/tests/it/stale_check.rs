@@ -72,10 +72,21 @@ struct Run {
     _dir: tempfile::TempDir,
 }
 
-/// Applies the select-everything policy with `[in_use] max_age_seconds =
-/// max_age` (None: the default) while a job starts on image 2 mid-run.
+/// Applies the select-everything image policy with `[in_use]
+/// max_age_seconds = max_age` (None: the default) while a job starts on
+/// image 2 mid-run.
 async fn run(max_age: Option<Duration>, config: SandboxConfig) -> Run {
-    let world = two_repositories();
+    run_policy(two_repositories(), DELETE_EVERY_IMAGE, max_age, config, job_starts_on_image_2).await
+}
+
+/// Applies `policy` on `world`, with the observer `changes` makes.
+async fn run_policy(
+    world: World,
+    policy: &str,
+    max_age: Option<Duration>,
+    config: SandboxConfig,
+    changes: fn(&Arc<Sandbox>) -> StageObserver,
+) -> Run {
     let sandbox = Arc::new(Sandbox::start(world.clone(), config).await.unwrap());
     let mut connections = skyglue::sandbox::connections(&sandbox, &world).await.unwrap();
     if let Some(max_age) = max_age {
@@ -86,8 +97,8 @@ async fn run(max_age: Option<Duration>, config: SandboxConfig) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let journal = Arc::new(Journal::open(&dir.path().join("state")).unwrap());
     let runner = Runner::new(engine, journal.clone(), skyglue_aws::sinks::all(), None)
-        .with_stage_observer(job_starts_on_image_2(&sandbox));
-    let path = write_policy(dir.path(), "delete.sql", DELETE_EVERY_IMAGE);
+        .with_stage_observer(changes(&sandbox));
+    let path = write_policy(dir.path(), "policy.sql", policy);
     let options = RunOptions { apply: true, params: vec![], notify: Some(false) };
     let report = runner.run(runner.prepare(&path, &options).await.unwrap()).await.report;
     Run { sandbox, report, journal, _dir: dir }
@@ -182,4 +193,53 @@ async fn a_re_check_that_cannot_read_keeps_everything_left_and_fails_the_run() {
         assert!(a.reason.as_deref().is_some_and(|r| r.contains("re-check")), "{a:?}");
     }
     assert_eq!(calls(&sandbox, "ecr:BatchDeleteImage"), 0, "nothing deleted");
+}
+
+/// Family `web` with revisions 1-3; a service runs `web:1`.
+fn three_revisions() -> World {
+    let mut us = region(US);
+    for revision in 1..=3 {
+        us.task_definitions.push(task_definition("web", revision, "ACTIVE", &format!("nginx:{revision}")));
+    }
+    us.clusters.push(cluster(
+        "main",
+        vec![service("web", &task_definition_arn(US, ACCOUNT, "web", 1))],
+        vec![],
+    ));
+    world(vec![account(ACCOUNT, vec![us])])
+}
+
+/// Once the first check has passed `web:2`, a task starts on it.
+fn task_starts_on_revision_2(sandbox: &Arc<Sandbox>) -> StageObserver {
+    let sandbox = sandbox.clone();
+    Arc::new(move |stage| {
+        if stage == Stage::Act {
+            sandbox.update_world(|w| {
+                let us = w.region_mut(ACCOUNT, US).unwrap();
+                let revision_2 = task_definition_arn(US, ACCOUNT, "web", 2);
+                us.clusters[0].tasks.push(task("run-2", &revision_2, "RUNNING"));
+            });
+        }
+    })
+}
+
+#[tokio::test]
+async fn the_same_mechanism_re_checks_a_task_definition_family() {
+    let policy = "-- @name: every-revision\n-- @action: deregister_ecs_task_definitions\n\
+        SELECT task_definition_arn FROM aws_ecs_task_definition";
+    let world = three_revisions();
+    let Run { sandbox, report, .. } =
+        run_policy(world, policy, Some(Duration::ZERO), SandboxConfig::default(), task_starts_on_revision_2)
+            .await;
+    assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+    let of = |revision: i32| {
+        let arn = task_definition_arn(US, ACCOUNT, "web", revision);
+        report.actions.iter().find(|a| a.target.get("task_definition_arn") == Some(arn.as_str())).unwrap()
+    };
+    assert_eq!(of(2).status, Status::Skipped);
+    let reason = of(2).reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("re-checked right before acting: in use by"), "{reason}");
+    assert_eq!(of(3).status, Status::Done);
+    assert!(of(3).check_age.is_some());
+    assert_eq!(calls(&sandbox, "ecs:DeregisterTaskDefinition"), 1, "only web:3");
 }
