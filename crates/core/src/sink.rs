@@ -311,6 +311,19 @@ pub trait Sink: Send + Sync {
         None
     }
 
+    /// The group a resolved target (as [`Sink::check`] let it through) is
+    /// acted on and re-checked with: the repository of an image, the family
+    /// of a task definition, the bucket of an object. The runner acts group
+    /// by group, and re-runs this sink's check on a group's targets right
+    /// before its calls when the check it would rely on is older than
+    /// `[in_use] max_age_seconds` (bounded staleness). `None`, the default:
+    /// the sink's targets are never re-checked (nothing can start using
+    /// them between its check and its calls).
+    fn recheck_group(&self, target: &Target) -> Option<String> {
+        let _ = target;
+        None
+    }
+
     /// The fresh, cache-free safety check, run immediately before acting (and
     /// in a dry run, so the plan shows what `--apply` would do): resolves each
     /// target to exactly one resource, and says which may go, which are kept

@@ -95,6 +95,7 @@ pub(crate) async fn settle(
         report.summary.planned = report.summary.planned.max(outcomes.len());
         report.summary.bytes_reclaimed = bytes;
         report.set_outcomes(sink.action(), outcomes);
+        report.set_check_ages(&log.progress().check_ages());
     }
     report.fail(match cause {
         CutShort::Panic(message) => format!(

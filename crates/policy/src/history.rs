@@ -54,6 +54,9 @@ pub struct RunSummary {
     pub bytes_reclaimed: i64,
     /// Why the run failed.
     pub error: Option<String>,
+    /// The oldest fresh check any of its calls relied on, in seconds (the
+    /// intents' `check_age_seconds`); `None` when no call said (a dry run).
+    pub oldest_check_seconds: Option<f64>,
     /// What this run deleted, per group.
     pub groups: BTreeMap<String, Reclaimed>,
 }
@@ -118,6 +121,12 @@ impl History {
                 "run_started" => {
                     run.mode = e.mode.clone().unwrap_or_default();
                     run.started.clone_from(&e.ts);
+                }
+                "intent" => {
+                    if let Some(age) = crate::journal::check_age_of(e) {
+                        let age = crate::journal::seconds(age);
+                        run.oldest_check_seconds = Some(run.oldest_check_seconds.map_or(age, |a| a.max(age)));
+                    }
                 }
                 "planned" => {
                     if let (Some(target), Some(bytes)) = (&e.target, bytes_of(e)) {
@@ -234,6 +243,11 @@ mod tests {
                 ..entry("r1", "planned", "2026-01-01T00:00:01Z")
             },
             Entry {
+                target: Some(image.clone()),
+                detail: Some(serde_json::json!({ "check_age_seconds": 61.5 })),
+                ..entry("r1", "intent", "2026-01-01T00:00:02Z")
+            },
+            Entry {
                 target: Some(image),
                 status: Some("done".into()),
                 ..entry("r1", "outcome", "2026-01-01T00:00:02Z")
@@ -248,6 +262,7 @@ mod tests {
         let h = History::from_entries(&entries);
         assert_eq!(h.runs.len(), 2);
         assert_eq!((h.runs[0].status.as_str(), h.runs[0].done, h.runs[0].bytes_reclaimed), ("ok", 1, 1024));
+        assert_eq!(h.runs[0].oldest_check_seconds, Some(61.5), "the check its call relied on");
         assert_eq!(h.runs[1].status, "unfinished");
         assert_eq!(h.groups, vec![GroupTotal { group: "1/r/web".into(), runs: 1, done: 1, bytes: 1024 }]);
     }

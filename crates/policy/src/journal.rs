@@ -339,6 +339,7 @@ pub struct RunLog {
     lease: Option<LeaseGuard>,
     write_error: Arc<OnceLock<String>>,
     progress: Arc<Progress>,
+    checked_at: Option<std::time::Instant>,
 }
 
 impl RunLog {
@@ -353,7 +354,15 @@ impl RunLog {
             lease: None,
             write_error: Arc::default(),
             progress: Arc::default(),
+            checked_at: None,
         }
+    }
+
+    /// The same log, for calls that rely on a check that started at
+    /// `checked_at`: each intent says how old that check was when it was
+    /// written (`detail.check_age_seconds`; see [`check_age_of`]).
+    pub fn relying_on_check(&self, checked_at: std::time::Instant) -> Self {
+        Self { checked_at: Some(checked_at), ..self.clone() }
     }
 
     /// Checks `lease` before each call ([`ActionLog::may_act`]) and stamps
@@ -437,11 +446,13 @@ impl ActionLog for RunLog {
         if let Some(reason) = self.interrupt.reason() {
             return Err(Error::Interrupted(reason.into()).into());
         }
+        let age = self.checked_at.map(|at| at.elapsed());
         let entries: Vec<Entry> = targets
             .iter()
             .map(|t| Entry {
                 operation: Some(operation.into()),
                 target: Some(t.clone()),
+                detail: age.map(|age| serde_json::json!({ CHECK_AGE: seconds(age) })),
                 ..self.entry("intent")
             })
             .collect();
@@ -461,6 +472,22 @@ impl ActionLog for RunLog {
             .collect();
         Ok(self.write_remembered(&entries)?)
     }
+}
+
+/// The key of an intent's `detail` that says how old the check was that its
+/// call relied on, in seconds.
+pub const CHECK_AGE: &str = "check_age_seconds";
+
+/// How old the check was that an intent's call relied on, when it says.
+pub fn check_age_of(entry: &Entry) -> Option<std::time::Duration> {
+    let seconds = entry.detail.as_ref()?.get(CHECK_AGE)?.as_f64()?;
+    std::time::Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// A duration as seconds with millisecond precision, as the journal and the
+/// reports write a check's age.
+pub fn seconds(age: std::time::Duration) -> f64 {
+    (age.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// The JSON name of a status.

@@ -9,6 +9,7 @@
 //! notification. The runner knows no cloud: what "in use" means belongs to
 //! each sink ([`skyglue_core::sink::Sink::check`]).
 
+mod act;
 mod crash;
 pub mod error;
 pub mod header;
@@ -25,6 +26,7 @@ pub mod rows;
 pub mod runner;
 pub mod slack;
 pub mod stage;
+pub mod staleness;
 pub mod team;
 
 pub use error::Error;

@@ -31,6 +31,9 @@ pub struct Tracked {
     /// The operation of an intent journaled without an outcome yet: the
     /// target is in a call that has not answered.
     pub in_flight: Option<String>,
+    /// How old the check was that its latest call relied on (the intent's
+    /// `check_age_seconds`).
+    pub check_age: Option<std::time::Duration>,
 }
 
 /// The targets of one run, in the order they were planned (a target the
@@ -61,12 +64,19 @@ impl Progress {
                         reason: e.reason.clone(),
                         bytes: e.detail.as_ref().and_then(|d| d.get("bytes")).and_then(|b| b.as_i64()),
                         in_flight: None,
+                        check_age: None,
                     };
                     inner.push(tracked);
                 }
                 "intent" => {
                     let operation = e.operation.clone().unwrap_or_default();
-                    inner.each(target, |t| t.in_flight = Some(operation.clone()));
+                    let age = crate::journal::check_age_of(e);
+                    inner.each(target, |t| {
+                        t.in_flight = Some(operation.clone());
+                        if age.is_some() {
+                            t.check_age = age;
+                        }
+                    });
                 }
                 "outcome" => {
                     let status = e.status.as_deref().and_then(status_of).unwrap_or(Status::Failed);
@@ -79,6 +89,13 @@ impl Progress {
                 _ => {}
             }
         }
+    }
+
+    /// How old the check was that each target's latest call relied on,
+    /// for the targets whose intent said so.
+    pub fn check_ages(&self) -> std::collections::HashMap<Target, std::time::Duration> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.targets.iter().filter_map(|t| Some((t.target.clone(), t.check_age?))).collect()
     }
 
     /// Every target so far, in order.
@@ -103,6 +120,7 @@ impl Inner {
                 reason: None,
                 bytes: None,
                 in_flight: None,
+                check_age: None,
             });
         }
         for &i in self.index.get(target).into_iter().flatten() {

@@ -2,7 +2,8 @@
 //! people. It is produced for every run that got past validation, failed runs
 //! included, so a scheduler can always parse it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use serde::Serialize;
 use skyglue_core::sink::{Outcome, Status, Target};
@@ -86,6 +87,24 @@ pub struct ActionReport {
     pub status: Status,
     /// Why, when skipped or failed.
     pub reason: Option<String>,
+    /// How old the fresh check was (from its start) when the call that
+    /// acted on this target was sent: the first check's age, or the age of
+    /// the re-check that ran right before its group (`[in_use]
+    /// max_age_seconds`). In the JSON as seconds (`check_age_seconds`, to the
+    /// millisecond), only for targets a call was sent for.
+    #[serde(
+        rename = "check_age_seconds",
+        serialize_with = "age_seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub check_age: Option<Duration>,
+}
+
+fn age_seconds<S: serde::Serializer>(age: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match age {
+        Some(age) => s.serialize_f64(crate::journal::seconds(*age)),
+        None => s.serialize_none(),
+    }
 }
 
 /// The report of one run.
@@ -160,6 +179,7 @@ impl Report {
                 target: o.target,
                 status: o.status,
                 reason: o.reason,
+                check_age: None,
             })
             .collect();
         let count = |s: Status| self.actions.iter().filter(|a| a.status == s).count();
@@ -174,6 +194,19 @@ impl Report {
                 _ => RunStatus::Partial,
             };
         }
+    }
+
+    /// Says, for each action a call was sent for, how old the check was that
+    /// the call relied on (see [`ActionReport::check_age`]).
+    pub fn set_check_ages(&mut self, ages: &HashMap<Target, Duration>) {
+        for action in &mut self.actions {
+            action.check_age = ages.get(&action.target).copied();
+        }
+    }
+
+    /// The oldest check any call of the run relied on.
+    pub fn oldest_check(&self) -> Option<Duration> {
+        self.actions.iter().filter_map(|a| a.check_age).max()
     }
 
     /// The process exit code for this report: 0 ok, 1 otherwise.

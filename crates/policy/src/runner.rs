@@ -1,5 +1,8 @@
 //! The policy runner: validate and plan, query, apply the guardrails, act (or
-//! not, in a dry run), journal every step, report, and notify.
+//! not, in a dry run), journal every step, report, and notify. The query,
+//! the guardrails and acting are the act stage ([`crate::act`], with
+//! [`crate::staleness`] for acting group by group); this file is the run
+//! around them.
 //!
 //! Validation errors (the file, its parameters, its SQL) stop the run before
 //! anything happens and are the caller's exit code 2. Everything after
@@ -18,26 +21,22 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
-use futures::{FutureExt, TryStreamExt};
+use futures::FutureExt;
 use skyglue_core::error::one_line;
-use skyglue_core::sink::{Bytes, Checked, Outcome, Sink, Status, Target};
+use skyglue_core::sink::{Bytes, Sink};
 use skyglue_core::{Engine, Error};
 
 use crate::crash::{CutShort, panic_message};
 use crate::error::Error as PolicyError;
 use crate::header::{NotifyTarget, PolicyFile};
 use crate::interrupt::Interrupt;
-use crate::journal::{Journal, RunLog, status_name};
+use crate::journal::{Journal, RunLog};
 use crate::lock::{Held, Locks, Owner};
 use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
 use crate::rows::KEEP_REASON;
 use crate::stage::{Stage, StageObserver};
-
-/// Planned entries are journaled this many at a time, so a large plan is
-/// never held twice over as journal lines.
-const JOURNAL_CHUNK: usize = 1_000;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -160,7 +159,7 @@ impl Runner {
         self
     }
 
-    fn stage(&self, stage: Stage) {
+    pub(crate) fn stage(&self, stage: Stage) {
         if let Some(observer) = &self.observer {
             observer(stage);
         }
@@ -333,7 +332,7 @@ impl Runner {
             // ends `act` early: what it journaled so far is the report.
             let acting = AssertUnwindSafe(async {
                 self.warn_unfinished(&policy.name, &since, &mut report).await;
-                self.act(&engine, &policy, sink.as_ref(), query, &log, &mut report).await
+                crate::act::act(self, &engine, &policy, sink.as_ref(), query, &log, &mut report).await
             })
             .catch_unwind();
             let cut_short = tokio::select! {
@@ -452,144 +451,6 @@ impl Runner {
             ));
         }
     }
-
-    async fn act(
-        &self,
-        engine: &Engine,
-        policy: &PolicyFile,
-        sink: &dyn Sink,
-        query: DataFrame,
-        log: &RunLog,
-        report: &mut Report,
-    ) -> Result<(), Error> {
-        self.stage(Stage::Query);
-        let rows = read_rows(query, sink).await.map_err(|e| Error::Api {
-            operation: "the policy query".into(),
-            connection: "every connection".into(),
-            detail: one_line(&df_message(&e)),
-        })?;
-        let crate::rows::Rows { targets, invalid, details } = rows;
-        report.details = details;
-        report.summary.planned = targets.len() + invalid.len();
-        if report.summary.planned > policy.max_deletes {
-            let reason = format!(
-                "the policy selected {} targets, more than @max_deletes {}: nothing was changed \
-                 (raise @max_deletes if this is expected)",
-                report.summary.planned, policy.max_deletes
-            );
-            let outcomes = targets.into_iter().map(|t| Outcome::skipped(t, "max_deletes exceeded")).collect();
-            report.set_outcomes(sink.action(), outcomes);
-            report.fail(reason);
-            return Ok(());
-        }
-
-        // Every sink owns its fresh check: the runner cannot act without it,
-        // and acts only on the resolved targets it lets through.
-        self.stage(Stage::Guardrail);
-        let checked = sink.check(engine, targets).await?;
-        let mut checked = resolved_only(checked, sink);
-        report.not_checked.clone_from(&checked.not_checked);
-        // What the check added (an image's referrers) counts against
-        // max_deletes too: fail closed, acting on nothing, when it goes over.
-        let notes = std::mem::take(&mut checked.notes);
-        report.summary.planned += notes.len();
-        if checked.proceed.len() > policy.max_deletes {
-            let reason = format!(
-                "with the {} targets the check added (referrers that go with their image), the run would act \
-                 on {}, more than @max_deletes {}: nothing was changed (raise @max_deletes if this is expected)",
-                notes.len(),
-                checked.proceed.len(),
-                policy.max_deletes
-            );
-            let mut outcomes: Vec<Outcome> =
-                checked.proceed.into_iter().map(|t| Outcome::skipped(t, "max_deletes exceeded")).collect();
-            outcomes.extend(checked.skipped);
-            outcomes.extend(invalid);
-            report.set_outcomes(sink.action(), outcomes);
-            report.fail(reason);
-            return Ok(());
-        }
-        let planned =
-            checked.proceed.iter().map(|t| (t, Status::Planned, notes.get(t))).chain(
-                checked.skipped.iter().chain(&invalid).map(|o| (&o.target, o.status, o.reason.as_ref())),
-            );
-        let bytes_key = match sink.bytes() {
-            Bytes::Reclaimed => "bytes",
-            Bytes::Archived => "bytes_archived",
-            Bytes::Restored => "bytes_restored",
-        };
-        let mut chunk = Vec::with_capacity(JOURNAL_CHUNK);
-        for (t, status, reason) in planned {
-            chunk.push(crate::journal::Entry {
-                target: Some(t.clone()),
-                status: Some(status_name(status).into()),
-                reason: reason.cloned(),
-                // its size, so the history can say what each repository reclaimed
-                // (an archive's or a restore's bytes are not reclaimed: another key)
-                detail: checked.bytes.get(t).map(|bytes| serde_json::json!({ bytes_key: bytes })),
-                ..log.entry("planned")
-            });
-            if chunk.len() == JOURNAL_CHUNK {
-                log.write(&chunk)?;
-                chunk.clear();
-            }
-        }
-        log.write(&chunk)?;
-        drop(chunk);
-
-        self.stage(Stage::Act);
-        let bytes = std::mem::take(&mut checked.bytes);
-        let acted: Vec<Outcome> = match report.mode {
-            Mode::DryRun => std::mem::take(&mut checked.proceed)
-                .into_iter()
-                .map(|target| Outcome { target, status: Status::Planned, reason: None })
-                .collect(),
-            Mode::Apply => sink.apply(engine.connections(), std::mem::take(&mut checked.proceed), log).await,
-        };
-        // beside each added target, why it is in the run
-        let acted: Vec<Outcome> = acted
-            .into_iter()
-            .map(|mut o| {
-                if o.reason.is_none() {
-                    o.reason = notes.get(&o.target).cloned();
-                }
-                o
-            })
-            .collect();
-        let moved: i64 = acted
-            .iter()
-            .filter(|o| matches!(o.status, Status::Done | Status::Planned))
-            .filter_map(|o| bytes.get(&o.target))
-            .sum();
-        // Only a delete reclaims: an archive moves its bytes to archive storage.
-        match sink.bytes() {
-            Bytes::Reclaimed => report.summary.bytes_reclaimed = moved,
-            Bytes::Archived => report.summary.bytes_archived = Some(moved),
-            Bytes::Restored => report.summary.bytes_restored = Some(moved),
-        }
-        drop(bytes);
-        let mut outcomes: Vec<Outcome> = acted;
-        outcomes.extend(checked.skipped);
-        outcomes.extend(invalid);
-        report.set_outcomes(sink.action(), outcomes);
-        Ok(())
-    }
-}
-
-/// The check's `proceed` list, minus any target that lost a required column
-/// on the way (a sink's check must hand back whole rows; one that does not is
-/// a bug, and its targets are skipped rather than acted on half-named).
-fn resolved_only(mut checked: Checked, sink: &dyn Sink) -> Checked {
-    let (whole, broken): (Vec<Target>, Vec<Target>) = std::mem::take(&mut checked.proceed)
-        .into_iter()
-        .partition(|t| sink.required_columns().iter().all(|c| t.get(c).is_some()));
-    checked.proceed = whole;
-    checked.skipped.extend(
-        broken
-            .into_iter()
-            .map(|t| Outcome::skipped(t, "the check returned the target without its key columns")),
-    );
-    checked
 }
 
 /// Required columns present and text-typed, or a message naming the column.
@@ -628,17 +489,6 @@ fn check_columns(query: &DataFrame, sink: &dyn Sink, origin: &str) -> Result<(),
     Ok(())
 }
 
-/// Runs the policy's query a batch at a time, keeping of each row only what
-/// the run needs (see [`crate::rows::Reader`]).
-async fn read_rows(query: DataFrame, sink: &dyn Sink) -> datafusion::error::Result<crate::rows::Rows> {
-    let mut stream = query.execute_stream().await?;
-    let mut reader = crate::rows::Reader::new(sink);
-    while let Some(batch) = stream.try_next().await? {
-        reader.add(&batch);
-    }
-    Ok(reader.finish())
-}
-
 /// A run id: UTC time plus randomness from the clock and process.
 fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -649,7 +499,8 @@ fn new_run_id() -> String {
     format!("{}-{:06x}", now.format("%Y%m%dT%H%M%SZ"), h.finish() & 0xff_ffff)
 }
 
-fn df_message(e: &datafusion::error::DataFusionError) -> String {
+/// The message of a DataFusion error: the skyglue error it carries, else its root.
+pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
     match Error::find(e) {
         Some(inner) => inner.to_string(),
         None => e.find_root().to_string().replace("datafusion.public.", ""),

@@ -111,6 +111,12 @@ where
     plan
 }
 
+/// The re-check group of a resolved target ([`skyglue_core::sink::Sink::recheck_group`]):
+/// its values of `columns` joined by `/`, `-` for one it lacks.
+pub(crate) fn group_key(target: &Target, columns: &[&str]) -> String {
+    columns.iter().map(|c| target.get(c).unwrap_or("-")).collect::<Vec<_>>().join("/")
+}
+
 /// The value of a column every row of this action must have.
 pub(crate) fn required(target: &Target, column: &str) -> Result<String, String> {
     target.get(column).map(str::to_string).ok_or_else(|| format!("the row has no {column} column"))

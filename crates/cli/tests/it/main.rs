@@ -40,6 +40,7 @@ mod sandbox_pagination;
 mod sandbox_s3;
 mod schedule;
 mod shell;
+mod stale_check;
 mod support;
 mod text_report;
 mod unattended;

@@ -137,14 +137,14 @@ fn runs_table(runs: &[RunSummary]) -> String {
     }
     let mut t = String::from(
         "<table><tr><th>started</th><th>policy</th><th>mode</th><th>status</th><th>planned</th>\
-         <th>done</th><th>skipped</th><th>failed</th><th>reclaimed</th><th>error</th></tr>\n",
+         <th>done</th><th>skipped</th><th>failed</th><th>reclaimed</th><th>oldest check</th><th>error</th></tr>\n",
     );
     for r in runs.iter().rev() {
         let _ = writeln!(
             t,
             "<tr><td><time datetime=\"{s}\">{s}</time></td><td>{}</td><td>{}</td><td class=\"{st}\">{st}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"reason\">{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"reason\">{}</td></tr>",
             esc(&r.policy),
             esc(if r.mode == "dry_run" { "dry run" } else { &r.mode }),
             r.planned,
@@ -152,6 +152,7 @@ fn runs_table(runs: &[RunSummary]) -> String {
             r.skipped,
             r.failed,
             esc(&human_bytes(r.bytes_reclaimed)),
+            r.oldest_check_seconds.map(|s| format!("{s:.1} s")).unwrap_or_default(),
             esc(r.error.as_deref().unwrap_or("")),
             s = esc(&r.started),
             st = esc(&r.status),

@@ -87,6 +87,9 @@ impl Report {
             s.failed,
             human_bytes(bytes)
         );
+        if let Some(age) = self.oldest_check() {
+            let _ = writeln!(out, "the oldest check a call relied on was {} old", age_words(age));
+        }
         if s.unknown > 0 {
             let _ = writeln!(
                 out,
@@ -123,6 +126,10 @@ impl Report {
         }
         if let Some(kept) = kept {
             let _ = write!(heading, "; keeps {}", kept.count);
+        }
+        // The oldest check any of the group's calls relied on.
+        if let Some(age) = actions.iter().filter_map(|(_, a)| a.check_age).max() {
+            let _ = write!(heading, " (check {} old)", age_words(age));
         }
         let _ = writeln!(out, "{}", paint.paint(Style::new().bold(), &heading));
 
@@ -228,6 +235,11 @@ impl Report {
             more(out);
         }
     }
+}
+
+/// A check's age for people: `0.4 s`, `75.0 s`.
+pub(crate) fn age_words(age: std::time::Duration) -> String {
+    format!("{:.1} s", age.as_secs_f64())
 }
 
 /// `planned`, `done`, `skipped`, `failed`, `unknown`.

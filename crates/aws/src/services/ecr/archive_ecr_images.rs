@@ -60,6 +60,11 @@ impl Sink for ArchiveEcrImages {
         Some(RESTORE)
     }
 
+    /// The repository, as `delete_ecr_images`.
+    fn recheck_group(&self, target: &Target) -> Option<String> {
+        Some(super::common::group_key(target, &super::delete_ecr_images::REPOSITORY_GROUP))
+    }
+
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
         super::common::declare_limits(engine.connections());
         super::image_check::check_leaving(engine, targets, not_active).await

@@ -45,6 +45,9 @@ const OPERATION: &str = "ecr:BatchDeleteImage";
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DeleteEcrImages;
 
+/// The columns of an image's re-check group: its repository.
+pub(crate) const REPOSITORY_GROUP: [&str; 4] = ["account_id", "region", "registry_id", "repository_name"];
+
 /// What one `BatchDeleteImage` call is scoped to (and one repository's
 /// `UpdateImageStorageClass` calls, in `storage_class`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -65,6 +68,11 @@ impl Sink for DeleteEcrImages {
 
     fn optional_columns(&self) -> &[&str] {
         &["account_id", "region", "registry_id"]
+    }
+
+    /// The repository: what its check re-reads and one `BatchDeleteImage` is scoped to.
+    fn recheck_group(&self, target: &Target) -> Option<String> {
+        Some(common::group_key(target, &REPOSITORY_GROUP))
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {

@@ -48,6 +48,11 @@ impl Sink for DeregisterEcsTaskDefinitions {
         &["account_id", "region"]
     }
 
+    /// The family (in its account and region).
+    fn recheck_group(&self, target: &Target) -> Option<String> {
+        Some(super::task_definition_check::family_group(target))
+    }
+
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
         super::common::declare_limits(engine.connections());
         super::task_definition_check::check(engine, targets).await

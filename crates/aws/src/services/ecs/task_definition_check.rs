@@ -79,6 +79,13 @@ pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Check
 }
 
 /// The revision a row names, or why it names none.
+/// The re-check group of a resolved revision: `account/region/family`.
+pub(crate) fn family_group(target: &Target) -> String {
+    let arn = target.get("task_definition_arn").unwrap_or_default();
+    let family = TaskDefinitionName::parse(arn).map_or_else(|| arn.to_string(), |n| n.family);
+    format!("{}/{family}", super::common::group_key(target, &["account_id", "region"]))
+}
+
 fn name_of(target: &Target) -> std::result::Result<TaskDefinitionName, String> {
     let Some(raw) = target.get("task_definition_arn") else {
         return Err("the row has no task_definition_arn".into());

@@ -73,6 +73,11 @@ impl Sink for DeleteS3Objects {
         &["account_id", "version_id", "etag"]
     }
 
+    /// The bucket: what its check re-reads (versioning, locks, the objects).
+    fn recheck_group(&self, target: &Target) -> Option<String> {
+        Some(common::group_key(target, &["account_id", "bucket_name"]))
+    }
+
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
         super::common::declare_limits(engine.connections());
         super::s3_check::check(engine, targets).await
