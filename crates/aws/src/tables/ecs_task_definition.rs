@@ -19,12 +19,13 @@ use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use skyglue_core::arn::family_and_revision;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{ECS, task_definition_parts};
+use crate::tables::ecs_common::ECS;
 use crate::{clients, time};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
@@ -94,7 +95,7 @@ impl<'a> Row<'a> {
     }
 
     fn listed(arn: &'a str, status: &'a str) -> Self {
-        let parts = task_definition_parts(arn);
+        let parts = family_and_revision(arn);
         Row {
             task_definition_arn: Some(arn),
             family: parts.map(|p| p.0),
