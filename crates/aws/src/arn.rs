@@ -4,7 +4,10 @@
 //!
 //! The delete sinks and their in-use check compare revisions by
 //! (account, region, family, revision), so a row that names `web:7` and a
-//! service that runs the full ARN of the same revision meet.
+//! service that runs the full ARN of the same revision meet. The ARN itself is
+//! read by the one parser, [`skyglue_core::arn`].
+
+use skyglue_core::arn::{Arn, family_and_revision};
 
 /// A revision, located when the name was a full ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -21,23 +24,14 @@ impl TaskDefinitionName {
     /// Parses a full ARN or a `family:revision` name; `None` for anything else
     /// (a bare family names no single revision).
     pub fn parse(name: &str) -> Option<Self> {
-        let (location, short) = match name.strip_prefix("arn:") {
-            Some(rest) => {
-                let parts: Vec<&str> = rest.splitn(5, ':').collect();
-                let [_partition, "ecs", region, account, resource] = parts.as_slice() else { return None };
-                let short = resource.strip_prefix("task-definition/")?;
-                if region.is_empty() || account.is_empty() {
-                    return None;
-                }
-                (Some((region.to_string(), account.to_string())), short)
-            }
-            None => (None, name),
+        let (family, revision) = family_and_revision(name)?;
+        let location = if name.starts_with("arn:") {
+            // A revision lives in one region and account: an ARN without them names none.
+            let arn = Arn::parse(name).ok()?;
+            Some((arn.region?.to_string(), arn.account_id?.to_string()))
+        } else {
+            None
         };
-        let (family, revision) = short.rsplit_once(':')?;
-        let revision = revision.parse().ok().filter(|r| *r > 0)?;
-        if family.is_empty() || family.contains('/') {
-            return None;
-        }
         Some(TaskDefinitionName { location, family: family.to_string(), revision })
     }
 

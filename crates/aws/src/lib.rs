@@ -10,6 +10,7 @@
 
 pub mod arn;
 mod clients;
+pub mod descriptions;
 pub mod manifests;
 pub mod permissions;
 pub mod services;

@@ -31,7 +31,7 @@ pub async fn command(config: Option<&Path>, state_dir: Option<&Path>, out: &Path
             "note: no run in {source} yet (is this the state directory your runs use? see --state-dir)"
         );
     }
-    let history = History::from_entries(&entries);
+    let history = History::from_entries(&entries, &skyglue_aws::sinks::all());
     let generated = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let page = history.to_html(&generated, &source);
     if out == Path::new("-") {

@@ -9,6 +9,7 @@
 //! The [`Engine`] holds the connections and registers the tables on a
 //! DataFusion `SessionContext`.
 
+pub mod arn;
 pub mod aws_error;
 pub mod cache;
 pub mod call;

@@ -25,6 +25,10 @@ use crate::engine::Engine;
 use crate::error::Result;
 pub use crate::target_columns::Columns;
 
+mod description;
+
+pub use description::{Column, Description, Form, Group, Noun, Part};
+
 /// One resource to act on, named by the policy row's key columns
 /// (`account_id`, `region`, `registry_id`, `repository_name`, `image_digest`,
 /// or `task_definition_arn`).
@@ -226,7 +230,7 @@ impl Checked {
 /// ```
 /// use std::sync::Arc;
 ///
-/// use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+/// use skyglue_core::sink::{ActionLog, Checked, Column, Description, Form, Group, Noun, Outcome, Part, Sink, Target};
 /// use skyglue_core::{Connections, Engine};
 ///
 /// struct PrintImages;
@@ -239,6 +243,15 @@ impl Checked {
 ///
 ///     fn required_columns(&self) -> &[&str] {
 ///         &["repository_name", "image_digest"]
+///     }
+///
+///     fn describe(&self) -> Description {
+///         Description {
+///             noun: Noun { one: "image", many: "images" },
+///             group: Group { prefix: "", parts: &[Part::new("repository_name")] },
+///             columns: &[Column::new("image_digest", "digest", Form::Digest)],
+///             ..Description::default()
+///         }
 ///     }
 ///
 ///     async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {
@@ -282,6 +295,10 @@ impl Checked {
 ///         &["id"]
 ///     }
 ///
+///     fn describe(&self) -> skyglue_core::sink::Description {
+///         skyglue_core::sink::Description::default()
+///     }
+///
 ///     async fn apply(&self, _: &Arc<Connections>, t: Vec<Target>, _: &dyn ActionLog) -> Vec<Outcome> {
 ///         t.into_iter().map(Outcome::done).collect()
 ///     }
@@ -299,6 +316,11 @@ pub trait Sink: Send + Sync {
     fn optional_columns(&self) -> &[&str] {
         &[]
     }
+
+    /// What its rows are, for reports and messages: the noun, how targets
+    /// group, their columns' order and short forms. Reports name no column
+    /// of their own; they show what this says.
+    fn describe(&self) -> Description;
 
     /// What acting does to the bytes its check counts: deletes reclaim them.
     fn bytes(&self) -> Bytes {

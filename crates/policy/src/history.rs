@@ -5,12 +5,12 @@
 //! page as JSON, so a script or a test can read them back.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
-use skyglue_core::sink::Target;
+use skyglue_core::sink::{Description, Sink, Target};
 
 use crate::journal::Entry;
-use crate::report::group_of;
 
 mod html;
 
@@ -100,7 +100,14 @@ pub struct Failure {
 
 impl History {
     /// The history of `entries` (oldest first, as the journal reads them).
-    pub fn from_entries(entries: &[Entry]) -> History {
+    /// Targets are grouped as the sink of their action describes them
+    /// ([`Sink::describe`]); an action none of `sinks` has puts its targets
+    /// in group `-`.
+    pub fn from_entries(entries: &[Entry], sinks: &[Arc<dyn Sink>]) -> History {
+        let described: HashMap<&str, Description> =
+            sinks.iter().map(|s| (s.action(), s.describe())).collect();
+        let describe =
+            |e: &Entry| e.action.as_deref().and_then(|a| described.get(a)).copied().unwrap_or_default();
         let mut runs: Vec<RunSummary> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut sizes: HashMap<(&str, &Target), i64> = HashMap::new();
@@ -135,7 +142,7 @@ impl History {
                 }
                 "outcome" => match (e.status.as_deref(), &e.target) {
                     (Some("done"), Some(target)) => {
-                        let group = run.groups.entry(group_of(target)).or_default();
+                        let group = run.groups.entry(describe(e).group_of(target)).or_default();
                         group.done += 1;
                         group.bytes += sizes.get(&(e.run_id.as_str(), target)).copied().unwrap_or(0);
                     }
@@ -222,6 +229,7 @@ mod tests {
             policy: "ecr-cleanup".into(),
             event: event.into(),
             mode: Some("apply".into()),
+            action: Some("delete_ecr_images".into()),
             ..Entry::default()
         }
     }
@@ -259,11 +267,15 @@ mod tests {
             },
             entry("r2", "run_started", "2026-01-02T00:00:00Z"),
         ];
-        let h = History::from_entries(&entries);
+        let h = History::from_entries(&entries, &skyglue_aws::sinks::all());
         assert_eq!(h.runs.len(), 2);
         assert_eq!((h.runs[0].status.as_str(), h.runs[0].done, h.runs[0].bytes_reclaimed), ("ok", 1, 1024));
         assert_eq!(h.runs[0].oldest_check_seconds, Some(61.5), "the check its call relied on");
         assert_eq!(h.runs[1].status, "unfinished");
         assert_eq!(h.groups, vec![GroupTotal { group: "1/r/web".into(), runs: 1, done: 1, bytes: 1024 }]);
+        let unknown: Vec<Entry> =
+            entries.into_iter().map(|e| Entry { action: Some("delete_widgets".into()), ..e }).collect();
+        let h = History::from_entries(&unknown, &skyglue_aws::sinks::all());
+        assert_eq!(h.groups[0].group, "-", "an action no sink has is not guessed at");
     }
 }

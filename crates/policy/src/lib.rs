@@ -12,6 +12,7 @@
 mod act;
 mod crash;
 pub mod error;
+mod format;
 pub mod header;
 pub mod history;
 pub mod interrupt;
@@ -34,8 +35,9 @@ pub use header::{NotifyTarget, PolicyFile};
 pub use interrupt::Interrupt;
 pub use journal::{Journal, JournalTable};
 pub use lock::Locks;
-pub use notify::{Notifier, notify_failure};
+pub use notify::Notifier;
 pub use report::{Mode, Report, RunStatus};
 pub use runner::{Prepared, RunOptions, RunOutcome, Runner};
+pub use slack::notify_failure;
 pub use stage::{Stage, StageObserver};
 pub use team::TeamTable;

@@ -1,10 +1,11 @@
-//! Notifiers: where a run's report is announced (Slack, or a caller's own),
-//! and [`notify_failure`] for a run that failed before it had a report.
+//! Notifiers: where a run's report is announced (Slack, or a caller's own).
+//! Only the trait lives here, so the notifiers that implement it (`slack`)
+//! import nothing that imports them; a run that failed before it had a
+//! report is announced by [`notify_failure`](crate::notify_failure).
 
 use async_trait::async_trait;
-use skyglue_core::connection::SlackSettings;
 
-use crate::report::{Mode, Report};
+use crate::report::Report;
 
 /// Sends one message per run, on success and on failure alike.
 ///
@@ -36,37 +37,4 @@ pub trait Notifier: Send + Sync {
 
     /// Announces `report`; an error says why the message could not be sent.
     async fn notify(&self, report: &Report) -> Result<(), String>;
-}
-
-/// Announces a run of the policy file `policy` that failed before it had a
-/// report (its config, the policy's validation, credentials, the engine, the
-/// state directory): one message naming the file and `error`, sent with
-/// whatever Slack `settings` name. `None` when they name no Slack at all.
-///
-/// `skyglue run` and `skyglue schedule` call this for every such failure, so
-/// an unattended run is never silent.
-///
-/// ```no_run
-/// # async fn example() {
-/// use skyglue_core::connection::slack_settings;
-/// use skyglue_policy::{Mode, notify_failure};
-///
-/// // No config could be read: the environment's SLACK_* settings.
-/// let settings = slack_settings(&skyglue_core::Config::default());
-/// let sent = notify_failure(&settings, "queries/ecr_cleanup.sql", Mode::Apply, "skyglue.toml: bad key").await;
-/// if let Some(Err(e)) = sent {
-///     eprintln!("error: failed to notify Slack: {e}");
-/// }
-/// # }
-/// ```
-pub async fn notify_failure(
-    settings: &SlackSettings,
-    policy: &str,
-    mode: Mode,
-    error: &str,
-) -> Option<Result<(), String>> {
-    let notifier = crate::slack::from_settings(settings)?;
-    let mut report = Report::new("none (failed before it started)", policy, mode);
-    report.fail(error);
-    Some(notifier.notify(&report).await.map_err(|e| format!("failed to notify {}: {e}", notifier.name())))
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::Serialize;
-use skyglue_core::sink::{Outcome, Status, Target};
+use skyglue_core::sink::{Description, Outcome, Status, Target};
 
 use crate::rows::Details;
 
@@ -143,6 +143,11 @@ pub struct Report {
     /// columns, and the rows it kept and why (not in the JSON).
     #[serde(skip)]
     pub details: Details,
+    /// What the targets are ([`Sink::describe`](skyglue_core::sink::Sink::describe)):
+    /// how the text report groups them and how the message words them.
+    /// The runner sets it from its sink; without one, neutral "targets".
+    #[serde(skip)]
+    pub description: Description,
 }
 
 impl Report {
@@ -161,6 +166,7 @@ impl Report {
             connections: vec![],
             params: vec![],
             details: Details::default(),
+            description: Description::default(),
         }
     }
 
@@ -219,12 +225,12 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Per group (see [`group_of`]): how many targets, and how many were (or
-    /// would be) acted on.
+    /// Per group (see [`Description::group_of`]): how many targets, and how
+    /// many were (or would be) acted on.
     pub fn per_group(&self) -> BTreeMap<String, (usize, usize)> {
         let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for a in &self.actions {
-            let entry = groups.entry(group_of(&a.target)).or_default();
+            let entry = groups.entry(self.description.group_of(&a.target)).or_default();
             entry.0 += 1;
             if matches!(a.status, Status::Done | Status::Planned) {
                 entry.1 += 1;
@@ -247,46 +253,6 @@ impl Report {
             format!("not checked: {} ({why})", self.not_checked.join(", "))
         })
     }
-}
-
-/// The group a target belongs to in reports: `account/region/repository` for
-/// images, the family for task definitions, `s3://bucket/top/` for objects.
-pub fn group_of(target: &Target) -> String {
-    match (target.get("repository_name"), target.get("task_definition_arn")) {
-        (Some(repo), _) => {
-            format!(
-                "{}/{}/{}",
-                target.get("account_id").unwrap_or("-"),
-                target.get("region").unwrap_or("-"),
-                repo
-            )
-        }
-        (None, Some(arn)) => family_of(arn).to_string(),
-        _ => match (target.get("bucket_name"), target.get("key")) {
-            (Some(bucket), Some(key)) => match key.split_once('/') {
-                Some((top, _)) => format!("s3://{bucket}/{top}/"),
-                None => format!("s3://{bucket}/"),
-            },
-            _ => "-".into(),
-        },
-    }
-}
-
-fn family_of(arn: &str) -> &str {
-    let name = arn.rsplit_once('/').map_or(arn, |(_, n)| n);
-    name.rsplit_once(':').map_or(name, |(f, _)| f)
-}
-
-/// `1.5 GiB` and the like.
-pub fn human_bytes(n: i64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < units.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[unit]) }
 }
 
 #[cfg(test)]
@@ -321,6 +287,7 @@ mod tests {
     fn the_text_report_escapes_control_characters() {
         let mut r = Report::new("r1", "p", Mode::Apply);
         let key = "builds/\u{1b}]0;owned\u{7}x";
+        r.description = skyglue_aws::descriptions::OBJECTS;
         r.set_outcomes(
             "delete_s3_objects",
             vec![Outcome::failed(Target::from_pairs([("bucket_name", "b"), ("key", key)]), "bad\rreason")],
@@ -331,11 +298,5 @@ mod tests {
         assert!(raw.iter().all(|after| after.starts_with('[')), "only our own colour codes: {text:?}");
         assert!(!text.contains('\r') && !text.contains('\u{7}'), "{text:?}");
         assert!(text.contains("S3 said \\u{1b}[2J"), "{text}");
-    }
-
-    #[test]
-    fn bytes() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

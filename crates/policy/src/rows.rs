@@ -19,19 +19,15 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampSecondType};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use skyglue_core::columns::strings;
-use skyglue_core::sink::{Outcome, Sink, Target};
+use skyglue_core::sink::{Description, Form, Outcome, Sink, Target};
 
-use crate::report::{group_of, human_bytes};
+use crate::format::human_bytes;
 
 /// The column that marks a row as kept, with the reason.
 pub const KEEP_REASON: &str = "keep_reason";
 
 /// How many targets, and how many kept rows, of each group the text report shows.
 pub const SHOWN_PER_GROUP: usize = 15;
-
-/// Columns the report does not repeat on every row: those that name the
-/// group (its heading says them once), and an S3 object's etag.
-const UNSHOWN: [&str; 6] = ["account_id", "region", "registry_id", "repository_name", "bucket_name", "etag"];
 
 /// What the text report shows beside the targets.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,6 +81,7 @@ pub struct Rows {
 /// few of each group, the cells the report shows).
 pub struct Reader<'a> {
     sink: &'a dyn Sink,
+    description: Description,
     wanted: Vec<&'a str>,
     shown: Option<Vec<String>>,
     rows: Rows,
@@ -98,6 +95,7 @@ impl<'a> Reader<'a> {
         let wanted = sink.required_columns().iter().chain(sink.optional_columns()).copied().collect();
         Reader {
             sink,
+            description: sink.describe(),
             wanted,
             shown: None,
             rows: Rows::default(),
@@ -108,28 +106,31 @@ impl<'a> Reader<'a> {
 
     /// Reads one batch of the query's rows.
     pub fn add(&mut self, batch: &RecordBatch) {
+        let description = self.description;
         let shown = self.shown.get_or_insert_with(|| {
+            // Not repeated on every row: what names the group (its heading
+            // says it once), and what the sink declares unshown.
             let shown: Vec<String> = batch
                 .schema()
                 .fields()
                 .iter()
                 .map(|f| f.name().clone())
-                .filter(|n| n != KEEP_REASON && !UNSHOWN.contains(&n.as_str()))
+                .filter(|n| n != KEEP_REASON && !description.unshown(n))
                 .collect();
-            self.rows.details.columns = shown.iter().map(|c| header(c)).collect();
+            self.rows.details.columns = shown.iter().map(|c| header(&description, c)).collect();
             self.rows.details.names.clone_from(&shown);
             shown
         });
         let keys: Vec<(&str, Vec<Option<String>>)> =
             self.wanted.iter().map(|name| (*name, strings(batch, name))).collect();
         let reasons = strings(batch, KEEP_REASON);
-        let cells = Cells::new(batch, shown);
+        let cells = Cells::new(batch, shown, &description);
         for row in 0..batch.num_rows() {
             let target = Target::from_pairs(
                 keys.iter().filter_map(|(name, values)| values[row].as_deref().map(|v| (*name, v))),
             );
             if let Some(reason) = &reasons[row] {
-                let kept = self.rows.details.kept.entry(group_of(&target)).or_default();
+                let kept = self.rows.details.kept.entry(description.group_of(&target)).or_default();
                 kept.count += 1;
                 if kept.shown.len() < SHOWN_PER_GROUP {
                     kept.shown.push((cells.row(row), reason.clone()));
@@ -141,7 +142,7 @@ impl<'a> Reader<'a> {
                 self.rows.invalid.push(Outcome::failed(target, format!("the row's {missing} is NULL")));
                 continue;
             }
-            let count = self.shown_per_group.entry(group_of(&target)).or_default();
+            let count = self.shown_per_group.entry(description.group_of(&target)).or_default();
             if *count < SHOWN_PER_GROUP && !self.rows.details.rows.contains_key(&target) {
                 *count += 1;
                 self.rows.details.rows.insert(target.clone(), cells.row(row));
@@ -166,23 +167,26 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A column's header: `image_pushed_at` reads `pushed`, `image_size_in_bytes` `size`.
-fn header(column: &str) -> String {
-    let c = column.strip_prefix("image_").unwrap_or(column);
+/// A column's header, without the prefix the sink's columns share: for
+/// images, `image_pushed_at` reads `pushed`, `image_size_in_bytes` `size`.
+fn header(description: &Description, column: &str) -> String {
+    let c = column.strip_prefix(description.prefix).unwrap_or(column);
     let c = c.strip_suffix("_in_bytes").or_else(|| c.strip_suffix("_at")).unwrap_or(c);
     c.replace('_', " ")
 }
 
 /// The shown columns of one batch, ready to format row by row.
 struct Cells<'a> {
-    columns: Vec<(&'a str, Option<&'a dyn Array>)>,
+    columns: Vec<(Form, &'a str, Option<&'a dyn Array>)>,
 }
 
 impl<'a> Cells<'a> {
-    fn new(batch: &'a RecordBatch, shown: &'a [String]) -> Self {
+    fn new(batch: &'a RecordBatch, shown: &'a [String], description: &Description) -> Self {
         let columns = shown
             .iter()
-            .map(|name| (name.as_str(), batch.column_by_name(name).map(|a| a.as_ref())))
+            .map(|name| {
+                (description.form_of(name), name.as_str(), batch.column_by_name(name).map(|a| a.as_ref()))
+            })
             .collect();
         Cells { columns }
     }
@@ -190,14 +194,15 @@ impl<'a> Cells<'a> {
     fn row(&self, row: usize) -> Vec<String> {
         self.columns
             .iter()
-            .map(|(name, array)| array.map_or_else(String::new, |a| cell(name, a, row)))
+            .map(|(form, name, array)| array.map_or_else(String::new, |a| cell(*form, name, a, row)))
             .collect()
     }
 }
 
-/// One value, for people: a 12-character digest, sizes in KiB/MiB, times as a
-/// date and an age in days, lists joined by commas.
-fn cell(name: &str, array: &dyn Array, row: usize) -> String {
+/// One value, for people: in the short form the sink declares for its
+/// column (a digest's first hex digits), sizes in KiB/MiB, times as a date
+/// and an age in days, lists joined by commas.
+fn cell(form: Form, name: &str, array: &dyn Array, row: usize) -> String {
     if array.is_null(row) {
         return String::new();
     }
@@ -230,19 +235,14 @@ fn cell(name: &str, array: &dyn Array, row: usize) -> String {
         let options = FormatOptions::default();
         ArrayFormatter::try_new(array, &options).map(|f| f.value(row).to_string()).unwrap_or_default()
     });
-    format_key(name, &text)
+    shortened(&form.short(&text), 40)
 }
 
-/// A text value of column `name`, for people: a digest's first 12 hex
-/// digits, a task definition ARN's `family:revision`, anything cut at 40
-/// characters.
-pub fn format_key(name: &str, text: &str) -> String {
-    let text = match text.strip_prefix("sha256:") {
-        Some(hex) if name.ends_with("digest") => hex.chars().take(12).collect(),
-        _ if name == "task_definition_arn" => text.rsplit_once('/').map_or(text, |(_, n)| n).to_string(),
-        _ => text.to_string(),
-    };
-    shortened(&text, 40)
+/// A text value of column `name`, for people: in the short form `description`
+/// declares for it (a digest's first 12 hex digits, a task definition ARN's
+/// `family:revision`), cut at 40 characters.
+pub fn format_key(description: &Description, name: &str, text: &str) -> String {
+    shortened(&description.form_of(name).short(text), 40)
 }
 
 /// `text`, cut to `max` characters with an ellipsis.
@@ -261,10 +261,22 @@ mod tests {
 
     #[test]
     fn headers_read_like_words() {
-        assert_eq!(header("image_pushed_at"), "pushed");
-        assert_eq!(header("image_size_in_bytes"), "size");
-        assert_eq!(header("newest_commit"), "newest commit");
-        assert_eq!(header("image_digest"), "digest");
+        let images = skyglue_aws::descriptions::IMAGES;
+        assert_eq!(header(&images, "image_pushed_at"), "pushed");
+        assert_eq!(header(&images, "image_size_in_bytes"), "size");
+        assert_eq!(header(&images, "newest_commit"), "newest commit");
+        assert_eq!(header(&images, "image_digest"), "digest");
+        assert_eq!(header(&Description::default(), "image_uri"), "image uri");
+    }
+
+    #[test]
+    fn keys_are_shown_in_their_declared_short_form() {
+        let task_definitions = skyglue_aws::descriptions::TASK_DEFINITIONS;
+        let arn = "arn:aws:ecs:us-east-1:111111111111:task-definition/web:12";
+        assert_eq!(format_key(&task_definitions, "task_definition_arn", arn), "web:12");
+        assert_eq!(format_key(&Description::default(), "task_definition_arn", arn), shortened(arn, 40));
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(format_key(&skyglue_aws::descriptions::IMAGES, "image_digest", &digest), "abababababab");
     }
 
     #[test]

@@ -304,6 +304,7 @@ impl Runner {
         let Prepared { policy, params, sink, query, engine, mode, notify } = prepared;
         let run_id = new_run_id();
         let mut report = Report::new(&run_id, &policy.name, mode);
+        report.description = sink.describe();
         match sink.bytes() {
             Bytes::Reclaimed => {}
             Bytes::Archived => report.summary.bytes_archived = Some(0),

@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Group, Noun, Outcome, Part, Sink, Status, Target};
 use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, ColumnSpec, Connections, Engine, FetchContext, Registry, Scope, TableSpec};
 use skyglue_policy::{Journal, Mode, RunOptions, RunStatus, Runner};
@@ -224,6 +224,14 @@ impl Sink for RecordNames {
 
     fn optional_columns(&self) -> &[&str] {
         &["owner"]
+    }
+
+    fn describe(&self) -> Description {
+        Description {
+            noun: Noun { one: "name", many: "names" },
+            group: Group { prefix: "", parts: &[Part::or_dash("owner")] },
+            ..Description::default()
+        }
     }
 
     async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {

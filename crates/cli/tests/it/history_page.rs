@@ -96,7 +96,10 @@ async fn the_page_shows_what_the_journal_says() {
     // the page says the same in words, and matches History on the journal
     assert!(page.contains("111111111111/us-east-1/web") && page.contains("InvalidParameterException"));
     let journal = Journal::read_all(&state.path().join("journal.jsonl")).unwrap();
-    assert_eq!(data, serde_json::to_value(History::from_entries(&journal)).unwrap());
+    assert_eq!(
+        data,
+        serde_json::to_value(History::from_entries(&journal, &skyglue_aws::sinks::all())).unwrap()
+    );
 
     chromium_renders(&state.path().join("page.html"));
 }

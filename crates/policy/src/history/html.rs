@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::{History, RunSummary};
-use crate::report::human_bytes;
+use crate::format::human_bytes;
 
 /// How many runs the chart and the runs table show (the newest).
 const RUNS_SHOWN: usize = 60;

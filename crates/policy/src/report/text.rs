@@ -1,5 +1,6 @@
-//! The report for people, read like a plan: per group (an account, region and
-//! repository; a task definition family; an S3 bucket and top prefix) a table
+//! The report for people, read like a plan: per group (as the sink describes
+//! them: an account, region and repository; a task definition family; an S3
+//! bucket and top prefix) a table
 //! of the targets with the columns the policy selected, then the rows the
 //! policy kept and why, then the totals. Long lists are cut with
 //! "... and N more (see --format json)". Colour only when the caller asks
@@ -15,7 +16,8 @@ use skyglue_core::sink::Status;
 
 use skyglue_core::escape::escape_controls as esc;
 
-use super::{ActionReport, Mode, Report, group_of, human_bytes};
+use super::{ActionReport, Mode, Report};
+use crate::format::human_bytes;
 use crate::rows::{SHOWN_PER_GROUP, format_key};
 
 /// Colours, or none.
@@ -70,7 +72,8 @@ impl Report {
         if let Some(line) = self.not_checked_line() {
             let _ = writeln!(out, "{}", esc(&line));
         }
-        let mut groups: BTreeSet<String> = self.actions.iter().map(|a| group_of(&a.target)).collect();
+        let mut groups: BTreeSet<String> =
+            self.actions.iter().map(|a| self.description.group_of(&a.target)).collect();
         groups.extend(self.details.kept.keys().cloned());
         for group in &groups {
             out.push('\n');
@@ -102,8 +105,12 @@ impl Report {
 
     /// One group: its heading, then its table.
     fn group(&self, out: &mut String, group: &str, paint: Paint) {
-        let mut actions: Vec<(usize, &ActionReport)> =
-            self.actions.iter().enumerate().filter(|(_, a)| group_of(&a.target) == group).collect();
+        let mut actions: Vec<(usize, &ActionReport)> = self
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| self.description.group_of(&a.target) == group)
+            .collect();
         let kept = self.details.kept.get(group);
         let acted =
             actions.iter().filter(|(_, a)| matches!(a.status, Status::Done | Status::Planned)).count();
@@ -168,7 +175,9 @@ impl Report {
         self.details
             .names
             .iter()
-            .map(|name| action.target.get(name).map(|v| format_key(name, v)).unwrap_or_default())
+            .map(|name| {
+                action.target.get(name).map(|v| format_key(&self.description, name, v)).unwrap_or_default()
+            })
             .collect()
     }
 

@@ -6,25 +6,15 @@
 //! id as fields; the error when the run failed; then a compact table per
 //! outcome of what was (or would be) acted on, skipped or failed, truncated
 //! with "… and N more". Every part is capped so the whole stays within
-//! Slack's limits: see the constants.
+//! Slack's limits: see the constants here and in `text`.
 
 use serde_json::{Value, json};
 use skyglue_core::sink::Status;
 
 use super::table;
-use crate::report::{Mode, Report, RunStatus, human_bytes};
-
-/// Blocks Slack accepts in one message.
-pub const MAX_BLOCKS: usize = 50;
-/// Characters Slack accepts in one section's text.
-pub const MAX_SECTION_CHARS: usize = 3000;
-/// Characters Slack accepts in a header.
-pub const MAX_HEADER_CHARS: usize = 150;
-/// Characters Slack recommends at most for the `text` fallback.
-pub const MAX_TEXT_CHARS: usize = 4000;
-/// What a message's blocks add up to at most: well under the ~12-13k total
-/// at which Slack starts refusing messages (`msg_blocks_too_long`).
-pub const MAX_TOTAL_CHARS: usize = 10_000;
+use super::text::{MAX_HEADER_CHARS, MAX_TEXT_CHARS, Words, capitalize, code, escape, thousands, truncate};
+use crate::format::human_bytes;
+use crate::report::{Mode, Report, RunStatus};
 
 /// Characters all tables of a message share.
 const TABLE_BUDGET: usize = 6000;
@@ -59,53 +49,6 @@ pub fn message(report: &Report) -> Value {
     json!({ "text": fallback(report, &words), "blocks": blocks })
 }
 
-/// How a run's action and targets read: "delete" / "deleted" / "images".
-pub(crate) struct Words {
-    /// `Delete`, `Deregister`; `Act on` when the action is not known.
-    pub verb: String,
-    /// `Deleted`, `Deregistered`, `Done`.
-    pub done: String,
-    /// `image` / `images`, `task definition(s)`, `target(s)`.
-    pub noun: (&'static str, &'static str),
-}
-
-impl Words {
-    fn of(report: &Report) -> Self {
-        let action = report.actions.first().map(|a| a.action.as_str()).unwrap_or_default();
-        let (verb, done) = match action.split('_').next().filter(|v| !v.is_empty()) {
-            Some(v) if v.ends_with('e') => (capitalize(v), format!("{}d", capitalize(v))),
-            Some(v) => (capitalize(v), format!("{}ed", capitalize(v))),
-            None => ("Act on".into(), "Done".into()),
-        };
-        let has = |column: &str| report.actions.iter().any(|a| a.target.get(column).is_some());
-        let noun = if has("image_digest") || action.contains("image") {
-            ("image", "images")
-        } else if has("task_definition_arn") || action.contains("task_definition") {
-            ("task definition", "task definitions")
-        } else {
-            ("target", "targets")
-        };
-        Words { verb, done, noun }
-    }
-
-    /// `1 image`, `1,000 images`.
-    pub(crate) fn count(&self, n: usize) -> String {
-        format!("{} {}", thousands(n), if n == 1 { self.noun.0 } else { self.noun.1 })
-    }
-
-    /// The title of the table of targets that ended with `status`.
-    pub(crate) fn title(&self, status: Status, mode: Mode) -> String {
-        match (status, mode) {
-            (Status::Failed, _) => format!("Failed to {}", self.verb.to_lowercase()),
-            (Status::Done, _) => self.done.clone(),
-            (Status::Planned, Mode::DryRun) => format!("Would {}", self.verb.to_lowercase()),
-            (Status::Planned, Mode::Apply) => "Not attempted".into(),
-            (Status::Skipped, _) => "Skipped".into(),
-            (Status::Unknown, _) => "Unknown: check by hand".into(),
-        }
-    }
-}
-
 fn header(report: &Report) -> Value {
     json!({"type": "header", "text": {"type": "plain_text", "text": headline(report), "emoji": true}})
 }
@@ -138,7 +81,7 @@ fn fields(report: &Report, words: &Words) -> Value {
     if s.unknown > 0 {
         fields.push(format!("*Unknown (check by hand)*\n{}", thousands(s.unknown)));
     }
-    if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
+    if words.sized || s.bytes_reclaimed > 0 {
         let (moved, bytes) = s.bytes_words(report.mode);
         fields.push(format!("*{}*\n{}", capitalize(moved), human_bytes(bytes)));
     }
@@ -172,7 +115,7 @@ fn fallback(report: &Report, words: &Words) -> String {
         let (acted, count) = acted(report);
         let verb = words.title(acted, report.mode).to_lowercase();
         text.push_str(&format!(" · {verb} {}", words.count(count)));
-        if words.noun.0 == "image" || s.bytes_reclaimed > 0 {
+        if words.sized || s.bytes_reclaimed > 0 {
             let (moved, bytes) = s.bytes_words(report.mode);
             text.push_str(&format!(", {moved} {}", human_bytes(bytes)));
         }
@@ -198,46 +141,11 @@ fn section(text: String) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
 }
 
-/// Escapes what Slack's mrkdwn treats as markup (`&`, `<`, `>`).
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// [`escape`], and no backticks that could close a code block early.
-pub(crate) fn code(text: &str) -> String {
-    escape(&text.replace('`', "'"))
-}
-
-/// At most `max` characters, the last one `…` when cut.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max.saturating_sub(1)) {
-        Some((cut, _)) if text.chars().count() > max => format!("{}…", &text[..cut]),
-        _ => text.to_string(),
-    }
-}
-
-/// `1,000`.
-pub(crate) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn capitalize(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use skyglue_core::sink::{Outcome, Target};
 
+    use super::super::text::{MAX_BLOCKS, MAX_SECTION_CHARS, MAX_TOTAL_CHARS};
     use super::*;
 
     /// A report over `n` images: all `status`, the first two skipped as in use.
@@ -261,6 +169,7 @@ mod tests {
                 }
             })
             .collect();
+        r.description = skyglue_aws::descriptions::IMAGES;
         r.set_outcomes("delete_ecr_images", outcomes);
         r
     }
@@ -369,15 +278,5 @@ mod tests {
         assert!(texts.iter().any(|t| t.starts_with("*Would delete* (3 images)")));
         assert!(texts.contains(&"*Accounts/regions*\nprod/us-east-1, prod/eu-west-1".to_string()));
         assert!(texts.iter().any(|t| t.contains("20260101T000000Z-abcdef")), "the run id is shown");
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("abc", 3), "abc");
-        assert_eq!(code("a`b<c"), "a'b&lt;c");
     }
 }

@@ -23,18 +23,19 @@ use std::sync::Arc;
 use skyglue_core::connection::SlackSettings;
 
 use crate::notify::Notifier;
+use crate::report::{Mode, Report};
 
 mod api;
 mod http;
 mod message;
 mod table;
+mod text;
 mod webhook;
 
 pub use api::{DEFAULT_API_URL, SlackApi};
 pub use http::SendError;
-pub use message::{
-    MAX_BLOCKS, MAX_HEADER_CHARS, MAX_SECTION_CHARS, MAX_TEXT_CHARS, MAX_TOTAL_CHARS, message,
-};
+pub use message::message;
+pub use text::{MAX_BLOCKS, MAX_HEADER_CHARS, MAX_SECTION_CHARS, MAX_TEXT_CHARS, MAX_TOTAL_CHARS};
 pub use webhook::SlackWebhook;
 
 /// The notifier `settings` configure: `chat.postMessage` when both a bot token
@@ -47,6 +48,39 @@ pub fn from_settings(settings: &SlackSettings) -> Option<Arc<dyn Notifier>> {
         (_, _, Some(url)) => Some(Arc::new(SlackWebhook::new(url))),
         _ => None,
     }
+}
+
+/// Announces a run of the policy file `policy` that failed before it had a
+/// report (its config, the policy's validation, credentials, the engine, the
+/// state directory): one message naming the file and `error`, sent with
+/// whatever Slack `settings` name. `None` when they name no Slack at all.
+///
+/// `skyglue run` and `skyglue schedule` call this for every such failure, so
+/// an unattended run is never silent.
+///
+/// ```no_run
+/// # async fn example() {
+/// use skyglue_core::connection::slack_settings;
+/// use skyglue_policy::{Mode, notify_failure};
+///
+/// // No config could be read: the environment's SLACK_* settings.
+/// let settings = slack_settings(&skyglue_core::Config::default());
+/// let sent = notify_failure(&settings, "queries/ecr_cleanup.sql", Mode::Apply, "skyglue.toml: bad key").await;
+/// if let Some(Err(e)) = sent {
+///     eprintln!("error: failed to notify Slack: {e}");
+/// }
+/// # }
+/// ```
+pub async fn notify_failure(
+    settings: &SlackSettings,
+    policy: &str,
+    mode: Mode,
+    error: &str,
+) -> Option<Result<(), String>> {
+    let notifier = from_settings(settings)?;
+    let mut report = Report::new("none (failed before it started)", policy, mode);
+    report.fail(error);
+    Some(notifier.notify(&report).await.map_err(|e| format!("failed to notify {}: {e}", notifier.name())))
 }
 
 #[cfg(test)]

@@ -2,23 +2,20 @@
 //! (failed, done, would be done, skipped), rows cut to fit a character budget
 //! and closed with "… and N more".
 //!
-//! Columns are the targets' key columns, shortened to stay readable in a
-//! chat window: a digest keeps its first 12 hex digits, a task definition ARN
-//! its `family:revision`. The account, region and registry only get a column
-//! when they differ between targets; otherwise the message's fields say them.
+//! Columns are the targets' key columns in the order the sink describes them
+//! ([`Description`]), shortened to stay readable in a chat window: a digest
+//! keeps its first 12 hex digits, a task definition ARN its
+//! `family:revision`. The columns that locate a group (the account, region
+//! and registry) only get a column when they differ between targets;
+//! otherwise the message's fields say them.
 
 use std::collections::BTreeSet;
 
-use skyglue_core::sink::Status;
+use skyglue_core::sink::{Description, Form, Status};
 
-use super::message::{MAX_SECTION_CHARS, Words, code, thousands, truncate};
+use super::text::{MAX_SECTION_CHARS, Words, code, thousands, truncate};
 use crate::report::{ActionReport, Report};
 
-/// Columns first in this order; any others follow by name.
-const ORDER: [&str; 6] =
-    ["account_id", "region", "registry_id", "repository_name", "image_digest", "task_definition_arn"];
-/// Columns shown only when they take more than one value.
-const CONTEXT: [&str; 3] = ["account_id", "region", "registry_id"];
 /// Widest cell.
 const CELL_CHARS: usize = 40;
 /// Widest reason.
@@ -29,7 +26,8 @@ const MORE_LINE: usize = 32;
 /// The sections' mrkdwn texts, sharing `budget` characters, each within
 /// Slack's section limit.
 pub(crate) fn sections(report: &Report, words: &Words, budget: usize) -> Vec<String> {
-    let columns = columns(&report.actions);
+    let description = &report.description;
+    let columns = columns(description, &report.actions);
     let groups: Vec<(Status, Vec<&ActionReport>)> =
         [Status::Failed, Status::Done, Status::Planned, Status::Skipped]
             .into_iter()
@@ -45,35 +43,48 @@ pub(crate) fn sections(report: &Report, words: &Words, budget: usize) -> Vec<Str
         // (deleted for good, or only a delete marker added) is news.
         let with_reason =
             matches!(status, Status::Failed | Status::Skipped) || rows.iter().any(|a| a.reason.is_some());
-        let text = section(&title, &columns, rows, with_reason, share);
+        let text = section(description, &title, &columns, rows, with_reason, share);
         remaining = remaining.saturating_sub(text.chars().count());
         out.push(text);
     }
     out
 }
 
-/// The columns to show, in display order.
-fn columns(actions: &[ActionReport]) -> Vec<String> {
+/// The columns to show, in display order: the described ones first, any
+/// others by name; those that locate a group only when they vary.
+fn columns(description: &Description, actions: &[ActionReport]) -> Vec<String> {
     let names: BTreeSet<&str> = actions.iter().flat_map(|a| a.target.columns.keys()).collect();
     let varies = |column: &str| {
         let values: BTreeSet<Option<&str>> = actions.iter().map(|a| a.target.get(column)).collect();
         values.len() > 1
     };
-    let ordered = ORDER.iter().copied().filter(|c| names.contains(c));
-    let others = names.iter().copied().filter(|c| !ORDER.contains(c));
-    ordered.chain(others).filter(|c| !CONTEXT.contains(c) || varies(c)).map(str::to_string).collect()
+    let ordered = description.columns.iter().map(|c| c.name).filter(|c| names.contains(c));
+    let others = names.iter().copied().filter(|c| description.column(c).is_none());
+    ordered
+        .chain(others)
+        .filter(|c| !description.context.contains(c) || varies(c))
+        .map(str::to_string)
+        .collect()
 }
 
 /// One section: title, then the code block of as many rows as fit `max` characters.
-fn section(title: &str, columns: &[String], rows: &[&ActionReport], with_reason: bool, max: usize) -> String {
-    let mut heading: Vec<String> = columns.iter().map(|c| heading(c)).collect();
+fn section(
+    description: &Description,
+    title: &str,
+    columns: &[String],
+    rows: &[&ActionReport],
+    with_reason: bool,
+    max: usize,
+) -> String {
+    let mut heading: Vec<String> = columns.iter().map(|c| heading(description, c)).collect();
     if with_reason {
         heading.push("REASON".into());
     }
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|a| {
-            let mut row: Vec<String> = columns.iter().map(|c| cell(c, a.target.get(c))).collect();
+            let mut row: Vec<String> =
+                columns.iter().map(|c| cell(description.form_of(c), a.target.get(c))).collect();
             if with_reason {
                 row.push(truncate(a.reason.as_deref().unwrap_or("-"), REASON_CHARS));
             }
@@ -112,25 +123,21 @@ fn line(cells: &[String], widths: &[usize]) -> String {
     padded.join("  ").trim_end().to_string()
 }
 
-fn heading(column: &str) -> String {
-    match column {
-        "account_id" => "ACCOUNT".into(),
-        "repository_name" => "REPOSITORY".into(),
-        "registry_id" => "REGISTRY".into(),
-        "image_digest" => "DIGEST".into(),
-        "task_definition_arn" => "TASK DEFINITION".into(),
-        other => other.replace('_', " ").to_uppercase(),
+/// A column's heading: its described label, else its name, in capitals.
+fn heading(description: &Description, column: &str) -> String {
+    match description.column(column) {
+        Some(c) => c.label.to_uppercase(),
+        None => column.replace('_', " ").to_uppercase(),
     }
 }
 
-/// A value as the table shows it.
-fn cell(column: &str, value: Option<&str>) -> String {
+/// A value as the table shows it, in its column's short form.
+fn cell(form: Form, value: Option<&str>) -> String {
     let Some(value) = value else { return "-".into() };
-    match column {
+    match form {
         // `sha256:` and 12 hex digits tell images apart, as `docker images` does.
-        "image_digest" => truncate(value, 20),
-        "task_definition_arn" => truncate(value.rsplit_once('/').map_or(value, |(_, name)| name), CELL_CHARS),
-        _ => truncate(value, CELL_CHARS),
+        Form::Digest => truncate(value, 20),
+        form => truncate(&form.short(value), CELL_CHARS),
     }
 }
 
@@ -141,10 +148,15 @@ mod tests {
     #[test]
     fn cells_are_short() {
         let digest = format!("sha256:{}", "ab".repeat(32));
-        assert_eq!(cell("image_digest", Some(&digest)), "sha256:abababababab…");
+        assert_eq!(cell(Form::Digest, Some(&digest)), "sha256:abababababab…");
         let arn = "arn:aws:ecs:us-east-1:111111111111:task-definition/web:12";
-        assert_eq!(cell("task_definition_arn", Some(arn)), "web:12");
-        assert_eq!(cell("repository_name", None), "-");
+        assert_eq!(cell(Form::ArnResource, Some(arn)), "web:12");
+        assert_eq!(cell(Form::Full, None), "-");
+        let images = skyglue_aws::descriptions::IMAGES;
+        assert_eq!(
+            (heading(&images, "image_digest"), heading(&images, "tag_list")),
+            ("DIGEST".into(), "TAG LIST".into())
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use skyglue_aws::sinks::DeleteEcrImages;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::{Connections, Engine};
 use skyglue_policy::slack::from_settings;
 use skyglue_policy::{Interrupt, Journal, Locks, RunOptions, RunStatus, Runner};
@@ -45,6 +45,10 @@ impl Sink for PanicsAfterIntent {
 
     fn required_columns(&self) -> &[&str] {
         DeleteEcrImages.required_columns()
+    }
+
+    fn describe(&self) -> Description {
+        DeleteEcrImages.describe()
     }
 
     fn optional_columns(&self) -> &[&str] {
@@ -150,6 +154,10 @@ impl Sink for HangsAfterIntent {
 
     fn required_columns(&self) -> &[&str] {
         DeleteEcrImages.required_columns()
+    }
+
+    fn describe(&self) -> Description {
+        DeleteEcrImages.describe()
     }
 
     fn optional_columns(&self) -> &[&str] {

@@ -2,7 +2,8 @@
 //! checks of Slack's message limits.
 
 use serde_json::Value;
-use skyglue_core::sink::{Outcome, Status, Target};
+use skyglue_aws::sinks::DeleteEcrImages;
+use skyglue_core::sink::{Outcome, Sink, Status, Target};
 use skyglue_policy::slack::{
     MAX_BLOCKS, MAX_HEADER_CHARS, MAX_SECTION_CHARS, MAX_TEXT_CHARS, MAX_TOTAL_CHARS,
 };
@@ -21,6 +22,7 @@ pub fn images_report(mode: Mode, n: usize, status: Status) -> Report {
     report.summary.planned = n;
     report.summary.bytes_reclaimed = (n as i64 - n as i64 / 5) * 48_321_907;
     let outcomes = (0..n).map(|i| image_outcome(i, status)).collect();
+    report.description = DeleteEcrImages.describe();
     report.set_outcomes("delete_ecr_images", outcomes);
     report
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::TargetStorageClass;
-use skyglue_core::sink::{ActionLog, Bytes, Checked, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Bytes, Checked, Description, Outcome, Sink, Target};
 use skyglue_core::{Connections, Engine, Result};
 
 use super::restore_ecr_images::RESTORE;
@@ -46,6 +46,10 @@ impl Sink for ArchiveEcrImages {
 
     fn required_columns(&self) -> &[&str] {
         &["repository_name", "image_digest"]
+    }
+
+    fn describe(&self) -> Description {
+        crate::descriptions::IMAGES
     }
 
     fn optional_columns(&self) -> &[&str] {

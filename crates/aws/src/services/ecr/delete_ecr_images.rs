@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use aws_sdk_ecr::operation::batch_delete_image::BatchDeleteImageOutput;
 use aws_sdk_ecr::types::{ImageFailure, ImageIdentifier};
 use futures::StreamExt;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{Connections, Engine, Result};
 
@@ -64,6 +64,10 @@ impl Sink for DeleteEcrImages {
 
     fn required_columns(&self) -> &[&str] {
         &["repository_name", "image_digest"]
+    }
+
+    fn describe(&self) -> Description {
+        crate::descriptions::IMAGES
     }
 
     fn optional_columns(&self) -> &[&str] {

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::TargetStorageClass;
-use skyglue_core::sink::{ActionLog, Bytes, Checked, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Bytes, Checked, Description, Outcome, Sink, Target};
 use skyglue_core::{Connections, Engine, Result};
 
 /// The action's name.
@@ -38,6 +38,10 @@ impl Sink for RestoreEcrImages {
 
     fn required_columns(&self) -> &[&str] {
         &["repository_name", "image_digest"]
+    }
+
+    fn describe(&self) -> Description {
+        crate::descriptions::IMAGES
     }
 
     fn optional_columns(&self) -> &[&str] {

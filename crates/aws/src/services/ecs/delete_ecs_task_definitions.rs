@@ -29,9 +29,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::operation::delete_task_definitions::DeleteTaskDefinitionsOutput;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::{AwsConnection, Connections, Engine, Result};
 
+use skyglue_core::arn::family_and_revision;
 use skyglue_core::error::one_line;
 
 use super::common::{self, Item, send, targets_of};
@@ -67,6 +68,10 @@ impl Sink for DeleteEcsTaskDefinitions {
 
     fn required_columns(&self) -> &[&str] {
         &["task_definition_arn"]
+    }
+
+    fn describe(&self) -> Description {
+        crate::descriptions::TASK_DEFINITIONS
     }
 
     fn optional_columns(&self) -> &[&str] {
@@ -172,28 +177,33 @@ async fn delete_batch<'a>(
     verdicts
 }
 
-/// Matches the answer to the request by `family:revision`, since ECS may echo
+/// Matches the answer to the request by family and revision, since ECS may echo
 /// either the ARN it was given or its own.
 fn judge<'a>(batch: &[&'a Item], out: &DeleteTaskDefinitionsOutput) -> Vec<(&'a Item, Verdict)> {
-    let deleted: HashSet<&str> =
-        out.task_definitions().iter().filter_map(|td| td.task_definition_arn()).map(revision_name).collect();
-    let refused: HashMap<&str, String> = out
+    let deleted: HashSet<(&str, i64)> = out
+        .task_definitions()
+        .iter()
+        .filter_map(|td| td.task_definition_arn().and_then(family_and_revision))
+        .collect();
+    let refused: HashMap<(&str, i64), String> = out
         .failures()
         .iter()
         .filter_map(|f| {
             let reason = [f.reason(), f.detail()].into_iter().flatten().collect::<Vec<_>>().join(": ");
-            Some((revision_name(f.arn()?), one_line(&reason)))
+            Some((family_and_revision(f.arn()?)?, one_line(&reason)))
         })
         .collect();
     batch
         .iter()
         .map(|item| {
-            let name = revision_name(&item.id);
-            let verdict = match (deleted.contains(name), refused.get(name)) {
-                (true, _) => Verdict::Deleted,
-                (false, Some(reason)) => Verdict::Refused(reason.clone()),
-                (false, None) => Verdict::Unconfirmed,
-            };
+            // A name that does not parse matches nothing: the re-read settles it.
+            let name = family_and_revision(&item.id);
+            let verdict =
+                match (name.is_some_and(|n| deleted.contains(&n)), name.and_then(|n| refused.get(&n))) {
+                    (true, _) => Verdict::Deleted,
+                    (false, Some(reason)) => Verdict::Refused(reason.clone()),
+                    (false, None) => Verdict::Unconfirmed,
+                };
             (*item, verdict)
         })
         .collect()
@@ -230,9 +240,4 @@ fn outcomes_of(item: &Item, verdict: &Verdict) -> Vec<Outcome> {
             .collect(),
         Verdict::Settled(None) => common::fail_all(&item.targets, "the re-read lost this revision"),
     }
-}
-
-/// `family:revision`, the part of a task definition ARN after the last `/`.
-fn revision_name(arn: &str) -> &str {
-    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
 }

@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Presence, Sink, Target};
 use skyglue_core::{AwsConnection, Connections, Engine, Result};
 
 use super::common::{self, Item, Locator, outcomes_for, required, send};
@@ -42,6 +42,10 @@ impl Sink for DeregisterEcsTaskDefinitions {
 
     fn required_columns(&self) -> &[&str] {
         &["task_definition_arn"]
+    }
+
+    fn describe(&self) -> Description {
+        crate::descriptions::TASK_DEFINITIONS
     }
 
     fn optional_columns(&self) -> &[&str] {

@@ -85,13 +85,6 @@ fn failure_detail(failure: &Failure, count: usize) -> String {
     one_line(&detail)
 }
 
-/// `family` and `revision` from `arn:aws:ecs:<region>:<acct>:task-definition/<family>:<revision>`.
-pub fn task_definition_parts(arn: &str) -> Option<(&str, i64)> {
-    let name = arn.rsplit_once('/').map_or(arn, |(_, n)| n);
-    let (family, revision) = name.rsplit_once(':')?;
-    Some((family, revision.parse().ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,16 +95,6 @@ mod tests {
         assert_eq!(ECS.bucket("DescribeTaskDefinition").map(|b| (b.burst, b.per_second)), Some((50, 20)));
         assert_eq!(ECS.bucket("DeleteTaskDefinitions").map(|b| (b.burst, b.per_second)), Some((5, 1)));
         assert!(ECS.bucket("TagResource").is_some(), "no ECS operation runs unthrottled");
-    }
-
-    #[test]
-    fn parses_task_definition_arns() {
-        assert_eq!(
-            task_definition_parts("arn:aws:ecs:us-east-1:111111111111:task-definition/web:42"),
-            Some(("web", 42))
-        );
-        assert_eq!(task_definition_parts("web:7"), Some(("web", 7)));
-        assert_eq!(task_definition_parts("arn:aws:ecs:us-east-1:1:task-definition/web"), None);
     }
 
     #[test]

@@ -19,12 +19,12 @@ use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use skyglue_core::arn::family_and_revision;
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::task_definition_parts;
 use crate::{clients, services, time};
 
 /// Every call the fetch makes (`TableSpec::operations`).
@@ -93,7 +93,7 @@ impl<'a> Row<'a> {
     }
 
     fn listed(arn: &'a str, status: &'a str) -> Self {
-        let parts = task_definition_parts(arn);
+        let parts = family_and_revision(arn);
         Row {
             task_definition_arn: Some(arn),
             family: parts.map(|p| p.0),

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Presence, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Presence, Sink, Status, Target};
 use skyglue_core::{Connections, Engine, Result};
 
 use super::common::{self, Group, Item, Locator, fail_all, required, send, targets_of};
@@ -67,6 +67,10 @@ impl Sink for DeleteS3Objects {
 
     fn required_columns(&self) -> &[&str] {
         &["bucket_name", "key"]
+    }
+
+    fn describe(&self) -> Description {
+        crate::descriptions::OBJECTS
     }
 
     fn optional_columns(&self) -> &[&str] {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::BoxFuture;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Status, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Sink, Status, Target};
 use skyglue_core::{Connections, Engine};
 use skyglue_policy::journal::Entry;
 use skyglue_policy::{Journal, Locks, Notifier, Report, RunOptions, RunStatus, Runner, TeamTable};
@@ -40,6 +40,10 @@ impl Sink for Batches {
 
     fn required_columns(&self) -> &[&str] {
         &["id"]
+    }
+
+    fn describe(&self) -> Description {
+        Description::default()
     }
 
     async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {
