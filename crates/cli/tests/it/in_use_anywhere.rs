@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use skyglue_core::config::{InUseSource, InUseSources};
+use skyglue_core::config::InUseSources;
 use skyglue_core::connection::KubeContext;
 use skyglue_core::sink::Status;
 use skyglue_policy::{Journal, Report, RunOptions, RunStatus, Runner};
@@ -240,7 +240,7 @@ async fn an_app_runner_service_protects_its_image_once_listed_and_a_paused_one_t
     let sandbox = Sandbox::start(world.clone(), SandboxConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut connections = skyglue::sandbox::connections(&sandbox, &world).await.unwrap();
-    connections.in_use = InUseSources::new(vec![InUseSource::Ecs, InUseSource::Apprunner]);
+    connections.in_use = InUseSources::new(["ecs", "apprunner"]);
     let engine = skyglue_core::Engine::new(connections, skyglue::sandbox::registry());
     let journal = Arc::new(Journal::open(&dir.path().join("state")).unwrap());
     let runner = Runner::new(engine, journal, skyglue_aws::sinks::all(), None);

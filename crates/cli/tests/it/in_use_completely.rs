@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use skyglue_core::config::{InUseSource, InUseSources};
+use skyglue_core::config::InUseSources;
 use skyglue_core::connection::KubeContext;
 use skyglue_core::sink::Status;
 use skyglue_policy::{Journal, Report, RunOptions, RunStatus, Runner};
@@ -155,7 +155,7 @@ async fn the_shipped_task_definition_policy_keeps_what_schedules_launch() {
 
 #[tokio::test]
 async fn left_out_schedules_protect_nothing_and_the_report_says_so() {
-    let sources = InUseSources::new(vec![InUseSource::Ecs, InUseSource::Lambda, InUseSource::Batch]);
+    let sources = InUseSources::new(["ecs", "lambda", "batch"]);
     let env = start(scheduled_world(), SandboxConfig::default(), Some(sources), false).await;
     let report = env.run("every-revision.sql", EVERY_REVISION).await;
     assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
