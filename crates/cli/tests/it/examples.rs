@@ -77,7 +77,7 @@ fn query_example_joins_own_tables_and_streams() {
     assert!(out.contains("ECS services and the team that owns them:"), "{out}");
     let web_batch = out.lines().find(|l| l.contains("web-batch")).unwrap_or_default();
     assert!(web_batch.contains("data"), "the caller's own table joins skyglue's: {out}");
-    assert!(out.contains("streamed 20 images in"), "{out}");
+    assert!(out.contains("streamed 24 images in"), "{out}");
 }
 
 #[test]
@@ -97,10 +97,10 @@ fn custom_table_example_pushes_the_owner_and_the_limit_to_the_api() {
 fn run_policy_example_records_only_images_not_in_use() {
     let out = run_example("run_policy");
     assert!(out.contains("policy record-old-web-images · apply"), "{out}");
-    assert!(out.contains("13 planned, 8 done, 5 skipped, 0 failed"), "{out}");
+    assert!(out.contains("15 planned, 10 done, 5 skipped, 0 failed"), "{out}");
     assert!(out.contains(" in use by arn:aws:ecs:"), "the in-use guardrail holds for a custom sink: {out}");
     let recorded = out.lines().filter(|l| l.starts_with("{\"account_id\":\"111111111111\"")).count();
-    assert_eq!(recorded, 8, "one JSON line per image done: {out}");
+    assert_eq!(recorded, 10, "one JSON line per image done: {out}");
     assert!(out.contains("journal: "), "{out}");
 }
 

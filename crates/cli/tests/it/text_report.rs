@@ -99,7 +99,7 @@ async fn a_dry_run_reads_like_a_plan() {
 async fn an_applied_run() {
     let (text, status) = report(true, SandboxConfig::default()).await;
     assert_eq!(status, RunStatus::Ok, "{text}");
-    assert!(text.contains("111111111111/us-east-1/web: deleted 7 of 7; keeps 11"), "{text}");
+    assert!(text.contains("111111111111/us-east-1/web: deleted 9 of 9; keeps 13"), "{text}");
     in_snapshots(|| insta::assert_snapshot!("text_report_applied", text));
 }
 
@@ -132,7 +132,7 @@ async fn a_partial_run_shows_its_failures_first() {
     let text = redacted(&outcome.report.to_text(), &outcome.report.run_id);
     assert_eq!(outcome.report.status, RunStatus::Partial, "{text}");
     assert!(text.contains("base-images: deleted 0 of 1, 1 failed"), "{text}");
-    assert!(text.contains("web: deleted 2 of 2"), "{text}");
+    assert!(text.contains("web: deleted 4 of 4"), "{text}");
     in_snapshots(|| insta::assert_snapshot!("text_report_partial", text));
 }
 
@@ -194,7 +194,7 @@ fn the_demo_shows_what_it_keeps_and_why() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(!stdout.contains('\x1b'), "no colour in a pipe");
     for shown in [
-        "would delete 7 of 7; keeps 11",
+        "would delete 9 of 9; keeps 13",
         "in account 222222222222 (eu-west-1)",
         ", by digest",
         "in use by task",

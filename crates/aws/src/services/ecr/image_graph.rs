@@ -233,15 +233,20 @@ impl<'a> Graph<'a> {
                 plan.notes.insert(target, note);
             }
         }
+        // Within each repository (in the order they first appear): referrers
+        // first (deepest first), then indexes, each in the check's order.
         let mut depth = HashMap::new();
-        let mut keyed: Vec<(usize, bool, (Target, &'a Copy))> = plan
-            .going
-            .drain(..)
-            .map(|(t, c)| (self.depth(&c.place, &going, &mut depth, 0), !c.index, (t, c)))
-            .collect();
-        // referrers first (deepest first), then indexes, each in the check's order
-        keyed.sort_by_key(|(d, not_index, _)| (std::cmp::Reverse(*d), *not_index));
-        plan.going = keyed.into_iter().map(|(_, _, tc)| tc).collect();
+        let mut repositories: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
+        let mut keyed: Vec<(usize, std::cmp::Reverse<usize>, bool, (Target, &'a Copy))> = Vec::new();
+        for (t, c) in plan.going.drain(..) {
+            let p = &c.place;
+            let next = repositories.len();
+            let repository = *repositories.entry((&p.account, &p.region, &p.registry, &p.repository)).or_insert(next);
+            let d = self.depth(p, &going, &mut depth, 0);
+            keyed.push((repository, std::cmp::Reverse(d), !c.index, (t, c)));
+        }
+        keyed.sort_by_key(|(repository, d, not_index, _)| (*repository, *d, *not_index));
+        plan.going = keyed.into_iter().map(|(_, _, _, tc)| tc).collect();
         plan
     }
 
