@@ -130,8 +130,8 @@ impl History {
                     run.started.clone_from(&e.ts);
                 }
                 "intent" => {
-                    if let Some(age) = crate::journal::check_age_of(e) {
-                        let age = crate::journal::seconds(age);
+                    if let Some(age) = crate::staleness::check_age_of(e) {
+                        let age = crate::staleness::seconds(age);
                         run.oldest_check_seconds = Some(run.oldest_check_seconds.map_or(age, |a| a.max(age)));
                     }
                 }

@@ -360,7 +360,7 @@ impl RunLog {
 
     /// The same log, for calls that rely on a check that started at
     /// `checked_at`: each intent says how old that check was when it was
-    /// written (`detail.check_age_seconds`; see [`check_age_of`]).
+    /// written (`detail.check_age_seconds`; see [`crate::staleness::check_age_of`]).
     pub fn relying_on_check(&self, checked_at: std::time::Instant) -> Self {
         Self { checked_at: Some(checked_at), ..self.clone() }
     }
@@ -452,7 +452,9 @@ impl ActionLog for RunLog {
             .map(|t| Entry {
                 operation: Some(operation.into()),
                 target: Some(t.clone()),
-                detail: age.map(|age| serde_json::json!({ CHECK_AGE: seconds(age) })),
+                detail: age.map(
+                    |age| serde_json::json!({ crate::staleness::CHECK_AGE: crate::staleness::seconds(age) }),
+                ),
                 ..self.entry("intent")
             })
             .collect();
@@ -472,22 +474,6 @@ impl ActionLog for RunLog {
             .collect();
         Ok(self.write_remembered(&entries)?)
     }
-}
-
-/// The key of an intent's `detail` that says how old the check was that its
-/// call relied on, in seconds.
-pub const CHECK_AGE: &str = "check_age_seconds";
-
-/// How old the check was that an intent's call relied on, when it says.
-pub fn check_age_of(entry: &Entry) -> Option<std::time::Duration> {
-    let seconds = entry.detail.as_ref()?.get(CHECK_AGE)?.as_f64()?;
-    std::time::Duration::try_from_secs_f64(seconds).ok()
-}
-
-/// A duration as seconds with millisecond precision, as the journal and the
-/// reports write a check's age.
-pub fn seconds(age: std::time::Duration) -> f64 {
-    (age.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// The JSON name of a status.

@@ -31,7 +31,7 @@ use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{Engine, Error};
 
-use crate::journal::RunLog;
+use crate::journal::{Entry, RunLog};
 
 /// How many groups one call of [`Sink::apply`] gets: as many as the sinks
 /// work on at once, so a wave of groups starts together right after the
@@ -41,6 +41,22 @@ pub const GROUPS_AT_ONCE: usize = DEFAULT_CONCURRENCY;
 /// The operation the journal files a re-check's skips under (no API call
 /// was made for them: the re-check kept them).
 pub const RECHECK: &str = "skyglue:recheck";
+
+/// The key of an intent's `detail` that says how old the check was that its
+/// call relied on, in seconds.
+pub const CHECK_AGE: &str = "check_age_seconds";
+
+/// How old the check was that an intent's call relied on, when it says.
+pub fn check_age_of(entry: &Entry) -> Option<std::time::Duration> {
+    let seconds = entry.detail.as_ref()?.get(CHECK_AGE)?.as_f64()?;
+    std::time::Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// A duration as seconds with millisecond precision, as the journal and the
+/// reports write a check's age.
+pub fn seconds(age: std::time::Duration) -> f64 {
+    (age.as_secs_f64() * 1000.0).round() / 1000.0
+}
 
 /// What acting did: one outcome per target, and an error that fails the run
 /// (a re-check that could not read).

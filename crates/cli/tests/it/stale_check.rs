@@ -149,7 +149,7 @@ async fn with_max_age_zero_an_image_that_became_used_after_the_check_survives_an
     let entries = Journal::read_all(journal.path()).unwrap();
     let intents: Vec<_> = entries.iter().filter(|e| e.event == "intent").collect();
     assert!(!intents.is_empty());
-    assert!(intents.iter().all(|e| skyglue_policy::journal::check_age_of(e).is_some()), "{intents:?}");
+    assert!(intents.iter().all(|e| skyglue_policy::staleness::check_age_of(e).is_some()), "{intents:?}");
     let skip = entries
         .iter()
         .find(|e| {
