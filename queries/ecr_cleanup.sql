@@ -97,7 +97,7 @@ judged AS (
            -- one user, for people: "service prod/web (us-east-1)", with its
            -- account when it is another, and "by digest" for a pinned digest
            min(CASE WHEN u.used_by IS NOT NULL THEN concat(replace(u.source, 'ecs_', ''), ' ',
-                      regexp_replace(u.used_by, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([a-z-]+[/:])?', ''),
+                      coalesce(arn_parts(u.used_by)['resource'], u.used_by),
                       CASE WHEN u.account_id <> t.account_id THEN concat(' in account ', u.account_id) END,
                       CASE WHEN u.region IS NOT NULL THEN concat(' (', u.region, ')') END,
                       CASE WHEN u.tag IS NULL THEN ', by digest' END) END) AS used_by

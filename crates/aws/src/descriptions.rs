@@ -24,9 +24,9 @@ pub const IMAGES: Description = Description {
         Column::new("image_digest", "digest", Form::Digest),
     ],
     context: &["account_id", "region", "registry_id"],
-    unshown: &[],
     prefix: "image_",
     sized: true,
+    ..Description::DEFAULT
 };
 
 /// ECS task definition revisions: grouped by family; an ARN is shown as
@@ -40,9 +40,7 @@ pub const TASK_DEFINITIONS: Description = Description {
         Column::new("task_definition_arn", "task definition", Form::ArnResource),
     ],
     context: &["account_id", "region"],
-    unshown: &[],
-    prefix: "",
-    sized: false,
+    ..Description::DEFAULT
 };
 
 /// S3 objects (and versions): grouped by bucket and the key's first segment
@@ -56,6 +54,5 @@ pub const OBJECTS: Description = Description {
     columns: &[Column::new("account_id", "account", Form::Full), Column::new("region", "region", Form::Full)],
     context: &["account_id", "region"],
     unshown: &["etag"],
-    prefix: "",
-    sized: false,
+    ..Description::DEFAULT
 };

@@ -246,12 +246,13 @@ impl Checked {
 ///     }
 ///
 ///     fn describe(&self) -> Description {
-///         Description {
+///         const IMAGES: Description = Description {
 ///             noun: Noun { one: "image", many: "images" },
 ///             group: Group { prefix: "", parts: &[Part::new("repository_name")] },
 ///             columns: &[Column::new("image_digest", "digest", Form::Digest)],
-///             ..Description::default()
-///         }
+///             ..Description::DEFAULT
+///         };
+///         IMAGES
 ///     }
 ///
 ///     async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {

@@ -284,6 +284,38 @@ mod tests {
     }
 
     #[test]
+    fn reports_group_and_count_as_the_sink_describes() {
+        use skyglue_core::sink::{Group, Noun, Part};
+
+        const WIDGETS: Description = Description {
+            noun: Noun { one: "widget", many: "widgets" },
+            group: Group { prefix: "shelf ", parts: &[Part::new("shelf"), Part::or_dash("bin")] },
+            ..Description::DEFAULT
+        };
+        let mut r = Report::new("r1", "p", Mode::DryRun);
+        r.description = WIDGETS;
+        let widget = |shelf, bin| Target::from_pairs([("shelf", shelf), ("bin", bin), ("id", "w")]);
+        r.set_outcomes(
+            "drop_widgets",
+            vec![
+                Outcome { target: widget("a", "1"), status: Status::Planned, reason: None },
+                Outcome { target: widget("a", "2"), status: Status::Planned, reason: None },
+                Outcome::skipped(widget("b", "1"), "glued"),
+            ],
+        );
+        let text = r.to_text();
+        assert!(text.contains("shelf a/1: would drop 1 of 1"), "{text}");
+        assert!(text.contains("shelf b/1: would drop 0 of 1, 1 skipped"), "{text}");
+        let groups: Vec<(String, (usize, usize))> = r.per_group().into_iter().collect();
+        assert_eq!(
+            groups,
+            [("shelf a/1".into(), (1, 1)), ("shelf a/2".into(), (1, 1)), ("shelf b/1".into(), (1, 0))]
+        );
+        r.description = Description::default();
+        assert_eq!(r.per_group().into_keys().collect::<Vec<_>>(), ["-"], "no description, no guess");
+    }
+
+    #[test]
     fn the_text_report_escapes_control_characters() {
         let mut r = Report::new("r1", "p", Mode::Apply);
         let key = "builds/\u{1b}]0;owned\u{7}x";

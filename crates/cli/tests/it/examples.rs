@@ -227,11 +227,12 @@ impl Sink for RecordNames {
     }
 
     fn describe(&self) -> Description {
-        Description {
+        const NAMES: Description = Description {
             noun: Noun { one: "name", many: "names" },
             group: Group { prefix: "", parts: &[Part::or_dash("owner")] },
-            ..Description::default()
-        }
+            ..Description::DEFAULT
+        };
+        NAMES
     }
 
     async fn check(&self, _: &Engine, targets: Vec<Target>) -> skyglue_core::Result<Checked> {

@@ -104,6 +104,9 @@ mod tests {
     #[tokio::test]
     async fn parts_of_each_row_and_null_for_malformed_ones() -> datafusion::error::Result<()> {
         let ctx = crate::engine::new_context();
+        for udf in super::super::all() {
+            ctx.register_udf(udf);
+        }
         let sql = "SELECT arn_parts(a)['service'] AS service, arn_parts(a)['region'] AS region, \
                    arn_parts(a)['resource_type'] AS kind, arn_parts(a)['name'] AS name, \
                    arn_parts(a)['qualifier'] AS q, arn_parts(a) IS NULL AS malformed \

@@ -17,9 +17,9 @@
 //!     },
 //!     columns: &[Column::new("image_digest", "digest", Form::Digest)],
 //!     context: &["account_id", "region"],
-//!     unshown: &[],
 //!     prefix: "image_",
 //!     sized: true,
+//!     ..Description::DEFAULT
 //! };
 //! let target = skyglue_core::sink::Target::from_pairs([("region", "us-east-1"), ("repository_name", "web")]);
 //! assert_eq!(IMAGES.group_of(&target), "-/us-east-1/web");
@@ -161,22 +161,26 @@ pub struct Description {
 }
 
 impl Default for Description {
-    /// Targets, in one group, columns as they are: what a report says when it
-    /// does not know the sink.
+    /// [`Description::DEFAULT`].
     fn default() -> Self {
-        Description {
-            noun: Noun { one: "target", many: "targets" },
-            group: Group::default(),
-            columns: &[],
-            context: &[],
-            unshown: &[],
-            prefix: "",
-            sized: false,
-        }
+        Description::DEFAULT
     }
 }
 
 impl Description {
+    /// Targets, in one group, columns as they are: what a report says when it
+    /// does not know the sink, and the base of a `const` description
+    /// (`..Description::DEFAULT`).
+    pub const DEFAULT: Description = Description {
+        noun: Noun { one: "target", many: "targets" },
+        group: Group { prefix: "", parts: &[] },
+        columns: &[],
+        context: &[],
+        unshown: &[],
+        prefix: "",
+        sized: false,
+    };
+
     /// The group `target` belongs to; `-` when it lacks what names one.
     pub fn group_of(&self, target: &Target) -> String {
         let mut parts = Vec::with_capacity(self.group.parts.len());
@@ -221,22 +225,12 @@ mod tests {
             prefix: "s3://",
             parts: &[Part::new("bucket_name"), Part::new("key").shown(Form::TopPrefix)],
         },
-        ..DEFAULT
+        ..Description::DEFAULT
     };
 
     const FAMILIES: Description = Description {
         group: Group { prefix: "", parts: &[Part::new("task_definition_arn").shown(Form::Name)] },
-        ..DEFAULT
-    };
-
-    const DEFAULT: Description = Description {
-        noun: Noun { one: "target", many: "targets" },
-        group: Group { prefix: "", parts: &[] },
-        columns: &[],
-        context: &[],
-        unshown: &[],
-        prefix: "",
-        sized: false,
+        ..Description::DEFAULT
     };
 
     #[test]
@@ -256,7 +250,6 @@ mod tests {
         assert_eq!(FAMILIES.group_of(&arn), "web");
         assert_eq!(FAMILIES.group_of(&Target::from_pairs([("task_definition_arn", "api:9")])), "api");
         assert_eq!(Description::default().group_of(&arn), "-");
-        assert_eq!(Description::default(), DEFAULT);
         assert!(OBJECTS.unshown("bucket_name") && !OBJECTS.unshown("key"));
     }
 
