@@ -503,7 +503,9 @@ impl World {
             .iter()
             .flat_map(|a| {
                 a.regions.iter().flat_map(move |r| {
-                    r.repositories.iter().map(move |repo| (repository_uri(&r.region, &a.id, &repo.name), repo))
+                    r.repositories
+                        .iter()
+                        .map(move |repo| (repository_uri(&r.region, &a.id, &repo.name), repo))
                 })
             })
             .filter(|(_, repo)| repo.images.iter().any(|i| !i.tags.is_empty()))
@@ -536,7 +538,9 @@ fn scheduled(rw: &mut RegionWorld, account: &str, per_region: usize) {
         }
     }
     newest.sort();
-    let Some(cluster) = rw.clusters.first().map(|c| cluster_arn(&rw.region, account, &c.name)) else { return };
+    let Some(cluster) = rw.clusters.first().map(|c| cluster_arn(&rw.region, account, &c.name)) else {
+        return;
+    };
     let pinned = |k: usize| {
         let (family, rev) = newest[k % newest.len()];
         // Rules and schedules pin different revisions: 5 and 6 below the newest.
