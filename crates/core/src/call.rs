@@ -5,7 +5,9 @@
 //! scan, else in the session counters), and retries it when AWS throttles it or
 //! fails transiently (HTTP 5xx, a timeout, a connection that could not be made).
 //! Every retry goes through the rate limit again, after a backoff, so retries
-//! never add to the pressure that caused them. The SDK's own retries are off
+//! never add to the pressure that caused them; a throttle also halves the
+//! connection's adaptive rate for that operation's bucket, and answers let it
+//! grow back. The SDK's own retries are off
 //! in every client skyglue builds ([`sdk_retries_off`]): a retry inside the SDK
 //! would bypass the limit and go uncounted.
 
@@ -131,15 +133,31 @@ where
         } else {
             count.retry();
         }
+        // The API's answer steers the connection's adaptive rate: an answer
+        // may grow it, a throttle halves it (see `crate::throttle`).
+        let answered = || {
+            if let Some(throttle) = throttle {
+                throttle.answered(connection, operation);
+            }
+        };
         let err = match request().await {
-            Ok(out) => return Ok(Some(out)),
+            Ok(out) => {
+                answered();
+                return Ok(Some(out));
+            }
             Err(err) => err,
         };
         let server_error = err.raw_response().is_some_and(|r| r.status().is_server_error());
         let failed = match classify(operation, connection, not_found, err) {
-            Classified::NotFound => return Ok(None),
+            Classified::NotFound => {
+                answered();
+                return Ok(None);
+            }
             Classified::Failed(failed) => failed,
         };
+        if let (Error::Throttled { .. }, Some(throttle)) = (&failed, throttle) {
+            throttle.throttled(connection, operation);
+        }
         let Some(backoff) = retry_after(policy, &failed, server_error, attempt) else {
             return Err(given_up(failed, attempt));
         };

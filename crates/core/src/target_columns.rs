@@ -55,8 +55,13 @@ impl Columns {
         self.ends.is_empty()
     }
 
-    /// Sets `name` to `value`, replacing its old value.
+    /// Sets `name` to `value`, replacing its old value. Setting the value a
+    /// column already has changes nothing (and costs no copy: a check that
+    /// fills in the columns that locate a target usually finds them there).
     pub fn insert(&mut self, name: &str, value: &str) {
+        if self.get(name) == Some(value) {
+            return;
+        }
         let mut pairs: Vec<(&str, &str)> = self.iter().filter(|(n, _)| *n != name).collect();
         let at = pairs.partition_point(|(n, _)| *n < name);
         pairs.insert(at, (name, value));

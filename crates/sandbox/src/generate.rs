@@ -19,8 +19,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, SPDX_SBOM, Repository, Service, Storage, Task, TaskDefinition,
-    World, access_key_for, repository_uri, task_definition_arn,
+    EventRule, GithubRepo, Image, KubeCluster, KubeWorkload, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld,
+    Repository, SPDX_SBOM, Schedule, Service, Storage, Task, TaskDefinition, World, access_key_for, cluster_arn,
+    repository_uri, task_definition_arn,
 };
 
 /// How big a generated world is.
@@ -452,4 +453,129 @@ fn clusters(
         });
     }
     clusters
+}
+
+impl GenerateSpec {
+    /// Ten times the benchmark world (issue 35): 10 accounts x 2 regions,
+    /// 1,000,000 images in 400 repositories, 200,000 task definitions, 4,000
+    /// services, 10,000 tasks, 50,000 commits.
+    pub fn benchmark_x10() -> Self {
+        GenerateSpec {
+            accounts: 10,
+            repositories: 400,
+            images: 1_000_000,
+            task_definitions: 200_000,
+            services: 4_000,
+            tasks: 10_000,
+            commits: 50_000,
+            ..Self::benchmark()
+        }
+    }
+
+    /// Many connections with a few resources each: `accounts` x 2 regions,
+    /// one repository of 20 images, 10 task definitions, one cluster with
+    /// one service and two tasks per (account, region).
+    pub fn many_connections(accounts: usize) -> Self {
+        let slots = accounts * 2;
+        GenerateSpec {
+            accounts,
+            repositories: slots,
+            images: slots * 20,
+            task_definitions: slots * 10,
+            clusters_per_region: 1,
+            services: slots,
+            tasks: slots * 2,
+            commits: 2_000,
+            ..Self::benchmark()
+        }
+    }
+}
+
+/// The Kubernetes context (and cluster) of [`World::with_schedules_and_workloads`].
+pub const BENCH_KUBE_CONTEXT: &str = "bench-eks";
+
+/// The workload kinds, in the order [`World::with_schedules_and_workloads`] deals them.
+const WORKLOAD_KINDS: [&str; 6] = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
+
+impl World {
+    /// Adds, to every (account, region) of a generated world, `per_region`
+    /// EventBridge rules (on the default bus, one ECS target each, every
+    /// fourth DISABLED) and as many EventBridge Scheduler schedules, each
+    /// running a revision 5 below its family's newest ACTIVE one (so no
+    /// service runs it: only the schedule keeps it in use); and a Kubernetes
+    /// cluster [`BENCH_KUBE_CONTEXT`] with `workloads` workloads (the six
+    /// kinds in turn, every tenth scaled to zero), each running a tagged
+    /// image of a repository in turn, by tag. Deterministic: no randomness.
+    pub fn with_schedules_and_workloads(mut self, per_region: usize, workloads: usize) -> World {
+        for account in &mut self.accounts {
+            let id = account.id.clone();
+            for rw in &mut account.regions {
+                scheduled(rw, &id, per_region);
+            }
+        }
+        let repositories: Vec<(String, &Repository)> = self
+            .accounts
+            .iter()
+            .flat_map(|a| {
+                a.regions.iter().flat_map(move |r| {
+                    r.repositories
+                        .iter()
+                        .map(move |repo| (repository_uri(&r.region, &a.id, &repo.name), repo))
+                })
+            })
+            .filter(|(_, repo)| repo.images.iter().any(|i| !i.tags.is_empty()))
+            .collect();
+        let mut cluster = KubeCluster::new(BENCH_KUBE_CONTEXT);
+        for k in 0..workloads {
+            let Some((uri, repo)) = repositories.get(k % repositories.len().max(1)) else { break };
+            let tagged: Vec<&Image> = repo.images.iter().filter(|i| !i.tags.is_empty()).collect();
+            let image = tagged[(k / repositories.len() * 7) % tagged.len()];
+            let kind = WORKLOAD_KINDS[k % WORKLOAD_KINDS.len()];
+            let name = format!("w-{k:04}");
+            let workload = KubeWorkload::new(kind, "bench", &name)
+                .with_replicas(if k % 10 == 9 { 0 } else { 2 })
+                .with_container("app", &format!("{uri}:{}", image.tags[0]));
+            cluster = cluster.with_workload(workload);
+        }
+        self.kubernetes.push(cluster);
+        self
+    }
+}
+
+/// `per_region` rules and as many schedules in `rw`, each pinning an older
+/// ACTIVE revision of a family (see [`World::with_schedules_and_workloads`]).
+fn scheduled(rw: &mut RegionWorld, account: &str, per_region: usize) {
+    let mut newest: Vec<(&str, i32)> = Vec::new();
+    for td in rw.task_definitions.iter().filter(|td| td.status == "ACTIVE") {
+        match newest.iter_mut().find(|(f, _)| *f == td.family) {
+            Some((_, rev)) => *rev = (*rev).max(td.revision),
+            None => newest.push((&td.family, td.revision)),
+        }
+    }
+    newest.sort();
+    let Some(cluster) = rw.clusters.first().map(|c| cluster_arn(&rw.region, account, &c.name)) else {
+        return;
+    };
+    let pinned = |k: usize| {
+        let (family, rev) = newest[k % newest.len()];
+        // Rules and schedules pin different revisions: 5 and 6 below the newest.
+        (family.to_owned(), (rev - 5 - (k / newest.len()) as i32 * 2).max(1))
+    };
+    if newest.is_empty() {
+        return;
+    }
+    let mut rules = Vec::with_capacity(per_region);
+    let mut schedules = Vec::with_capacity(per_region);
+    for k in 0..per_region {
+        let (family, rev) = pinned(k);
+        let arn = task_definition_arn(&rw.region, account, &family, rev);
+        let rule = EventRule::ecs(&format!("nightly-{k:03}"), "cron(0 3 * * ? *)", &cluster, &arn);
+        rules.push(if k % 4 == 3 { rule.with_state("DISABLED") } else { rule });
+        let (family, rev) = pinned(k);
+        let name = format!("report-{k:03}");
+        let pin = format!("{family}:{}", (rev - 1).max(1));
+        schedules.push(Schedule::ecs(&name, "rate(1 day)", &cluster, &pin));
+    }
+    rw.event_rules.extend(rules);
+    rw.schedules.extend(schedules);
 }

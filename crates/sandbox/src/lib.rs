@@ -67,7 +67,7 @@ mod workloads_world;
 pub mod world;
 
 pub use config::{BucketSpec, DescribeFailure, EcsBuckets, Fault, SandboxConfig};
-pub use generate::GenerateSpec;
+pub use generate::{BENCH_KUBE_CONTEXT, GenerateSpec};
 pub use server::Sandbox;
 pub use world::World;
 

@@ -2,7 +2,7 @@
 //! a throttled or failing batch is retried within the client-side limit and
 //! counted, one that never recovers fails its targets with a reason naming
 //! the operation and connection, and the image-index lookup is counted,
-//! limited and fails closed.
+//! limited and fails closed. A throttle halves the connection's adaptive rate.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use skyglue_aws::manifests;
 use skyglue_aws::sinks::DeleteEcrImages;
 use skyglue_core::call::RetryPolicy;
 use skyglue_core::sink::{Sink, Status, Target};
-use skyglue_core::throttle::{Bucket, Throttle};
+use skyglue_core::throttle::{Throttle, bucket};
 use skyglue_sandbox::demo::demo_digest;
 use skyglue_sandbox::{Fault, SandboxConfig};
 
@@ -50,6 +50,11 @@ async fn a_throttled_batch_delete_recovers_and_its_retries_are_counted() {
     assert_eq!(calls(&env.sandbox, OP), 3, "two throttled attempts, then the one that worked");
     assert_eq!(env.connections.counters.snapshot().retries, 2);
     assert_eq!(env.log.calls(OP).len(), 1, "one intent and one outcome for the whole retried call");
+    // The throttles halved the connection's ECR rate (20 a second to start,
+    // ECR publishes none) once, since the two came back within one halving
+    // gap; the answer after them grew it by a tenth of a request a second.
+    let rate = env.connections.throttle.rate("prod/us-east-1", OP);
+    assert!(rate.is_some_and(|r| (10.0..=10.2).contains(&r)), "{rate:?}");
 }
 
 #[tokio::test]
@@ -88,7 +93,7 @@ async fn index_lookups_are_counted_and_limited() {
     let images = vec![index("multi", &["amd64", "arm64"]), image("amd64"), image("arm64")];
     let mut env = start(ecr_world(vec![repository("web", images)]), SandboxConfig::default()).await;
     // One ECR call per second (burst 1): the second lookup waits for the limit.
-    let slow = Throttle::default().with_override("ecr", Bucket { name: "ecr", burst: 1, per_second: 1 });
+    let slow = Throttle::default().with_override("ecr", bucket("ecr", 1, 1));
     Arc::get_mut(&mut env.connections).expect("not shared yet").throttle = Arc::new(slow);
     let conn = env.connections.find_aws(Some(PROD), None).await.expect("prod is configured");
     let wanted = vec![demo_digest("multi")];

@@ -9,7 +9,9 @@
 //!
 //! The parent process builds the world (2 accounts x 2 regions, 100,000
 //! images in 40 repositories, 20,000 task definitions, 400 services, 1,000
-//! tasks, 5,000 commits, and a bucket of 100,000 CI artifacts) and serves it from the sandbox with 20 ms per call
+//! tasks, 5,000 commits, a few schedules and Kubernetes workloads, and a
+//! bucket of 100,000 CI artifacts; the scale scenarios have worlds of their
+//! own, see `scale`) and serves it from the sandbox with 20 ms per call
 //! and the real ECS throttling. Each scenario runs in a child process of its
 //! own, so its peak memory (VmHWM) is skyglue's alone; the parent reads the
 //! sandbox's call counters afterwards.
@@ -34,6 +36,7 @@
 
 mod declared;
 mod phases;
+mod scale;
 mod support;
 #[cfg(feature = "distributed")]
 mod workers;
@@ -42,7 +45,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use skyglue_sandbox::{GenerateSpec, Sandbox, SandboxConfig, World};
+use scale::Size;
+use skyglue_sandbox::{Sandbox, SandboxConfig};
 use support::{Floor, Scenario, scenarios};
 
 const LATENCY: Duration = Duration::from_millis(20);
@@ -67,66 +71,15 @@ fn main() {
 }
 
 async fn parent(filter: &str) {
-    let started = Instant::now();
-    let mut world = World::generate(&GenerateSpec::benchmark());
-    support::with_s3_bucket(&mut world);
-    println!(
-        "world: {} images, {} task definitions, built in {:.2?}",
-        world.image_count(),
-        world.task_definition_count(),
-        started.elapsed()
-    );
-    let config = SandboxConfig { latency: LATENCY, ..SandboxConfig::default() };
-    let sandbox = Sandbox::start(world.clone(), config).await.expect("sandbox");
+    let chosen: Vec<Scenario> = scenarios().into_iter().filter(|s| s.name.contains(filter)).collect();
     let rest = declared::RestFake::start(LATENCY).await;
-    let accounts = serde_json::to_string(&skyglue::sandbox::accounts(&world)).expect("json");
     let exe = std::env::current_exe().expect("exe");
-    println!(
-        "\n{:<34} {:>8} {:>8} {:>6}  {:>9} {:>9} {:>6}  {:>8}",
-        "scenario", "calls", "floor", "ratio", "wall", "floor", "ratio", "peak MB"
-    );
     let mut details = Vec::new();
-    for scenario in scenarios().into_iter().filter(|s| s.name.contains(filter)) {
-        // Let the sandbox's ECS buckets refill, so each scenario starts fresh.
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        sandbox.reset_calls();
-        rest.take_calls();
-        let wrap = std::env::var("SKYGLUE_BENCH_WRAP").unwrap_or_default();
-        let mut command: Vec<String> = wrap.split_whitespace().map(str::to_string).collect();
-        command.push(exe.display().to_string());
-        let out = Command::new(&command[0])
-            .args(&command[1..])
-            .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
-            .env(declared::URL_ENV, &rest.base)
-            .env(declared::TOKEN_ENV, "bench")
-            .output()
-            .expect("child runs");
-        if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
-            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    for size in Size::ALL {
+        let group: Vec<&Scenario> = chosen.iter().filter(|s| Size::of(s.name) == size).collect();
+        if !group.is_empty() {
+            details.extend(run_group(size, &group, &rest, &exe).await);
         }
-        let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
-            Ok(v) => v,
-            Err(_) => {
-                println!("{:<34} FAILED: {}", scenario.name, String::from_utf8_lossy(&out.stderr).trim());
-                continue;
-            }
-        };
-        let mut calls: BTreeMap<String, u64> = sandbox
-            .calls()
-            .into_iter()
-            .filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:"))
-            .collect();
-        calls.extend(rest.take_calls());
-        let mut floor = (scenario.floor)(&world);
-        if let Some(deletes) = report["delete_floor"].as_u64().filter(|n| *n > 0) {
-            floor = support::with_deletes(floor, &world, deletes);
-        }
-        if let Some(moves) = report["moves"].as_u64().filter(|n| *n > 0) {
-            floor = support::with_moves(floor, moves);
-        }
-        print_row(&scenario, &report, &calls, &floor);
-        phases::print(&report["phases"], &sandbox.call_spans(), LATENCY);
-        details.push((scenario.name, calls, floor, sandbox.throttled_calls()));
     }
     println!("\nper operation (calls / floor; throttled answers are counted in calls):");
     for (name, calls, floor, throttled) in details {
@@ -142,6 +95,86 @@ async fn parent(filter: &str) {
             );
         }
     }
+}
+
+/// One scenario's calls, floor and throttled answers by operation.
+type Detail = (&'static str, BTreeMap<String, u64>, Floor, BTreeMap<String, u64>);
+
+/// Builds the world of `size`, serves it, and runs `group` on it, each
+/// scenario in a child process.
+async fn run_group(
+    size: Size,
+    group: &[&Scenario],
+    rest: &declared::RestFake,
+    exe: &std::path::Path,
+) -> Vec<Detail> {
+    let started = Instant::now();
+    let world = size.world();
+    println!(
+        "world: {} images, {} task definitions, {} connections, built in {:.2?}",
+        world.image_count(),
+        world.task_definition_count(),
+        world.accounts.iter().map(|a| a.regions.len()).sum::<usize>(),
+        started.elapsed()
+    );
+    let config = SandboxConfig { latency: LATENCY, ..SandboxConfig::default() };
+    let sandbox = Sandbox::start(world.clone(), config).await.expect("sandbox");
+    let kubeconfig = std::env::temp_dir().join(format!("skyglue-bench-kubeconfig-{}", std::process::id()));
+    std::fs::write(&kubeconfig, sandbox.kubeconfig()).expect("kubeconfig");
+    let accounts = serde_json::to_string(&skyglue::sandbox::accounts(&world)).expect("json");
+    println!(
+        "\n{:<34} {:>8} {:>8} {:>6}  {:>9} {:>9} {:>6}  {:>8}",
+        "scenario", "calls", "floor", "ratio", "wall", "floor", "ratio", "peak MB"
+    );
+    let mut details = Vec::new();
+    for scenario in group {
+        // Let the sandbox's ECS buckets refill, so each scenario starts fresh.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        sandbox.reset_calls();
+        rest.take_calls();
+        let wrap = std::env::var("SKYGLUE_BENCH_WRAP").unwrap_or_default();
+        let mut command: Vec<String> = wrap.split_whitespace().map(str::to_string).collect();
+        command.push(exe.display().to_string());
+        let out = Command::new(&command[0])
+            .args(&command[1..])
+            .args(["--child", scenario.name, &sandbox.endpoint_url(), &accounts])
+            .env(declared::URL_ENV, &rest.base)
+            .env(declared::TOKEN_ENV, "bench")
+            .env(scale::KUBECONFIG_ENV, &kubeconfig)
+            .output()
+            .expect("child runs");
+        if std::env::var_os("SKYGLUE_BENCH_EXPLAIN").is_some() {
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(_) => {
+                println!("{:<34} FAILED: {}", scenario.name, String::from_utf8_lossy(&out.stderr).trim());
+                continue;
+            }
+        };
+        let all = sandbox.calls();
+        let sts: u64 = all.iter().filter(|(k, _)| k.starts_with("sts:")).map(|(_, n)| n).sum();
+        let mut calls: BTreeMap<String, u64> =
+            all.into_iter().filter(|(k, _)| !k.starts_with("sts:") && !k.starts_with("slack:")).collect();
+        calls.extend(rest.take_calls());
+        let mut floor = (scenario.floor)(&world);
+        if let Some(deletes) = report["delete_floor"].as_u64().filter(|n| *n > 0) {
+            floor = support::with_deletes(floor, &world, deletes);
+        }
+        if let Some(moves) = report["moves"].as_u64().filter(|n| *n > 0) {
+            floor = support::with_moves(floor, moves);
+        }
+        print_row(scenario, &report, &calls, &floor);
+        phases::print(&report["phases"], &sandbox.call_spans(), LATENCY);
+        if size == Size::Many {
+            let connections = world.accounts.iter().map(|a| a.regions.len()).sum();
+            scale::print_connections(&report, sts, connections);
+        }
+        details.push((scenario.name, calls, floor, sandbox.throttled_calls()));
+    }
+    let _ = std::fs::remove_file(&kubeconfig);
+    details
 }
 
 fn print_row(s: &Scenario, report: &serde_json::Value, calls: &BTreeMap<String, u64>, floor: &Floor) {

@@ -206,7 +206,7 @@ fn is_sha(tag: &str) -> bool {
 fn cleanup_query(world: &World) -> Floor {
     let imgs = images(world);
     let use1 = in_use(world);
-    let mut f = imgs.clone().merge(use1.clone());
+    let mut f = imgs.clone().merge(use1.clone()).merge(crate::scale::in_use_listings(world));
     // The repository map lists the repositories once more and reads each
     // one's tags (ListTagsForResource, one each).
     f.add("ecr:DescribeRepositories", connections(world).len() as u64);
@@ -253,7 +253,7 @@ fn cleanup(world: &World) -> Floor {
 /// are added from the run's own count (see `phases::delete_floor`).
 fn cleanup_apply(world: &World) -> Floor {
     let query = cleanup_query(world);
-    let check = in_use(world).merge(images(world));
+    let check = in_use(world).merge(images(world)).merge(crate::scale::in_use_listings(world));
     let mut f = query.clone().merge(check.clone());
     f.add("lambda:ListFunctions", connections(world).len() as u64);
     f.add("batch:DescribeJobDefinitions", connections(world).len() as u64);
@@ -297,7 +297,7 @@ fn archive_policy() -> String {
 /// added from the run's own count (see [`with_moves`]).
 fn archive_apply(world: &World) -> Floor {
     let use1 = in_use(world);
-    let mut f = use1.clone();
+    let mut f = use1.clone().merge(crate::scale::in_use_listings(world));
     let mut listing: u64 = 0;
     for c in connections(world) {
         let repo = c.repositories.iter().find(|r| r.name == ARCHIVE_REPOSITORY);
@@ -337,6 +337,9 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "scan aws_ecs_task_definition all", floor: task_definitions },
         Scenario { name: "view aws_ecs_image_in_use", floor: in_use },
         Scenario { name: "policy ecr_cleanup.sql dry run", floor: cleanup },
+        // Each on a world of its own (see `scale`).
+        Scenario { name: crate::scale::X10, floor: cleanup },
+        Scenario { name: crate::scale::MANY, floor: cleanup },
         Scenario { name: "repeated query (2nd run, cached)", floor: none },
         Scenario { name: "scan aws_s3_object (100k objects)", floor: s3_objects },
         Scenario { name: "policy s3_cleanup.sql dry run", floor: s3_cleanup },
@@ -417,7 +420,7 @@ fn sql(name: &str) -> Option<&'static str> {
 
 /// The shipped policy, or the file `SKYGLUE_BENCH_POLICY` names (to measure
 /// a variant without rebuilding); its repository map comes from the
-/// connections' `[github] repositories` (see [`child`]).
+/// connections' `[github] repositories` (see `scale::configure`).
 fn cleanup_policy() -> String {
     let policy = match std::env::var_os("SKYGLUE_BENCH_POLICY") {
         Some(path) => std::fs::read_to_string(&path)
@@ -428,22 +431,20 @@ fn cleanup_policy() -> String {
     policy.replace("-- @max_deletes: 500", "-- @max_deletes: 1000000")
 }
 
-/// `[github] repositories` for the benchmark world: app-NN is built from acme/app-1 or -2.
-fn repository_map() -> std::collections::BTreeMap<String, String> {
-    (0..40).map(|i| (format!("app-{:02}", i + 1), format!("acme/app-{}", i % 2 + 1))).collect()
-}
-
 /// Runs one scenario against the sandbox at `args[1]`; prints a JSON line.
 pub fn child(args: &[String]) {
     let (name, endpoint, accounts) = (args[0].as_str(), args[1].as_str(), args[2].as_str());
     let accounts: Vec<(String, String, String)> = serde_json::from_str(accounts).expect("accounts");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut setup_s = 0.0;
     let result = runtime.block_on(async {
+        let started = Instant::now();
         let mut connections =
             skyglue::sandbox::connections_at(endpoint, &accounts).await.expect("connections");
-        connections.github.repositories = repository_map();
+        crate::scale::configure(name, &mut connections);
         let registry = skyglue::sandbox::registry().merge(crate::declared::registry());
         let engine = Engine::new(connections, registry);
+        setup_s = started.elapsed().as_secs_f64();
         run(name, engine, endpoint).await
     });
     let (run, error) = match result {
@@ -458,6 +459,7 @@ pub fn child(args: &[String]) {
         "phases": run.phases,
         "delete_floor": run.delete_floor,
         "moves": run.moves,
+        "setup_s": setup_s,
     });
     println!("{out}");
 }

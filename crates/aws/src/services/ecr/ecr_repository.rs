@@ -14,7 +14,7 @@ use futures::{StreamExt, TryStreamExt};
 use skyglue_core::paging::describe_each;
 use skyglue_core::spec::{text, text_map, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::throttle::{Bucket, RateLimits, bucket};
+use skyglue_core::throttle::{Bucket, RateLimits, bucket, unpublished};
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
 use crate::{clients, services, time};
@@ -153,23 +153,26 @@ pub fn list(ctx: &FetchContext) -> BoxStream<'static, Result<Vec<Repository>>> {
 pub const ECR_RATE_ENV: &str = "SKYGLUE_ECR_RPS";
 
 /// ECR publishes no rate for its read APIs (research/api-limits.md): every
-/// operation shares one bucket of `$SKYGLUE_ECR_RPS` per second (default 20),
-/// except UpdateImageStorageClass (archive and restore, one image per call),
-/// which has its own bucket of half that rate.
+/// operation shares one adaptive bucket that starts at 20 requests per second
+/// and grows while ECR answers, halving when it throttles
+/// ([`skyglue_core::throttle`]); `$SKYGLUE_ECR_RPS` makes it a fixed ceiling
+/// of that many instead. UpdateImageStorageClass (archive and restore, one
+/// image per call) has its own bucket, fixed at half that rate.
 pub static ECR: RateLimits = RateLimits { service: "ecr", bucket: ecr_bucket };
 
 fn ecr_bucket(operation: &str) -> Option<Bucket> {
-    static RATE: LazyLock<u32> = LazyLock::new(|| {
-        std::env::var(ECR_RATE_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(20)
-    });
-    if *RATE == 0 {
+    static RATE: LazyLock<Option<u32>> =
+        LazyLock::new(|| std::env::var(ECR_RATE_ENV).ok().and_then(|v| v.trim().parse::<u32>().ok()));
+    let rate = RATE.unwrap_or(20);
+    if rate == 0 {
         return None;
     }
     Some(match operation {
         // One image per call, and no published rate either: the archive and
         // restore sinks get a bucket of their own, half the shared rate, so a
         // large archive run leaves room for the reads beside it.
-        "UpdateImageStorageClass" => bucket("ecr storage class", (*RATE / 2).max(1), (*RATE / 2).max(1)),
-        _ => bucket("ecr", *RATE, *RATE),
+        "UpdateImageStorageClass" => bucket("ecr storage class", (rate / 2).max(1), (rate / 2).max(1)),
+        _ if RATE.is_some() => bucket("ecr", rate, rate),
+        _ => unpublished("ecr", rate, rate),
     })
 }
