@@ -10,6 +10,7 @@
 //! DataFusion `SessionContext`.
 
 pub mod aws_error;
+mod aws_retry;
 pub mod cache;
 pub mod call;
 pub mod columns;
@@ -34,6 +35,7 @@ pub mod query_memo;
 pub mod registry;
 pub mod rows;
 mod scan_pages;
+mod scan_plan;
 pub mod secret;
 pub mod shared_scans;
 pub mod sink;
