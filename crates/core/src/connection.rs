@@ -13,7 +13,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
-use crate::call::{RetryPolicy, sdk_retries_off, uncounted_call};
+use crate::aws_retry::{RetryPolicy, sdk_retries_off, uncounted_call};
 use crate::config::{AwsEntry, Config, InUseSources};
 use crate::error::{Error, Result};
 use crate::metrics::ApiCounters;

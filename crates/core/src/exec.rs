@@ -5,7 +5,6 @@
 //! can drop its own filter and push `LIMIT` down), projects, and stops paging as
 //! soon as the limit is met: dropping the inner streams cancels their requests.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -31,47 +30,14 @@ use datafusion::physical_plan::{
 };
 use futures::stream::StreamExt;
 
-use crate::cache::ScanCache;
-use crate::connection::{AwsConnection, Connections};
+use crate::connection::AwsConnection;
 use crate::error::{Error, Result};
 use crate::join_keys;
-use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
 use crate::query_memo::{self, QueryMemo};
 use crate::scan_pages::{ScanStream, source_pages};
+pub use crate::scan_plan::ScanPlan;
 use crate::spec::{Scope, TableSpec};
-use crate::table::ApiTable;
-
-/// Everything a scan was planned with.
-#[derive(Debug, Clone)]
-pub struct ScanPlan {
-    /// The table.
-    pub table: Arc<dyn ApiTable>,
-    /// Its spec.
-    pub spec: Arc<TableSpec>,
-    /// All connections.
-    pub connections: Arc<Connections>,
-    /// The AWS connections left after pruning on `region`.
-    pub targets: Vec<Arc<AwsConnection>>,
-    /// Key values pushed into API parameters.
-    pub keys: KeyValues,
-    /// Pushed filters, evaluated exactly on each full-width page.
-    pub filters: Vec<Arc<dyn PhysicalExpr>>,
-    /// Output column indices into the full schema.
-    pub projection: Option<Vec<usize>>,
-    /// Columns read by the projection and the filters.
-    pub columns: Arc<HashSet<String>>,
-    /// Row limit.
-    pub limit: Option<usize>,
-    /// A required key the query's own filters do not give; a join must.
-    pub missing_required: Option<String>,
-    /// Where complete scans are kept for replay, if caching is on.
-    pub cache: Option<Arc<ScanCache>>,
-    /// Whether another scan of this query reads the same table, so that one
-    /// request's pages are read once and replayed to both
-    /// ([`crate::shared_scans`]).
-    pub shared: bool,
-}
 
 /// The leaf plan of an API table scan.
 #[derive(Debug, Clone)]

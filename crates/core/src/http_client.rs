@@ -278,7 +278,11 @@ mod tests {
 
     /// Runs the loop over `script` (one exchange per attempt, the last repeated);
     /// returns the ending and the attempts made.
-    async fn run(policy: &RetryPolicy, pause: Option<&Pause>, script: &[Exchange<&'static str>]) -> (Ending<&'static str>, u32) {
+    async fn run(
+        policy: &RetryPolicy,
+        pause: Option<&Pause>,
+        script: &[Exchange<&'static str>],
+    ) -> (Ending<&'static str>, u32) {
         let made = Cell::new(0);
         let retrier = Retrier { policy, pause, metrics: None };
         let ending = retrier

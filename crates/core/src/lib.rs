@@ -11,6 +11,7 @@
 
 pub mod arn;
 pub mod aws_error;
+mod aws_retry;
 pub mod cache;
 pub mod call;
 pub mod columns;
@@ -36,6 +37,7 @@ pub mod query_memo;
 pub mod registry;
 pub mod rows;
 mod scan_pages;
+mod scan_plan;
 pub mod secret;
 pub mod shared_scans;
 pub mod sink;

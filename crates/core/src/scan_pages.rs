@@ -18,10 +18,10 @@ use futures::stream::{BoxStream, Stream, StreamExt};
 use crate::cache::{CacheKey, ScanCache};
 use crate::connection::{AwsConnection, KubeContext};
 use crate::error::{Error, Result};
-use crate::exec::ScanPlan;
 use crate::keys::KeyValues;
 use crate::metrics::ScanMetrics;
 use crate::query_memo::QueryMemo;
+use crate::scan_plan::ScanPlan;
 use crate::spec::Scope;
 use crate::table::{ApiTable, FetchContext};
 

@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 
-use crate::security::SecurityError;
+use crate::security_error::SecurityError;
 
 /// The message of every refused call: the coordinator shows it with the
 /// worker's address.

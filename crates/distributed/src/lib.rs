@@ -36,6 +36,7 @@ pub mod in_memory;
 mod on_workers;
 mod plan_gate;
 mod security;
+mod security_error;
 pub mod split;
 mod worker;
 

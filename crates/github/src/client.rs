@@ -113,13 +113,7 @@ impl GithubClient {
             }
             None => None,
         };
-        Ok(Self {
-            octocrab,
-            api_url: settings.api_url.clone(),
-            policy,
-            pause: Pause::default(),
-            graphql,
-        })
+        Ok(Self { octocrab, api_url: settings.api_url.clone(), policy, pause: Pause::default(), graphql })
     }
 
     /// The retry policy.
@@ -207,14 +201,20 @@ impl GithubClient {
                 let body = match octocrab.body_to_string(response).await {
                     Ok(body) => body,
                     Err(e) => {
-                        return Ok(Exchange { headers, ..Exchange::failed(Failure::Broken(error_chain(&e))) });
+                        return Ok(Exchange {
+                            headers,
+                            ..Exchange::failed(Failure::Broken(error_chain(&e)))
+                        });
                     }
                 };
                 if matches!(request, Request::Graphql(_)) && status == 200 && rate_limited(&body) {
                     status = 403;
                 }
                 let secondary = body.contains("secondary rate limit");
-                Ok(Exchange { secondary, ..Exchange::answered(status, headers, Reply { status, body, next }) })
+                Ok(Exchange {
+                    secondary,
+                    ..Exchange::answered(status, headers, Reply { status, body, next })
+                })
             })
             .await?;
         match ending {

@@ -79,8 +79,12 @@ impl Http {
         let (client, sent, fail) = (&client, sent.as_str(), &fail);
         let ready = move |_| async move {
             if self.rate_limited {
-                let waited =
-                    ctx.connections.throttle.acquire("rest", &self.operation).await.map_err(|e| fail(e.to_string()))?;
+                let waited = ctx
+                    .connections
+                    .throttle
+                    .acquire("rest", &self.operation)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
                 ctx.metrics.throttle_wait(waited);
             }
             Ok(())
@@ -103,7 +107,9 @@ impl Http {
                 let tries = if attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
                 Err(fail(format!("HTTP {status}{tries}: {}", snippet(&body))))
             }
-            Ending::Done { answer: Err(e), attempts } => Err(fail(format!("{e} (after {attempts} attempts)"))),
+            Ending::Done { answer: Err(e), attempts } => {
+                Err(fail(format!("{e} (after {attempts} attempts)")))
+            }
             Ending::TooLong { wait, .. } => Err(fail(format!(
                 "the API's rate limit allows the next request in {} s, longer than skyglue waits ({} s)",
                 wait.as_secs(),
@@ -113,7 +119,9 @@ impl Http {
     }
 
     fn client(&self, url: &str) -> std::result::Result<HyperClient, String> {
-        self.client.get_or_init(|| https_client(url.starts_with("https://")).map_err(|e| e.to_string())).clone()
+        self.client
+            .get_or_init(|| https_client(url.starts_with("https://")).map_err(|e| e.to_string()))
+            .clone()
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, Caller, PageRule, epoch, input, page};
-use crate::demo::hex_id;
+use crate::ids::hex_id;
 use crate::world::{AppRunnerService, World, apprunner_service_arn};
 
 const PAGE: PageRule = PageRule { default: 20, max: 20 };
@@ -42,7 +42,7 @@ fn invalid(message: impl Into<String>) -> AwsError {
 }
 
 fn services<'w>(world: &'w World, caller: &Caller) -> &'w [AppRunnerService] {
-    &crate::ecs::region(world, caller).apprunner_services
+    &crate::aws::region(world, caller).apprunner_services
 }
 
 fn list_services(world: &World, caller: &Caller, req: ListInput) -> Result<Value, AwsError> {

@@ -38,7 +38,7 @@ impl AppRunnerService {
         let now = Utc::now();
         AppRunnerService {
             name: name.to_owned(),
-            id: crate::demo::hex_id(&format!("apprunner:{name}"), 32),
+            id: crate::ids::hex_id(&format!("apprunner:{name}"), 32),
             status: "RUNNING".to_owned(),
             image_identifier: image_identifier.to_owned(),
             image_repository_type: ecr(),

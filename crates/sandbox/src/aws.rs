@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::world::World;
+use crate::world::{RegionWorld, World};
 
 /// Who is calling: the account their access key maps to and the region they signed for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,22 @@ pub(crate) struct Caller {
     pub account: String,
     /// Region from the credential scope.
     pub region: String,
+}
+
+/// The caller's region, or an empty one when the account has nothing there.
+pub(crate) fn region<'w>(world: &'w World, caller: &Caller) -> &'w RegionWorld {
+    static EMPTY: RegionWorld = RegionWorld {
+        region: String::new(),
+        repositories: Vec::new(),
+        clusters: Vec::new(),
+        task_definitions: Vec::new(),
+        lambda_functions: Vec::new(),
+        batch_job_definitions: Vec::new(),
+        apprunner_services: Vec::new(),
+        event_rules: Vec::new(),
+        schedules: Vec::new(),
+    };
+    world.region(&caller.account, &caller.region).unwrap_or(&EMPTY)
 }
 
 /// The access key id, region and service from

@@ -40,7 +40,7 @@ pub(crate) fn describe_job_definitions(
     }
     let selectors: Vec<(String, Option<i32>)> =
         wanted.iter().map(String::as_str).map(selector).collect::<Result<_, _>>()?;
-    let definitions: Vec<&BatchJobDefinition> = crate::ecs::region(world, caller)
+    let definitions: Vec<&BatchJobDefinition> = crate::aws::region(world, caller)
         .batch_job_definitions
         .iter()
         .filter(|d| {

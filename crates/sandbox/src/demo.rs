@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use serde_json::json;
 
+use crate::ids::hex_id;
 use crate::world::{
     Account, COSIGN_SIGNATURE, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2,
     Deployment, GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, Repository, S3Bucket,
@@ -18,22 +19,6 @@ pub const STAGING: &str = "222222222222";
 /// The demo's S3 bucket of CI build artifacts (prod, us-east-1).
 pub const CI_ARTIFACTS_BUCKET: &str = "acme-ci-artifacts";
 const WEB: &str = "111111111111.dkr.ecr.us-east-1.amazonaws.com/web";
-
-/// Deterministic pseudo-random hex of `len` digits derived from `label` (FNV-1a, stretched).
-pub(crate) fn hex_id(label: &str, len: usize) -> String {
-    let mut out = String::with_capacity(len + 16);
-    let mut round = 0u64;
-    while out.len() < len {
-        let mut h = 0xcbf2_9ce4_8422_2325u64 ^ round;
-        for b in label.bytes().chain(round.to_le_bytes()) {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        out.push_str(&format!("{h:016x}"));
-        round += 1;
-    }
-    out.truncate(len);
-    out
-}
 
 /// The 40-hex SHA of a demo commit whose short SHA is `short`.
 pub fn demo_sha(short: &str) -> String {

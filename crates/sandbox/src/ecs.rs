@@ -7,10 +7,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::aws::{AwsError, Caller, PageRule, check_batch, epoch, input, page, with_token};
+use crate::aws::{AwsError, Caller, PageRule, check_batch, epoch, input, page, region, with_token};
 use crate::config::{BucketSpec, DescribeFailure, EcsBuckets};
 use crate::world::{
-    Cluster, RegionWorld, Service, Task, TaskSet, World, cluster_arn, service_arn, task_arn, task_set_arn,
+    Cluster, Service, Task, TaskSet, World, cluster_arn, service_arn, task_arn, task_set_arn,
 };
 
 const LIST_PAGE_100: PageRule = PageRule { default: 100, max: 100 };
@@ -81,22 +81,6 @@ pub(crate) fn inject_failures(knobs: &[DescribeFailure], op: &str, out: &mut Val
             obj.insert("failures".to_owned(), Value::Array(failed));
         }
     }
-}
-
-/// The caller's region, or an empty one when the account has nothing there.
-pub(crate) fn region<'w>(world: &'w World, caller: &Caller) -> &'w RegionWorld {
-    static EMPTY: RegionWorld = RegionWorld {
-        region: String::new(),
-        repositories: Vec::new(),
-        clusters: Vec::new(),
-        task_definitions: Vec::new(),
-        lambda_functions: Vec::new(),
-        batch_job_definitions: Vec::new(),
-        apprunner_services: Vec::new(),
-        event_rules: Vec::new(),
-        schedules: Vec::new(),
-    };
-    world.region(&caller.account, &caller.region).unwrap_or(&EMPTY)
 }
 
 /// The last `/`-separated part of an ARN, or the string itself.

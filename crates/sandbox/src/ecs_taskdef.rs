@@ -11,8 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::aws::{AwsError, Caller, PageRule, check_batch, epoch, input, page, with_token};
-use crate::ecs::region;
+use crate::aws::{AwsError, Caller, PageRule, check_batch, epoch, input, page, region, with_token};
 use crate::world::{TaskDefinition, World, task_definition_arn};
 
 const PAGE: PageRule = PageRule { default: 100, max: 100 };

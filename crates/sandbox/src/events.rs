@@ -38,7 +38,7 @@ pub(crate) fn handle(world: &World, caller: &Caller, op: &str, body: &Value) -> 
 }
 
 fn rules<'w>(world: &'w World, caller: &Caller) -> &'w [EventRule] {
-    &crate::ecs::region(world, caller).event_rules
+    &crate::aws::region(world, caller).event_rules
 }
 
 /// The buses of the caller's account and region: `default` and every bus a rule names.

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::aws::{decode_token, encode_token};
-use crate::demo::hex_id;
+use crate::ids::hex_id;
 use crate::world::{KubeContainer, KubePod, World};
 
 /// The bearer token the sandbox's API servers accept.

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::demo::hex_id;
+use crate::ids::hex_id;
 use crate::kubernetes::{KubeError, chunk, cluster, spec_json};
 use crate::world::{KubeContainer, KubeWorkload, World};
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, Caller, PageRule, page};
-use crate::demo::hex_id;
+use crate::ids::hex_id;
 use crate::world::{LambdaFunction, LambdaVersion, RegionWorld, World, lambda_function_arn};
 
 /// Query parameters of a request.
@@ -175,7 +175,7 @@ pub(crate) fn list_versions(
 }
 
 fn region<'w>(world: &'w World, caller: &Caller) -> &'w RegionWorld {
-    crate::ecs::region(world, caller)
+    crate::aws::region(world, caller)
 }
 
 fn function<'w>(world: &'w World, caller: &Caller, name: &str) -> Result<&'w LambdaFunction, AwsError> {

@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod admit;
 mod apprunner;
 mod apprunner_world;
 mod aws;
@@ -46,6 +47,7 @@ mod events;
 mod generate;
 mod github;
 mod github_world;
+mod ids;
 mod kubernetes;
 mod kubernetes_workloads;
 mod kubernetes_world;
@@ -53,6 +55,7 @@ mod lambda;
 mod lambda_world;
 mod s3;
 mod s3_list;
+mod s3_request;
 mod s3_world;
 mod s3_xml;
 mod scheduler;

@@ -6,7 +6,7 @@ use std::ops::Bound;
 use axum::response::Response;
 
 use crate::aws::Caller;
-use crate::s3::{S3Request, bucket, owner, write_owner};
+use crate::s3_request::{S3Request, bucket, owner, write_owner};
 use crate::s3_xml::{S3Error, XmlWriter, iso8601, url_encode, xml_response};
 use crate::world::{S3ObjectVersion, World};
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::demo::hex_id;
+use crate::ids::hex_id;
 
 /// The version id of a write to an unversioned (or versioning-suspended) bucket.
 pub const NULL_VERSION: &str = "null";

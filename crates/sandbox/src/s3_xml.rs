@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::aws::AwsError;
-use crate::demo::hex_id;
+use crate::ids::hex_id;
 
 /// The S3 XML namespace.
 pub(crate) const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";

@@ -19,7 +19,7 @@ use crate::world::World;
 const PAGE: PageRule = PageRule { default: 100, max: 100 };
 
 fn schedules<'w>(world: &'w World, caller: &Caller) -> &'w [Schedule] {
-    &crate::ecs::region(world, caller).schedules
+    &crate::aws::region(world, caller).schedules
 }
 
 fn schedule_arn(caller: &Caller, s: &Schedule) -> String {

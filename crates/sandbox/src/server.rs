@@ -26,11 +26,12 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::admit::{QueryMap, Service, admit};
 use crate::aws::{
     AwsError, Caller, caller, json_response, json10_response, parse_authorization, rest_json_response,
 };
-use crate::config::{BucketSpec, SandboxConfig};
-use crate::s3::S3Request;
+use crate::config::SandboxConfig;
+use crate::s3_request::S3Request;
 use crate::s3_xml::S3Error;
 use crate::state::State;
 use crate::world::World;
@@ -243,52 +244,6 @@ async fn reset_calls(AxState(state): AxState<Arc<State>>) -> Response {
     axum::Json(json!({"ok": true})).into_response()
 }
 
-/// Which AWS service a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    Ecr,
-    Ecs,
-    Sts,
-    Lambda,
-    Batch,
-    AppRunner,
-    Events,
-    Scheduler,
-    Kubernetes,
-    S3,
-}
-
-impl Service {
-    /// The prefix of its operations' counter keys.
-    fn prefix(self) -> &'static str {
-        match self {
-            Service::Ecr => "ecr",
-            Service::Ecs => "ecs",
-            Service::Sts => "sts",
-            Service::Lambda => "lambda",
-            Service::Batch => "batch",
-            Service::AppRunner => "apprunner",
-            Service::Events => "events",
-            Service::Scheduler => "scheduler",
-            Service::Kubernetes => "kubernetes",
-            Service::S3 => "s3",
-        }
-    }
-
-    /// The error a throttled call gets.
-    fn throttled(self) -> AwsError {
-        match self {
-            Service::Lambda => {
-                AwsError { status: 429, ..AwsError::new("TooManyRequestsException", "Rate exceeded") }
-            }
-            Service::S3 => {
-                AwsError { status: 503, ..AwsError::new("SlowDown", "Please reduce your request rate.") }
-            }
-            _ => AwsError::throttled(),
-        }
-    }
-}
-
 async fn aws(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
     let who = caller(&state.world(), &headers);
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
@@ -371,9 +326,6 @@ async fn rest_json(
         Err(e) => e.into_rest_json_response(),
     }
 }
-
-/// A request's query parameters.
-pub(crate) type QueryMap = Query<BTreeMap<String, String>>;
 
 async fn lambda_list_functions(
     AxState(state): AxState<Arc<State>>,
@@ -510,39 +462,4 @@ async fn sts_request(state: &State, who: &Caller, body: &[u8]) -> Response {
         Ok(xml) => sts::xml_response(xml),
         Err(e) => sts::xml_error(e),
     }
-}
-
-/// Counts the call, waits the configured latency, then applies throttling and
-/// faults; the call's number (1-based) for the faults that apply after it acts.
-pub(crate) async fn admit(state: &State, who: &Caller, service: Service, op: &str) -> Result<u64, AwsError> {
-    let key = format!("{}:{op}", service.prefix());
-    let n = state.counters.count(&key);
-    if !state.config.latency.is_zero() {
-        tokio::time::sleep(state.config.latency).await;
-    }
-    let bucket = match service {
-        Service::Ecs if state.config.ecs_throttling => ecs::bucket(op, &state.config.ecs_buckets),
-        Service::Ecr => {
-            state.config.ecr_rate_per_sec.map(|rate| ("ecr", BucketSpec::new(rate.max(1.0), rate)))
-        }
-        Service::Lambda => {
-            state.config.lambda_rate_per_sec.map(|rate| ("lambda", BucketSpec::new(rate.max(1.0), rate)))
-        }
-        Service::S3 => state.config.s3_rate_per_sec.map(|rate| ("s3", BucketSpec::new(rate.max(1.0), rate))),
-        _ => None,
-    };
-    if let Some((name, spec)) = bucket
-        && !state.throttle.take(&who.account, &who.region, name, spec)
-    {
-        state.counters.throttled(&key);
-        return Err(service.throttled());
-    }
-    if let Some(fault) = state.fault(&key, n) {
-        return Err(AwsError {
-            status: fault.status,
-            code: fault.error_type.clone(),
-            message: fault.message.clone(),
-        });
-    }
-    Ok(n)
 }

@@ -10,9 +10,9 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use crate::admit::{QueryMap, Service, admit};
 use crate::aws::Caller;
 use crate::kubernetes::KubeError;
-use crate::server::{QueryMap, Service, admit};
 use crate::state::State;
 use crate::{kubernetes, kubernetes_workloads};
 

@@ -14,6 +14,7 @@ use rustyline::{CompletionType, Config, Editor};
 use super::complete::Catalog;
 use super::helper::ReplHelper;
 use super::input::Unit;
+use super::meta;
 use super::session::{Flow, Session, report_error};
 
 const PROMPT: &str = "skyglue> ";
@@ -48,7 +49,7 @@ pub async fn run(mut session: Session) -> anyhow::Result<ExitCode> {
         }
         history.add(&mut editor, &line);
         session.width = editor.dimensions().map(|(cols, _)| cols);
-        match session.run_unit(&Unit::classify(&line)).await {
+        match meta::run_unit(&mut session, &Unit::classify(&line)).await {
             Ok(Flow::Continue) => {}
             Ok(Flow::Quit) => break,
             Err(e) => report_error(&e, true),

@@ -1,5 +1,7 @@
-//! Meta-commands: backslash lines that talk about the session rather than
-//! query it (`\d`, `\format`, `\timing`, `\cache`, `\i`, `\connections`...).
+//! Running input in a session: each unit (a statement, or a meta-command),
+//! and the meta-commands themselves: backslash lines that talk about the
+//! session rather than query it (`\d`, `\format`, `\timing`, `\cache`,
+//! `\i`, `\connections`...).
 //!
 //! Listings go to stdout; confirmations of a changed setting go to stderr, so
 //! a script's stdout holds only results.
@@ -10,12 +12,32 @@ use clap::ValueEnum;
 use skyglue::output::Format;
 
 use super::command::{Command, Name};
+use super::input::{self, Unit};
 use super::session::{Flow, Session};
 use super::{connections, describe, fit, policy};
 use crate::errors::usage;
 
+/// Runs one unit in `session`: a meta-command or SQL.
+pub async fn run_unit(session: &mut Session, unit: &Unit) -> anyhow::Result<Flow> {
+    match unit {
+        Unit::Meta(line) => run(session, line).await,
+        Unit::Sql(sql) => session.run_sql(sql).await.map(|()| Flow::Continue),
+    }
+}
+
+/// Runs every unit of a script (a `\i` file, or piped input) in `session`,
+/// stopping at the first error.
+pub async fn run_script(session: &mut Session, text: &str) -> anyhow::Result<Flow> {
+    for unit in input::units(text) {
+        if Box::pin(run_unit(session, &unit)).await? == Flow::Quit {
+            return Ok(Flow::Quit);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
 /// Runs the meta-command `line` in `session`.
-pub async fn run(session: &mut Session, line: &str) -> anyhow::Result<Flow> {
+async fn run(session: &mut Session, line: &str) -> anyhow::Result<Flow> {
     let command = Command::parse(line).map_err(usage)?;
     match command {
         Command::Help => {
@@ -98,7 +120,7 @@ async fn include(session: &mut Session, path: PathBuf, params: Vec<String>) -> a
         return Err(usage(format!("\\i {}: files include each other too deeply", path.display())));
     }
     session.include_depth += 1;
-    let flow = session.run_script(&text).await;
+    let flow = run_script(session, &text).await;
     session.include_depth -= 1;
     flow
 }

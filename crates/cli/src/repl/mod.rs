@@ -92,7 +92,7 @@ pub async fn run(
 async fn piped(mut session: Session, text: &str) -> ExitCode {
     let mut failed = false;
     for unit in input::units(text) {
-        match session.run_unit(&unit).await {
+        match meta::run_unit(&mut session, &unit).await {
             Ok(session::Flow::Continue) => {}
             Ok(session::Flow::Quit) => break,
             Err(e) => {

@@ -17,9 +17,7 @@ use skyglue_core::Engine;
 use skyglue_core::metrics::ApiCountersSnapshot;
 
 use super::fit;
-use super::input::{self, Unit};
 use super::interrupt::{Cancelled, Interrupts};
-use super::meta;
 use crate::progress::Progress;
 
 /// Rows a table result shows on a terminal unless `\maxrows` says otherwise.
@@ -87,24 +85,6 @@ impl Session {
     /// Whether a statement since the last call created or dropped a table or view.
     pub fn take_catalog_changed(&mut self) -> bool {
         std::mem::take(&mut self.catalog_changed)
-    }
-
-    /// Runs one unit: a meta-command or SQL.
-    pub async fn run_unit(&mut self, unit: &Unit) -> anyhow::Result<Flow> {
-        match unit {
-            Unit::Meta(line) => meta::run(self, line).await,
-            Unit::Sql(sql) => self.run_sql(sql).await.map(|()| Flow::Continue),
-        }
-    }
-
-    /// Runs every unit of a script (a `\i` file), stopping at the first error.
-    pub async fn run_script(&mut self, text: &str) -> anyhow::Result<Flow> {
-        for unit in input::units(text) {
-            if Box::pin(self.run_unit(&unit)).await? == Flow::Quit {
-                return Ok(Flow::Quit);
-            }
-        }
-        Ok(Flow::Continue)
     }
 
     /// Runs `work`; on a terminal Ctrl-C cancels it with [`Cancelled`].

@@ -36,7 +36,8 @@ use skyglue_core::arn::family_and_revision;
 use skyglue_core::error::one_line;
 
 use super::common::{self, Item, send, targets_of};
-use super::deregister_ecs_task_definitions::{deregister, locate};
+use super::deregister_ecs_task_definitions::deregister;
+use super::task_definition_check::locate;
 
 /// The API allows 10 revisions per call.
 const BATCH: usize = 10;

@@ -26,6 +26,7 @@ use skyglue_core::columns::strings;
 use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
+use super::common::{Locator, required};
 use super::fresh::{collect, df_err, sql_list};
 use crate::arn::TaskDefinitionName;
 
@@ -209,9 +210,39 @@ async fn in_use(ctx: &datafusion::prelude::SessionContext) -> Result<HashMap<Rev
     Ok(users)
 }
 
+/// A resolved task definition row's connection: its `account_id` and
+/// `region`, which the check filled in from the ARN it resolved. A row
+/// without them is not acted on: a guess could pick the wrong account.
+pub(crate) fn locate(target: &Target) -> std::result::Result<Locator<()>, String> {
+    let arn = required(target, "task_definition_arn")?;
+    let not_resolved = |missing: String| {
+        format!("not attempted: {missing}, so it does not name one revision (the check resolves rows)")
+    };
+    let account = required(target, "account_id").map_err(not_resolved)?;
+    let region = required(target, "region").map_err(not_resolved)?;
+    Ok(Locator { account: Some(account), region: Some(region), scope: (), id: arn })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_resolved_rows_are_located() {
+        let t = Target::from_pairs([(
+            "task_definition_arn",
+            "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7",
+        )]);
+        assert!(locate(&t).is_err_and(|e| e.contains("account_id")));
+        let t = Target::from_pairs([
+            ("task_definition_arn", "arn:aws:ecs:eu-west-1:222222222222:task-definition/web:7"),
+            ("account_id", "222222222222"),
+            ("region", "eu-west-1"),
+        ]);
+        let loc = locate(&t).ok();
+        assert_eq!(loc.as_ref().and_then(|l| l.region.as_deref()), Some("eu-west-1"));
+        assert_eq!(loc.as_ref().and_then(|l| l.account.as_deref()), Some("222222222222"));
+    }
 
     fn existing() -> BTreeMap<(String, i64), Vec<(String, String)>> {
         BTreeMap::from([(

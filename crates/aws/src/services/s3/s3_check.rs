@@ -39,7 +39,7 @@ use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
 use super::fresh::{collect, df_err, sql_list};
-use super::s3_lock::{self, VersionRef};
+use super::s3_lock::{self, Bucket, VersionRef, Versioning};
 
 /// The version id of what is written while versioning is off or suspended.
 pub(crate) const NULL_VERSION: &str = "null";
@@ -47,28 +47,6 @@ pub(crate) const NULL_VERSION: &str = "null";
 /// Keys of one bucket read one HeadObject each up to this many; more are
 /// read by listing their common prefix (1,000 per call).
 const HEAD_AT_MOST: usize = 100;
-
-/// A bucket's versioning, as GetBucketVersioning says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Versioning {
-    /// Never enabled: a key delete removes the object.
-    Off,
-    /// A key delete adds a delete marker.
-    Enabled,
-    /// A key delete removes the `null` version and writes a `null` marker.
-    Suspended,
-}
-
-/// Where a bucket lives and how it versions.
-#[derive(Debug, Clone)]
-pub(crate) struct Bucket {
-    /// The owning account.
-    pub account: String,
-    /// The bucket's region.
-    pub region: String,
-    /// Its versioning.
-    pub versioning: Versioning,
-}
 
 /// The live object of a key, as the fresh read found it.
 #[derive(Debug, Clone)]

@@ -19,7 +19,27 @@ use futures::{StreamExt, TryStreamExt};
 use skyglue_core::call::aws_call;
 use skyglue_core::{AwsConnection, Connections, Result};
 
-use super::s3_check::Bucket;
+/// A bucket's versioning, as GetBucketVersioning says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Versioning {
+    /// Never enabled: a key delete removes the object.
+    Off,
+    /// A key delete adds a delete marker.
+    Enabled,
+    /// A key delete removes the `null` version and writes a `null` marker.
+    Suspended,
+}
+
+/// Where a bucket lives and how it versions.
+#[derive(Debug, Clone)]
+pub(crate) struct Bucket {
+    /// The owning account.
+    pub account: String,
+    /// The bucket's region.
+    pub region: String,
+    /// Its versioning.
+    pub versioning: Versioning,
+}
 
 /// Lock reads in flight at once (they share S3's client-side limit).
 const CONCURRENCY: usize = 8;

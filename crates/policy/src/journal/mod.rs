@@ -14,6 +14,9 @@
 //! table ([`dynamodb`]) after it is on disk, and `skyglue_journal` shows the
 //! entries of every host.
 //!
+//! Its parts: [`Entry`] (a line), [`RunLog`] (a run's writes, and the
+//! sinks' `ActionLog`), [`JournalTable`] (the table below) and [`dynamodb`].
+//!
 //! The journal is queryable as the `skyglue_journal` table:
 //!
 //! ```sql
@@ -23,68 +26,22 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
-use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
-use datafusion::error::Result as DfResult;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
-use serde::{Deserialize, Serialize};
 use skyglue_core::private_file;
-use skyglue_core::sink::{ActionLog, Outcome, Target};
-use skyglue_core::spec::{ColumnSpec, Scope, TableSpec, text, timestamp};
 
 use crate::error::{Error, Result};
-use crate::interrupt::Interrupt;
-use crate::lock::dynamodb::LeaseGuard;
-use crate::progress::Progress;
 use crate::team::TeamTable;
 
 pub mod dynamodb;
+mod entry;
+mod run_log;
+mod table;
 
 use dynamodb::TeamJournal;
-
-/// One journal line.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    /// When, RFC 3339 UTC.
-    pub ts: String,
-    /// The run.
-    pub run_id: String,
-    /// The policy's name.
-    pub policy: String,
-    /// `run_started`, `planned`, `intent`, `outcome`, `run_finished`,
-    /// `notified`; or `interrupted`, the last entry of a run that was stopped.
-    pub event: String,
-    /// `dry_run` or `apply`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// The action (`delete_ecr_images`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    /// The API operation an intent or outcome belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operation: Option<String>,
-    /// The resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-    /// `planned`, `done`, `skipped`, `failed`, `unknown`; or a run's status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Anything else (parameters, summary), as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<serde_json::Value>,
-    /// The fence number of the team-table lease the run held when this was
-    /// written (see [`crate::lock::dynamodb`]): a later holder's is higher.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fence: Option<u64>,
-}
+pub use entry::{Entry, status_name};
+pub use run_log::RunLog;
+pub use table::JournalTable;
 
 /// The journal file, and its copy in the team table when there is one.
 #[derive(Debug)]
@@ -322,296 +279,12 @@ pub fn unfinished_runs(entries: &[Entry], before: &str) -> Vec<Unfinished> {
     runs
 }
 
-/// A run's view of the journal: fills in the run id and policy, and
-/// implements the sinks' [`ActionLog`].
-///
-/// It remembers the first failed write of an intent or outcome
-/// ([`RunLog::write_error`]): a sink cannot act on that failure, the runner
-/// fails the run with it. Once its [`Interrupt`] is raised it refuses every
-/// new intent, so each sink stops before its next call.
-#[derive(Debug, Clone)]
-pub struct RunLog {
-    journal: Arc<Journal>,
-    run_id: String,
-    policy: String,
-    action: String,
-    interrupt: Interrupt,
-    lease: Option<LeaseGuard>,
-    write_error: Arc<OnceLock<String>>,
-    progress: Arc<Progress>,
-    checked_at: Option<std::time::Instant>,
-}
-
-impl RunLog {
-    /// A log for one run.
-    pub fn new(journal: Arc<Journal>, run_id: &str, policy: &str, action: &str) -> Self {
-        Self {
-            journal,
-            run_id: run_id.into(),
-            policy: policy.into(),
-            action: action.into(),
-            interrupt: Interrupt::default(),
-            lease: None,
-            write_error: Arc::default(),
-            progress: Arc::default(),
-            checked_at: None,
-        }
-    }
-
-    /// The same log, for calls that rely on a check that started at
-    /// `checked_at`: each intent says how old that check was when it was
-    /// written (`detail.check_age_seconds`; see [`crate::staleness::check_age_of`]).
-    pub fn relying_on_check(&self, checked_at: std::time::Instant) -> Self {
-        Self { checked_at: Some(checked_at), ..self.clone() }
-    }
-
-    /// Checks `lease` before each call ([`ActionLog::may_act`]) and stamps
-    /// every entry with its fence number. A lease that no longer holds with
-    /// time to spare raises the interrupt: no call is sent after it.
-    pub fn with_lease(mut self, lease: Option<LeaseGuard>) -> Self {
-        self.lease = lease;
-        self
-    }
-
-    /// What this log has journaled of the run's targets so far (see
-    /// [`crate::progress`]): what is left to report from when the run is
-    /// cut short.
-    pub fn progress(&self) -> &Progress {
-        &self.progress
-    }
-
-    /// Refuses new intents once `interrupt` is raised.
-    pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
-        self.interrupt = interrupt;
-        self
-    }
-
-    /// The first intent or outcome that could not be written, if any: the
-    /// journal no longer says what happened, so the run must fail with it.
-    pub fn write_error(&self) -> Option<&str> {
-        self.write_error.get().map(String::as_str)
-    }
-
-    /// Writes and remembers the first failure.
-    fn write_remembered(&self, entries: &[Entry]) -> Result<()> {
-        self.write(entries).inspect_err(|e| {
-            let _ = self.write_error.set(e.to_string());
-        })
-    }
-
-    /// An entry of this run, stamped now.
-    pub fn entry(&self, event: &str) -> Entry {
-        Entry {
-            ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            run_id: self.run_id.clone(),
-            policy: self.policy.clone(),
-            event: event.into(),
-            action: Some(self.action.clone()),
-            fence: self.lease.as_ref().map(LeaseGuard::fence),
-            ..Entry::default()
-        }
-    }
-
-    /// Appends entries, and keeps the run's progress record in step: an
-    /// intent that could not be written is not in flight (the sink does not
-    /// call without it); anything else counts even when unwritten.
-    pub fn write(&self, entries: &[Entry]) -> Result<()> {
-        let written = self.journal.append(entries);
-        if written.is_ok() {
-            self.progress.record(entries);
-        } else {
-            let kept: Vec<Entry> = entries.iter().filter(|e| e.event != "intent").cloned().collect();
-            self.progress.record(&kept);
-        }
-        written
-    }
-}
-
-#[async_trait]
-impl ActionLog for RunLog {
-    async fn may_act(&self) -> skyglue_core::Result<()> {
-        if let Some(reason) = self.interrupt.reason() {
-            return Err(Error::Interrupted(reason.into()).into());
-        }
-        if let Some(lease) = &self.lease
-            && let Err(reason) = lease.verify().await
-        {
-            self.interrupt.raise(reason.clone());
-            return Err(Error::Interrupted(reason).into());
-        }
-        Ok(())
-    }
-
-    fn intent(&self, operation: &str, targets: &[Target]) -> skyglue_core::Result<()> {
-        if let Some(reason) = self.interrupt.reason() {
-            return Err(Error::Interrupted(reason.into()).into());
-        }
-        let age = self.checked_at.map(|at| at.elapsed());
-        let entries: Vec<Entry> = targets
-            .iter()
-            .map(|t| Entry {
-                operation: Some(operation.into()),
-                target: Some(t.clone()),
-                detail: age.map(
-                    |age| serde_json::json!({ crate::staleness::CHECK_AGE: crate::staleness::seconds(age) }),
-                ),
-                ..self.entry("intent")
-            })
-            .collect();
-        Ok(self.write_remembered(&entries)?)
-    }
-
-    fn outcome(&self, operation: &str, outcomes: &[Outcome]) -> skyglue_core::Result<()> {
-        let entries: Vec<Entry> = outcomes
-            .iter()
-            .map(|o| Entry {
-                operation: Some(operation.into()),
-                target: Some(o.target.clone()),
-                status: Some(status_name(o.status).into()),
-                reason: o.reason.clone(),
-                ..self.entry("outcome")
-            })
-            .collect();
-        Ok(self.write_remembered(&entries)?)
-    }
-}
-
-/// The JSON name of a status.
-pub fn status_name(s: skyglue_core::sink::Status) -> &'static str {
-    use skyglue_core::sink::Status;
-    match s {
-        Status::Planned => "planned",
-        Status::Done => "done",
-        Status::Skipped => "skipped",
-        Status::Failed => "failed",
-        Status::Unknown => "unknown",
-    }
-}
-
-// ---- the skyglue_journal table ------------------------------------------------------------------
-
-fn spec() -> TableSpec {
-    TableSpec {
-        name: "skyglue_journal",
-        description: "Every policy run and action skyglue recorded, oldest first.",
-        scope: Scope::Global,
-        columns: vec![
-            ColumnSpec::new("ts", timestamp(), "When the entry was written."),
-            ColumnSpec::new("run_id", text(), "The run."),
-            ColumnSpec::new("policy", text(), "The policy's name."),
-            ColumnSpec::new(
-                "event",
-                text(),
-                "run_started, planned, intent, outcome, run_finished, notified or interrupted.",
-            ),
-            ColumnSpec::new("mode", text(), "dry_run or apply (run_started)."),
-            ColumnSpec::new("action", text(), "The policy's action."),
-            ColumnSpec::new("operation", text(), "The API operation (intent, outcome)."),
-            ColumnSpec::new("target", text(), "The resource, as JSON."),
-            ColumnSpec::new(
-                "status",
-                text(),
-                "planned, done, skipped, failed or unknown; or the run's status.",
-            ),
-            ColumnSpec::new("reason", text(), "Why it was skipped or failed."),
-            ColumnSpec::new("detail", text(), "Parameters, summary or error, as JSON."),
-        ],
-        not_found_codes: &[],
-        rate_limits: vec![],
-        operations: &[],
-    }
-}
-
-#[derive(Serialize)]
-struct Row<'a> {
-    ts: Option<i64>,
-    run_id: &'a str,
-    policy: &'a str,
-    event: &'a str,
-    mode: Option<&'a str>,
-    action: Option<&'a str>,
-    operation: Option<&'a str>,
-    target: Option<String>,
-    status: Option<&'a str>,
-    reason: Option<&'a str>,
-    detail: Option<String>,
-}
-
-/// The `skyglue_journal` table: reads the journal file (and the team table,
-/// when there is one) at each scan.
-#[derive(Debug)]
-pub struct JournalTable {
-    path: PathBuf,
-    team: Option<TeamTable>,
-    schema: SchemaRef,
-}
-
-impl JournalTable {
-    /// The table over the journal in `dir`.
-    pub fn new(dir: &Path) -> Self {
-        Self { path: dir.join(FILE_NAME), team: None, schema: spec().schema() }
-    }
-
-    /// Also every host's entries in the team table.
-    pub fn with_team(mut self, team: TeamTable) -> Self {
-        self.team = Some(team);
-        self
-    }
-
-    /// The entries a scan shows: local and team, each once, oldest first.
-    pub async fn entries(&self) -> Result<Vec<Entry>> {
-        let local = Journal::read_all(&self.path)?;
-        let team = match &self.team {
-            Some(team) => dynamodb::read_all(team).await?,
-            None => vec![],
-        };
-        Ok(merge(local, team))
-    }
-}
-
-#[async_trait]
-impl TableProvider for JournalTable {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let entries = self.entries().await.map_err(skyglue_core::Error::from)?;
-        let rows: Vec<Row> = entries
-            .iter()
-            .map(|e| Row {
-                ts: chrono::DateTime::parse_from_rfc3339(&e.ts).ok().map(|t| t.timestamp_micros()),
-                run_id: &e.run_id,
-                policy: &e.policy,
-                event: &e.event,
-                mode: e.mode.as_deref(),
-                action: e.action.as_deref(),
-                operation: e.operation.as_deref(),
-                target: e.target.as_ref().and_then(|t| serde_json::to_string(t).ok()),
-                status: e.status.as_deref(),
-                reason: e.reason.as_deref(),
-                detail: e.detail.as_ref().map(|d| d.to_string()),
-            })
-            .collect();
-        let batch = skyglue_core::rows::rows_to_batch(self.schema.clone(), &rows)?;
-        let mem = MemTable::try_new(self.schema.clone(), vec![vec![batch]])?;
-        mem.scan(state, projection, filters, limit).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::fs::OpenOptions;
+    use std::sync::Arc;
+
+    use skyglue_core::sink::{ActionLog, Target};
 
     use super::*;
 
