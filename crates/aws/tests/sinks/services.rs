@@ -30,8 +30,11 @@ async fn the_probes_try_exactly_the_operations_they_declare() {
     let conn = env.connections.aws.first().expect("a connection").clone();
     let checks = permissions::check_reads(&env.connections, &conn).await;
     let tried: Vec<&str> = checks.iter().map(|(op, _)| *op).collect();
-    let declared: Vec<&str> =
-        services::ALL.iter().flat_map(|s| s.probes.iter()).flat_map(|p| p.operations.iter().copied()).collect();
+    let declared: Vec<&str> = services::ALL
+        .iter()
+        .flat_map(|s| s.probes.iter())
+        .flat_map(|p| p.operations.iter().copied())
+        .collect();
     assert_eq!(tried, declared);
     assert!(checks.iter().all(|(_, c)| *c == CallCheck::Ok), "{checks:?}");
     assert!(tried.contains(&"s3:ListObjectsV2"), "{tried:?}");
@@ -93,10 +96,12 @@ async fn a_call_the_spec_does_not_declare_is_refused() {
 #[tokio::test]
 async fn an_unknown_in_use_source_is_a_config_error_naming_the_known_ones() {
     let config = Config::parse("[in_use]\nsources = [\"ecs\", \"lamda\"]\n", "skyglue.toml").expect("parses");
-    let error = Engine::from_config(&config, skyglue_aws::registry()).await.err().expect("refused").to_string();
+    let error =
+        Engine::from_config(&config, skyglue_aws::registry()).await.err().expect("refused").to_string();
     assert!(error.contains("[in_use] sources lists \"lamda\""), "{error}");
     assert!(error.contains("ecs, ecs_schedules, lambda, batch, apprunner, kubernetes"), "{error}");
-    let config = Config::parse("[in_use]\nsources = [\"ecs\", \"lambda\"]\n", "skyglue.toml").expect("parses");
+    let config =
+        Config::parse("[in_use]\nsources = [\"ecs\", \"lambda\"]\n", "skyglue.toml").expect("parses");
     let registry = skyglue_aws::registry();
     assert!(registry.validate_in_use(&config.in_use_sources()).is_ok());
 }
