@@ -10,5 +10,7 @@ mod ecr;
 mod ecs;
 #[path = "sinks/s3.rs"]
 mod s3;
+#[path = "sinks/services.rs"]
+mod services;
 #[path = "sinks/support.rs"]
 mod support;
