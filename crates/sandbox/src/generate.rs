@@ -19,8 +19,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, SPDX_SBOM, Repository, Service, Storage, Task, TaskDefinition,
-    World, access_key_for, repository_uri, task_definition_arn,
+    GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, Repository, SPDX_SBOM, Service,
+    Storage, Task, TaskDefinition, World, access_key_for, repository_uri, task_definition_arn,
 };
 
 /// How big a generated world is.
