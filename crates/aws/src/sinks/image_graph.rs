@@ -111,6 +111,10 @@ pub(super) async fn plan<'a>(
     }
 }
 
+/// Where a going copy is acted on: its repository's rank, then deepest
+/// referrers first, then indexes first.
+type Order = (usize, std::cmp::Reverse<usize>, bool);
+
 /// The referrers by their own place.
 struct Graph<'a> {
     of: HashMap<&'a Place, &'a Referrer>,
@@ -237,17 +241,17 @@ impl<'a> Graph<'a> {
         // first (deepest first), then indexes, each in the check's order.
         let mut depth = HashMap::new();
         let mut repositories: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
-        let mut keyed: Vec<(usize, std::cmp::Reverse<usize>, bool, (Target, &'a Copy))> = Vec::new();
+        let mut keyed: Vec<(Order, (Target, &'a Copy))> = Vec::new();
         for (t, c) in plan.going.drain(..) {
             let p = &c.place;
             let next = repositories.len();
             let repository =
                 *repositories.entry((&p.account, &p.region, &p.registry, &p.repository)).or_insert(next);
             let d = self.depth(p, &going, &mut depth, 0);
-            keyed.push((repository, std::cmp::Reverse(d), !c.index, (t, c)));
+            keyed.push(((repository, std::cmp::Reverse(d), !c.index), (t, c)));
         }
-        keyed.sort_by_key(|(repository, d, not_index, _)| (*repository, *d, *not_index));
-        plan.going = keyed.into_iter().map(|(_, _, _, tc)| tc).collect();
+        keyed.sort_by_key(|(order, _)| *order);
+        plan.going = keyed.into_iter().map(|(_, tc)| tc).collect();
         plan
     }
 
