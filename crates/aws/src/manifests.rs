@@ -96,7 +96,8 @@ pub async fn read(
                 .set_image_ids(Some(ids)),
             |request, media_type| request.accepted_media_types(*media_type),
         );
-        let answer = aws_call(connections, &label, OPERATION, &[], metrics, || request.clone().send()).await?;
+        let answer =
+            aws_call(connections, &label, OPERATION, &[], metrics, || request.clone().send()).await?;
         let Some(answer) = answer else { continue };
         let error = |detail: String| Error::Api {
             operation: OPERATION.into(),

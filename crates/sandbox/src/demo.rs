@@ -7,9 +7,10 @@ use serde_json::json;
 
 use crate::ids::hex_id;
 use crate::world::{
-    Account, COSIGN_SIGNATURE, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2,
-    Deployment, GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld, Repository, S3Bucket,
-    SPDX_SBOM, Service, Storage, Task, TaskDefinition, World, access_key_for, task_definition_arn,
+    Account, COSIGN_SIGNATURE, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG,
+    DOCKER_MANIFEST_V2, Deployment, GithubRepo, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld,
+    Repository, S3Bucket, SPDX_SBOM, Service, Storage, Task, TaskDefinition, World, access_key_for,
+    task_definition_arn,
 };
 
 /// The production account (owns the `web` ECR repository in us-east-1).

@@ -79,7 +79,23 @@ async fn image_details_have_the_real_shape() {
     let untagged =
         ok(&sb, "ecr:DescribeImages", json!({"repositoryName": "web", "filter": {"tagStatus": "UNTAGGED"}}))
             .await;
-    assert_eq!(untagged["imageDetails"].as_array().unwrap().len(), 4);
+    // two platform manifests, two old untagged images, two SBOMs
+    assert_eq!(untagged["imageDetails"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn referrers_report_their_subject_and_serve_it_in_their_manifest() {
+    let sb = start(World::demo()).await;
+    let ids = json!([{"imageDigest": demo_digest("bbb0011-sbom")}, {"imageDigest": demo_digest("bbb0011")}]);
+    let out = ok(&sb, "ecr:DescribeImages", json!({"repositoryName": "web", "imageIds": ids})).await;
+    let details = out["imageDetails"].as_array().unwrap();
+    assert_eq!(details[0]["subjectManifestDigest"], demo_digest("bbb0011"));
+    assert_eq!(details[0]["artifactMediaType"], "application/spdx+json");
+    assert!(details[1].get("subjectManifestDigest").is_none(), "an image names no subject");
+    let got = ok(&sb, "ecr:BatchGetImage", json!({"repositoryName": "web", "imageIds": [ids[0]]})).await;
+    let manifest: Value = serde_json::from_str(got["images"][0]["imageManifest"].as_str().unwrap()).unwrap();
+    assert_eq!(manifest["subject"]["digest"], demo_digest("bbb0011"));
+    assert_eq!(manifest["artifactType"], "application/spdx+json");
 }
 
 #[tokio::test]

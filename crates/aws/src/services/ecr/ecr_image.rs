@@ -259,11 +259,7 @@ impl Read {
 /// `wants.subjects` and the endpoint reports neither `subjectManifestDigest` nor
 /// `artifactMediaType` for any image of the page, and every index's when
 /// `wants.children`.
-pub(crate) async fn read_manifests(
-    ctx: &FetchContext,
-    images: &[ImageDetail],
-    wants: Wants,
-) -> Result<Read> {
+pub(crate) async fn read_manifests(ctx: &FetchContext, images: &[ImageDetail], wants: Wants) -> Result<Read> {
     let unreported = wants.subjects
         && images.iter().all(|i| i.subject_manifest_digest().is_none() && i.artifact_media_type().is_none());
     let asked: Vec<String> = images

@@ -42,7 +42,11 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     columns: vec![
         ColumnSpec::new("registry_id", text(), "The registry (account) that holds both images."),
         ColumnSpec::new("repository_name", text(), "The repository of both images.").optional_key(),
-        ColumnSpec::new("image_digest", text(), "The image whose manifest (or cosign tag) makes the reference."),
+        ColumnSpec::new(
+            "image_digest",
+            text(),
+            "The image whose manifest (or cosign tag) makes the reference.",
+        ),
         ColumnSpec::new(
             "referenced_digest",
             text(),
@@ -63,7 +67,7 @@ static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
     rate_limits: services::rate_limits_for(OPERATIONS),
 });
 
-#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Serialize)]
 struct Row<'a> {
     registry_id: Option<&'a str>,
     repository_name: Option<&'a str>,

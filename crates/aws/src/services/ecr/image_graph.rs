@@ -111,6 +111,10 @@ pub(super) async fn plan<'a>(
     }
 }
 
+/// Where a going copy is acted on: its repository's rank, then deepest
+/// referrers first, then indexes first.
+type Order = (usize, std::cmp::Reverse<usize>, bool);
+
 /// The referrers by their own place.
 struct Graph<'a> {
     of: HashMap<&'a Place, &'a Referrer>,
@@ -237,22 +241,29 @@ impl<'a> Graph<'a> {
         // first (deepest first), then indexes, each in the check's order.
         let mut depth = HashMap::new();
         let mut repositories: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
-        let mut keyed: Vec<(usize, std::cmp::Reverse<usize>, bool, (Target, &'a Copy))> = Vec::new();
+        let mut keyed: Vec<(Order, (Target, &'a Copy))> = Vec::new();
         for (t, c) in plan.going.drain(..) {
             let p = &c.place;
             let next = repositories.len();
-            let repository = *repositories.entry((&p.account, &p.region, &p.registry, &p.repository)).or_insert(next);
+            let repository =
+                *repositories.entry((&p.account, &p.region, &p.registry, &p.repository)).or_insert(next);
             let d = self.depth(p, &going, &mut depth, 0);
-            keyed.push((repository, std::cmp::Reverse(d), !c.index, (t, c)));
+            keyed.push(((repository, std::cmp::Reverse(d), !c.index), (t, c)));
         }
-        keyed.sort_by_key(|(repository, d, not_index, _)| (*repository, *d, *not_index));
-        plan.going = keyed.into_iter().map(|(_, _, _, tc)| tc).collect();
+        keyed.sort_by_key(|(order, _)| *order);
+        plan.going = keyed.into_iter().map(|(_, tc)| tc).collect();
         plan
     }
 
     /// How many referrer hops `place` is above an image that refers to
     /// nothing going (0 for such an image).
-    fn depth(&self, place: &Place, going: &HashSet<&Place>, memo: &mut HashMap<Place, usize>, hops: usize) -> usize {
+    fn depth(
+        &self,
+        place: &Place,
+        going: &HashSet<&Place>,
+        memo: &mut HashMap<Place, usize>,
+        hops: usize,
+    ) -> usize {
         let Some(r) = self.of.get(place) else { return 0 };
         if let Some(d) = memo.get(place) {
             return *d;
@@ -306,7 +317,8 @@ async fn read_children(
         let conn = engine.connections().find_aws(Some(account), Some(region)).await?;
         let digests: Vec<String> = places.iter().map(|p| p.digest.clone()).collect();
         let read =
-            manifests::index_children(engine.connections(), &conn, Some(registry), repository, &digests).await?;
+            manifests::index_children(engine.connections(), &conn, Some(registry), repository, &digests)
+                .await?;
         for p in places {
             children.insert((*p).clone(), read.get(&p.digest).cloned().unwrap_or_default());
         }
@@ -359,7 +371,11 @@ mod tests {
     fn referrers_follow_their_image_unless_something_keeps_them() {
         let (copies, referrers, present) = world(
             &["img"],
-            vec![referrer("sig", "img", false), referrer("sbom", "img", true), referrer("sig-of-sig", "sig", false)],
+            vec![
+                referrer("sig", "img", false),
+                referrer("sbom", "img", true),
+                referrer("sig-of-sig", "sig", false),
+            ],
         );
         let graph = Graph::new(&referrers, &present);
         let targets = vec![(Target::default(), &copies[0])];

@@ -69,7 +69,9 @@ fn kept_images_keep_their_graph_and_an_unused_image_takes_its_referrers() {
     );
     let mut got: Vec<(String, String)> = subjects
         .iter()
-        .map(|r| (text(r, "image_digest").unwrap_or("").into(), text(r, "subject_digest").unwrap_or("").into()))
+        .map(|r| {
+            (text(r, "image_digest").unwrap_or("").into(), text(r, "subject_digest").unwrap_or("").into())
+        })
         .collect();
     got.sort();
     let mut want = vec![(d("kept-sbom"), d("kept")), (d("old-sbom"), d("old"))];
@@ -86,7 +88,10 @@ fn kept_images_keep_their_graph_and_an_unused_image_takes_its_referrers() {
          WHERE repository_name = 'graph'",
     );
     for name in ["kept-sig", "kept-sbom"] {
-        assert_eq!(status(&report, &d(name)), ("skipped", format!("referrer of kept image {}", d("kept")).as_str()));
+        assert_eq!(
+            status(&report, &d(name)),
+            ("skipped", format!("referrer of kept image {}", d("kept")).as_str())
+        );
     }
     for name in ["amd64", "arm64"] {
         let (s, reason) = status(&report, &d(name));
