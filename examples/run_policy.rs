@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use skyglue_aws::sinks::DeleteEcrImages;
-use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Description, Outcome, Sink, Target};
 use skyglue_core::{Connections, Engine};
 use skyglue_policy::{Journal, RunOptions, Runner};
 use skyglue_sandbox::{Sandbox, SandboxConfig, World};
@@ -54,6 +54,11 @@ impl Sink for RecordEcrImages {
 
     fn optional_columns(&self) -> &[&str] {
         &["account_id", "region"]
+    }
+
+    /// Its rows are images: reports group and show them as the ECR sinks'.
+    fn describe(&self) -> Description {
+        DeleteEcrImages.describe()
     }
 
     /// What may be recorded is what may be deleted: the same images, so the
