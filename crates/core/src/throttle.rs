@@ -313,7 +313,7 @@ impl AdaptiveRate {
     /// The API answered a call at `now`.
     pub fn answered(&mut self, now: Duration) {
         self.refill(now);
-        if !self.limited_at.is_some_and(|at| now.saturating_sub(at) <= GROWTH_WINDOW) {
+        if self.limited_at.is_none_or(|at| now.saturating_sub(at) > GROWTH_WINDOW) {
             return;
         }
         let step = match self.threshold {

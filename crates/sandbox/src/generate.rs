@@ -473,15 +473,17 @@ impl GenerateSpec {
     }
 
     /// Many connections with a few resources each: `accounts` x 2 regions,
-    /// one repository of 20 images, 10 task definitions, one cluster with
-    /// one service and two tasks per (account, region).
+    /// 20 repositories of 50 images (in the first 20 connections), and in
+    /// every connection one cluster with one service and two tasks, and the
+    /// 20 task definition families (every connection deploys every
+    /// repository) with two revisions each, the older INACTIVE.
     pub fn many_connections(accounts: usize) -> Self {
         let slots = accounts * 2;
         GenerateSpec {
             accounts,
-            repositories: slots,
-            images: slots * 20,
-            task_definitions: slots * 10,
+            repositories: 20,
+            images: 1_000,
+            task_definitions: slots * 40,
             clusters_per_region: 1,
             services: slots,
             tasks: slots * 2,
