@@ -134,7 +134,7 @@ pub(crate) async fn task_definitions(
     done: &[&str],
 ) -> Vec<Presence> {
     common::declare_limits(connections);
-    let plan = common::plan(connections, targets.to_vec(), super::task_definition_check::locate).await;
+    let plan = common::plan(connections, targets.to_vec(), crate::services::ecs::task_definition_check::locate).await;
     let mut found: HashMap<Target, Presence> = HashMap::new();
     for o in plan.unreachable {
         found.insert(o.target, Presence::Unknown(o.reason.unwrap_or_default()));

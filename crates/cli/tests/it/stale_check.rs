@@ -160,7 +160,7 @@ async fn with_max_age_zero_an_image_that_became_used_after_the_check_survives_an
         (skip.status.as_deref(), skip.operation.as_deref()),
         (Some("skipped"), Some(skyglue_policy::staleness::RECHECK))
     );
-    let history = History::from_entries(&entries);
+    let history = History::from_entries(&entries, &skyglue_aws::sinks::all());
     assert!(history.runs[0].oldest_check_seconds.is_some());
     assert!(history.to_html("now", "test").contains("<th>oldest check</th>"));
 }

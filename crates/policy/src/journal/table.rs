@@ -46,6 +46,7 @@ fn spec() -> TableSpec {
         ],
         not_found_codes: &[],
         rate_limits: vec![],
+        operations: &[],
     }
 }
 
