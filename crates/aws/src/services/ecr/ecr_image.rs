@@ -13,9 +13,11 @@
 //!
 //! `subject_digest` is DescribeImages' `subjectManifestDigest`. Where an
 //! endpoint reports neither it nor `artifactMediaType` for any image of a page
-//! (moto), the page's manifests are read (BatchGetImage, 100 per call), and
-//! only when the query reads `subject_digest`, so other scans cost no more
-//! calls. An archived image's manifest cannot be read: there its
+//! (moto), the page's manifests are read (BatchGetImage, 100 per call). ECR
+//! and the sandbox report both, so there no scan costs more calls; the read
+//! is not skipped when a query does not read `subject_digest`, since every
+//! fetch fills every column (a scan shared by two uses of the table answers
+//! both, whatever columns each reads). An archived image's manifest cannot be read: there its
 //! `subject_digest` is what DescribeImages said. An image deleted between the
 //! listing and the read is left out.
 
@@ -143,10 +145,14 @@ impl ApiTable for EcrImage {
         100_000
     }
 
+    fn fetches_whole_rows(&self) -> bool {
+        // DescribeImages answers every column, and the manifests fill
+        // `subject_digest` where the endpoint does not report it.
+        true
+    }
+
     fn fetch(&self, ctx: FetchContext) -> BoxStream<'static, Result<RecordBatch>> {
-        // DescribeImages answers every column but `subject_digest` where the
-        // endpoint does not report it: then the manifests are read for it.
-        let wants = Wants { subjects: ctx.needs("subject_digest"), children: false };
+        let wants = Wants { subjects: true, children: false };
         details(ctx, wants).map(|page| page.and_then(|p| to_batch(&p.ctx, &p.images, &p.read))).boxed()
     }
 }

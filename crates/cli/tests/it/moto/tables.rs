@@ -76,6 +76,7 @@ async fn ecr_image_lists_every_image_with_its_tags_and_untagged_ones_empty() {
         "image_status",
         "last_archived_at",
         "last_activated_at",
+        "subject_digest",
     ];
     assert_eq!(r.columns(), columns);
     let cols =
