@@ -96,8 +96,10 @@ async fn a_call_the_spec_does_not_declare_is_refused() {
 #[tokio::test]
 async fn an_unknown_in_use_source_is_a_config_error_naming_the_known_ones() {
     let config = Config::parse("[in_use]\nsources = [\"ecs\", \"lamda\"]\n", "skyglue.toml").expect("parses");
-    let error =
-        Engine::from_config(&config, skyglue_aws::registry()).await.err().expect("refused").to_string();
+    let Err(error) = Engine::from_config(&config, skyglue_aws::registry()).await else {
+        panic!("an unknown source was accepted")
+    };
+    let error = error.to_string();
     assert!(error.contains("[in_use] sources lists \"lamda\""), "{error}");
     assert!(error.contains("ecs, ecs_schedules, lambda, batch, apprunner, kubernetes"), "{error}");
     let config =
