@@ -218,6 +218,10 @@ mod tests {
             &["id"]
         }
 
+        fn describe(&self) -> skyglue_core::sink::Description {
+            skyglue_core::sink::Description::default()
+        }
+
         fn recheck_group(&self, target: &Target) -> Option<String> {
             target.get("repo").map(str::to_string)
         }
