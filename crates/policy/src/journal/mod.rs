@@ -284,9 +284,10 @@ mod tests {
     use std::fs::OpenOptions;
     use std::sync::Arc;
 
-    use skyglue_core::sink::{ActionLog, Target};
+    use skyglue_core::sink::{ActionLog, Outcome, Target};
 
     use super::*;
+    use crate::interrupt::Interrupt;
 
     #[cfg(unix)]
     #[test]
