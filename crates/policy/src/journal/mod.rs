@@ -287,7 +287,7 @@ mod tests {
     use skyglue_core::sink::{ActionLog, Outcome, Target};
 
     use super::*;
-    use crate::Interrupt;
+    use crate::interrupt::Interrupt;
 
     #[cfg(unix)]
     #[test]
