@@ -13,6 +13,7 @@ mod clients;
 pub mod descriptions;
 pub mod manifests;
 pub mod permissions;
+mod probe;
 pub mod services;
 pub mod sinks;
 pub mod tables;

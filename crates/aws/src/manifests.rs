@@ -82,7 +82,7 @@ pub async fn read(
     metrics: Option<&ScanMetrics>,
     missing: Missing,
 ) -> Result<HashMap<String, Manifest>> {
-    connections.throttle.register(&crate::tables::ecr_repository::ECR);
+    connections.throttle.register(&crate::services::ecr::ecr_repository::ECR);
     let ecr = crate::clients::ecr(conn);
     let label = conn.label();
     let mut out = HashMap::new();

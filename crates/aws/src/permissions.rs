@@ -11,14 +11,10 @@
 //! "allowed". Delete calls are never tried: [`delete_actions`] and
 //! [`simulate_command`] say how to check them without deleting anything.
 
-use std::fmt;
+use skyglue_core::{AwsConnection, Connections};
 
-use skyglue_core::{AwsConnection, Connections, Error};
-
+pub use crate::probe::CallCheck;
 use crate::services;
-
-/// Stands in for a parent when the account has none of that kind.
-pub(crate) const ABSENT: &str = "skyglue-connections-check";
 
 /// The delete (and archive) actions the shipped sinks need, service by
 /// service, without repeats; the check never calls them.
@@ -30,50 +26,6 @@ pub fn delete_actions() -> Vec<&'static str> {
         }
     }
     actions
-}
-
-/// What one tried call answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallCheck {
-    /// Allowed: it answered, or said the thing asked for does not exist.
-    Ok,
-    /// Refused, with AWS's error code (`AccessDeniedException`).
-    Denied(String),
-    /// Failed for another reason (unreachable, throttled, ...).
-    Failed(String),
-}
-
-impl CallCheck {
-    /// Whether the call is allowed.
-    pub fn is_ok(&self) -> bool {
-        matches!(self, CallCheck::Ok)
-    }
-
-    /// What `result`, a tried call's, says about its permission.
-    pub(crate) fn of<T>(result: &skyglue_core::Result<T>) -> Self {
-        match result {
-            Ok(_) => CallCheck::Ok,
-            Err(Error::AccessDenied { detail, .. }) => CallCheck::Denied(error_code(detail)),
-            Err(e) => CallCheck::Failed(e.to_string()),
-        }
-    }
-}
-
-impl fmt::Display for CallCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallCheck::Ok => f.write_str("ok"),
-            CallCheck::Denied(code) => write!(f, "denied: {code}"),
-            CallCheck::Failed(detail) => write!(f, "failed: {detail}"),
-        }
-    }
-}
-
-/// The code of an access-denied detail (`AccessDeniedException: User ... is
-/// not authorized`), or `AccessDenied` when it starts with prose.
-fn error_code(detail: &str) -> String {
-    let head = detail.split(':').next().unwrap_or_default().trim();
-    if head.is_empty() || head.contains(char::is_whitespace) { "AccessDenied".into() } else { head.into() }
 }
 
 /// Tries each read call skyglue's tables make on `conn`, service by
@@ -103,6 +55,7 @@ pub fn simulate_command(principal_arn: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::probe::error_code;
     use super::*;
 
     #[test]

@@ -21,7 +21,6 @@ use skyglue_core::{Engine, Error};
 use crate::header::PolicyFile;
 use crate::journal::{RunLog, status_name};
 use crate::report::{Mode, Report};
-use crate::runner::{Runner, df_message};
 use crate::stage::Stage;
 
 /// Planned entries are journaled this many at a time, so a large plan is
@@ -31,7 +30,7 @@ const JOURNAL_CHUNK: usize = 1_000;
 /// Runs the query, the guardrails and the sink; fills `report`. An error
 /// (the query or the first check failed) fails the run with nothing changed.
 pub(crate) async fn act(
-    runner: &Runner,
+    stage: &(dyn Fn(Stage) + Send + Sync),
     engine: &Engine,
     policy: &PolicyFile,
     sink: &dyn Sink,
@@ -39,7 +38,7 @@ pub(crate) async fn act(
     log: &RunLog,
     report: &mut Report,
 ) -> Result<(), Error> {
-    runner.stage(Stage::Query);
+    stage(Stage::Query);
     let rows = read_rows(query, sink).await.map_err(|e| Error::Api {
         operation: "the policy query".into(),
         connection: "every connection".into(),
@@ -63,10 +62,10 @@ pub(crate) async fn act(
     // Every sink owns its fresh check: the runner cannot act without it,
     // and acts only on the resolved targets it lets through. Its age counts
     // from its start: what it read can only be older than that.
-    runner.stage(Stage::Guardrail);
+    stage(Stage::Guardrail);
     let checked_at = Instant::now();
     let checked = sink.check(engine, targets).await?;
-    let mut checked = resolved_only(checked, sink);
+    let mut checked = crate::staleness::resolved_only(checked, sink);
     report.not_checked.clone_from(&checked.not_checked);
     // What the check added (an image's referrers) counts against
     // max_deletes too: fail closed, acting on nothing, when it goes over.
@@ -90,7 +89,7 @@ pub(crate) async fn act(
     }
     journal_plan(log, sink, &checked, &notes, &invalid)?;
 
-    runner.stage(Stage::Act);
+    stage(Stage::Act);
     let bytes = std::mem::take(&mut checked.bytes);
     let acted = match report.mode {
         Mode::DryRun => crate::staleness::Acted {
@@ -177,21 +176,6 @@ fn journal_plan(
     Ok(())
 }
 
-/// The check's `proceed` list, minus any target that lost a required column
-/// on the way (a sink's check must hand back whole rows; one that does not is
-/// a bug, and its targets are skipped rather than acted on half-named).
-pub(crate) fn resolved_only(mut checked: Checked, sink: &dyn Sink) -> Checked {
-    let (whole, broken): (Vec<Target>, Vec<Target>) = std::mem::take(&mut checked.proceed)
-        .into_iter()
-        .partition(|t| sink.required_columns().iter().all(|c| t.get(c).is_some()));
-    checked.proceed = whole;
-    checked.skipped.extend(
-        broken
-            .into_iter()
-            .map(|t| Outcome::skipped(t, "the check returned the target without its key columns")),
-    );
-    checked
-}
 
 /// Runs the policy's query a batch at a time, keeping of each row only what
 /// the run needs (see [`crate::rows::Reader`]).
@@ -202,4 +186,12 @@ async fn read_rows(query: DataFrame, sink: &dyn Sink) -> datafusion::error::Resu
         reader.add(&batch);
     }
     Ok(reader.finish())
+}
+
+/// The message of a DataFusion error: the skyglue error it carries, else its root.
+pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
+    match Error::find(e) {
+        Some(inner) => inner.to_string(),
+        None => e.find_root().to_string().replace("datafusion.public.", ""),
+    }
 }

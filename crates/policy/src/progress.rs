@@ -70,7 +70,7 @@ impl Progress {
                 }
                 "intent" => {
                     let operation = e.operation.clone().unwrap_or_default();
-                    let age = crate::staleness::check_age_of(e);
+                    let age = crate::journal::check_age_of(e);
                     inner.each(target, |t| {
                         t.in_flight = Some(operation.clone());
                         if age.is_some() {

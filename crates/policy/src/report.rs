@@ -102,7 +102,7 @@ pub struct ActionReport {
 
 fn age_seconds<S: serde::Serializer>(age: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match age {
-        Some(age) => s.serialize_f64(crate::staleness::seconds(*age)),
+        Some(age) => s.serialize_f64(crate::journal::seconds(*age)),
         None => s.serialize_none(),
     }
 }

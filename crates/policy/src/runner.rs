@@ -24,7 +24,7 @@ use datafusion::sql::parser::DFParser;
 use futures::FutureExt;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Bytes, Sink};
-use skyglue_core::{Engine, Error};
+use skyglue_core::Engine;
 
 use crate::crash::{CutShort, panic_message};
 use crate::error::Error as PolicyError;
@@ -36,6 +36,7 @@ use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
 use crate::rows::KEEP_REASON;
+use crate::act::df_message;
 use crate::stage::{Stage, StageObserver};
 
 /// How to run.
@@ -333,7 +334,7 @@ impl Runner {
             // ends `act` early: what it journaled so far is the report.
             let acting = AssertUnwindSafe(async {
                 self.warn_unfinished(&policy.name, &since, &mut report).await;
-                crate::act::act(self, &engine, &policy, sink.as_ref(), query, &log, &mut report).await
+                crate::act::act(&|s| self.stage(s), &engine, &policy, sink.as_ref(), query, &log, &mut report).await
             })
             .catch_unwind();
             let cut_short = tokio::select! {
@@ -500,10 +501,3 @@ fn new_run_id() -> String {
     format!("{}-{:06x}", now.format("%Y%m%dT%H%M%SZ"), h.finish() & 0xff_ffff)
 }
 
-/// The message of a DataFusion error: the skyglue error it carries, else its root.
-pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
-    match Error::find(e) {
-        Some(inner) => inner.to_string(),
-        None => e.find_root().to_string().replace("datafusion.public.", ""),
-    }
-}

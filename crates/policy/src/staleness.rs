@@ -27,11 +27,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
+use skyglue_core::sink::{ActionLog, Checked, Outcome, Sink, Target};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{Engine, Error};
 
-use crate::journal::{Entry, RunLog};
+use crate::journal::RunLog;
 
 /// How many groups one call of [`Sink::apply`] gets: as many as the sinks
 /// work on at once, so a wave of groups starts together right after the
@@ -42,21 +42,7 @@ pub const GROUPS_AT_ONCE: usize = DEFAULT_CONCURRENCY;
 /// was made for them: the re-check kept them).
 pub const RECHECK: &str = "skyglue:recheck";
 
-/// The key of an intent's `detail` that says how old the check was that its
-/// call relied on, in seconds.
-pub const CHECK_AGE: &str = "check_age_seconds";
-
-/// How old the check was that an intent's call relied on, when it says.
-pub fn check_age_of(entry: &Entry) -> Option<std::time::Duration> {
-    let seconds = entry.detail.as_ref()?.get(CHECK_AGE)?.as_f64()?;
-    std::time::Duration::try_from_secs_f64(seconds).ok()
-}
-
-/// A duration as seconds with millisecond precision, as the journal and the
-/// reports write a check's age.
-pub fn seconds(age: std::time::Duration) -> f64 {
-    (age.as_secs_f64() * 1000.0).round() / 1000.0
-}
+pub use crate::journal::{CHECK_AGE, check_age_of, seconds};
 
 /// What acting did: one outcome per target, and an error that fails the run
 /// (a re-check that could not read).
@@ -168,7 +154,7 @@ async fn recheck(
     targets: Vec<Target>,
 ) -> Result<(Vec<Target>, Vec<Outcome>), (Error, Vec<Target>)> {
     let checked = match sink.check(engine, targets.clone()).await {
-        Ok(checked) => crate::act::resolved_only(checked, sink),
+        Ok(checked) => resolved_only(checked, sink),
         Err(e) => return Err((e, targets)),
     };
     let again: HashSet<&Target> = checked.proceed.iter().collect();
@@ -193,6 +179,22 @@ fn journal_skips(log: &RunLog, skipped: &[Outcome]) {
     if !skipped.is_empty() {
         let _ = log.outcome(RECHECK, skipped);
     }
+}
+
+/// The check's `proceed` list, minus any target that lost a required column
+/// on the way (a sink's check must hand back whole rows; one that does not is
+/// a bug, and its targets are skipped rather than acted on half-named).
+pub(crate) fn resolved_only(mut checked: Checked, sink: &dyn Sink) -> Checked {
+    let (whole, broken): (Vec<Target>, Vec<Target>) = std::mem::take(&mut checked.proceed)
+        .into_iter()
+        .partition(|t| sink.required_columns().iter().all(|c| t.get(c).is_some()));
+    checked.proceed = whole;
+    checked.skipped.extend(
+        broken
+            .into_iter()
+            .map(|t| Outcome::skipped(t, "the check returned the target without its key columns")),
+    );
+    checked
 }
 
 #[cfg(test)]

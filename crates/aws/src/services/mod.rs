@@ -15,10 +15,11 @@ use skyglue_core::sink::Sink;
 use skyglue_core::throttle::RateLimits;
 use skyglue_core::{ApiTable, AwsConnection, Connections};
 
-use crate::permissions::CallCheck;
+use crate::probe::CallCheck;
 
 pub mod apprunner;
 pub mod batch;
+pub(crate) mod denied;
 pub mod ecr;
 pub mod ecs;
 pub mod events;

@@ -191,9 +191,3 @@ where
         }),
     }
 }
-
-/// Declares every service's limits (`services::declare_limits`), so a sink
-/// is rate-limited whether or not its engine registered the tables.
-pub(crate) fn declare_limits(connections: &Connections) {
-    crate::services::declare_limits(connections);
-}

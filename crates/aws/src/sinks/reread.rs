@@ -60,7 +60,6 @@ struct Repository {
 
 /// Whether each ECR image (a resolved `delete_ecr_images` row) still exists.
 pub(crate) async fn ecr_images(connections: &Connections, targets: &[Target]) -> Vec<Presence> {
-    common::declare_limits(connections);
     let locate = |t: &Target| -> Result<Locator<Repository>, String> {
         Ok(Locator {
             account: Some(required(t, "account_id")?),
@@ -133,7 +132,6 @@ pub(crate) async fn task_definitions(
     targets: &[Target],
     done: &[&str],
 ) -> Vec<Presence> {
-    common::declare_limits(connections);
     let plan = common::plan(connections, targets.to_vec(), crate::services::ecs::task_definition_check::locate).await;
     let mut found: HashMap<Target, Presence> = HashMap::new();
     for o in plan.unreachable {
@@ -166,7 +164,6 @@ pub(crate) async fn task_definitions(
 
 /// Whether each S3 object (or the row's `version_id` of it) still exists.
 pub(crate) async fn s3_objects(connections: &Connections, targets: &[Target]) -> Vec<Presence> {
-    common::declare_limits(connections);
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {
         out.push(s3_object(connections, t).await.unwrap_or_else(Presence::Unknown));

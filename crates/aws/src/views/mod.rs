@@ -9,7 +9,7 @@
 //! through the Kubernetes crate's tables); `aws_ecs_image_in_use` is the ECS
 //! one, kept by its original name and columns.
 
-use skyglue_core::config::{InUseSources, KUBERNETES, STEP_FUNCTIONS};
+use skyglue_core::config::{InUseSources, KUBERNETES};
 use skyglue_core::{Connections, View};
 
 use crate::services::ecs::SCHEDULES;
@@ -49,24 +49,6 @@ static KUBERNETES_IN_USE: InUse = InUse { source: KUBERNETES, sql: include_str!(
 /// (`services::ALL`), then Kubernetes.
 pub fn in_use_sources() -> impl Iterator<Item = &'static InUse> {
     services::ALL.iter().flat_map(|s| s.in_use.iter()).chain(std::iter::once(&KUBERNETES_IN_USE))
-}
-
-/// The sources `sources` does not check, in report order: what a report
-/// must say nobody looked at.
-pub fn not_checked(sources: &InUseSources) -> Vec<String> {
-    in_use_sources().filter(|s| !sources.checks(s.source)).map(|s| s.source.to_string()).collect()
-}
-
-/// What the task definition check did not look at: `ecs_schedules` when
-/// left out (the only other source that pins revisions), and Step
-/// Functions, which skyglue never reads.
-pub fn task_definitions_not_checked(sources: &InUseSources) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    if !sources.checks(SCHEDULES) {
-        out.push(SCHEDULES.to_string());
-    }
-    out.push(STEP_FUNCTIONS.to_string());
-    out
 }
 
 /// The definition of `image_in_use` over `sources`.
@@ -159,9 +141,8 @@ mod tests {
     fn sources_are_reported_in_service_order() {
         let names: Vec<&str> = in_use_sources().map(|s| s.source).collect();
         assert_eq!(names, ["ecs", "ecs_schedules", "lambda", "batch", "apprunner", "kubernetes"]);
-        assert_eq!(not_checked(&InUseSources::default()), ["apprunner", "kubernetes"]);
+        assert_eq!(InUseSources::default().not_checked_of(&names), ["apprunner", "kubernetes"]);
         let every = InUseSources::new(names.clone());
-        assert_eq!(task_definitions_not_checked(&every), [STEP_FUNCTIONS]);
         let sql = image_in_use_sql(&every);
         let at = |name: &str| sql.find(&format!("-- {name}\n")).unwrap_or_else(|| panic!("{name}: {sql}"));
         assert!(names.windows(2).all(|w| at(w[0]) < at(w[1])), "{sql}");

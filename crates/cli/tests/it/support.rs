@@ -84,7 +84,9 @@ pub fn image(n: usize, tags: &[&str]) -> Image {
         pushed_at: Utc::now() - Duration::days(n as i64 % 400),
         last_recorded_pull_time: None,
         manifest_media_type: "application/vnd.docker.distribution.manifest.v2+json".into(),
-        artifact_media_type: None,
+        // as ECR reports it for an image: with it, no manifest is read for
+        // `subject_digest` (see the image graph in docs/guide/in-use.md)
+        artifact_media_type: Some(skyglue_sandbox::world::DOCKER_CONFIG.into()),
         child_digests: vec![],
         subject_digest: None,
         storage: Default::default(),

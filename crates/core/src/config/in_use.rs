@@ -155,6 +155,12 @@ impl InUseSources {
         &self.checked
     }
 
+    /// The sources of `known` (in its order: the order reports list them)
+    /// that are not checked.
+    pub fn not_checked_of(&self, known: &[&str]) -> Vec<String> {
+        known.iter().filter(|s| !self.checks(s)).map(|s| s.to_string()).collect()
+    }
+
     /// The first listed source not among `known`, if any.
     pub fn unknown<'a>(&'a self, known: &[&str]) -> Option<&'a str> {
         self.checked.iter().map(String::as_str).find(|s| !known.contains(s))

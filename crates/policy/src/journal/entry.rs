@@ -54,3 +54,19 @@ pub fn status_name(s: skyglue_core::sink::Status) -> &'static str {
         Status::Unknown => "unknown",
     }
 }
+
+/// The key of an intent's `detail` that says how old the check was that its
+/// call relied on, in seconds.
+pub const CHECK_AGE: &str = "check_age_seconds";
+
+/// How old the check was that an intent's call relied on, when it says.
+pub fn check_age_of(entry: &Entry) -> Option<std::time::Duration> {
+    let seconds = entry.detail.as_ref()?.get(CHECK_AGE)?.as_f64()?;
+    std::time::Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// A duration as seconds with millisecond precision, as the journal and the
+/// reports write a check's age.
+pub fn seconds(age: std::time::Duration) -> f64 {
+    (age.as_secs_f64() * 1000.0).round() / 1000.0
+}

@@ -39,7 +39,7 @@ mod run_log;
 mod table;
 
 use dynamodb::TeamJournal;
-pub use entry::{Entry, status_name};
+pub use entry::{CHECK_AGE, Entry, check_age_of, seconds, status_name};
 pub use run_log::RunLog;
 pub use table::JournalTable;
 

@@ -52,7 +52,7 @@ impl RunLog {
 
     /// The same log, for calls that rely on a check that started at
     /// `checked_at`: each intent says how old that check was when it was
-    /// written (`detail.check_age_seconds`; see [`crate::staleness::check_age_of`]).
+    /// written (`detail.check_age_seconds`; see [`crate::journal::check_age_of`]).
     pub fn relying_on_check(&self, checked_at: std::time::Instant) -> Self {
         Self { checked_at: Some(checked_at), ..self.clone() }
     }
@@ -145,7 +145,7 @@ impl ActionLog for RunLog {
                 operation: Some(operation.into()),
                 target: Some(t.clone()),
                 detail: age.map(
-                    |age| serde_json::json!({ crate::staleness::CHECK_AGE: crate::staleness::seconds(age) }),
+                    |age| serde_json::json!({ crate::journal::CHECK_AGE: crate::journal::seconds(age) }),
                 ),
                 ..self.entry("intent")
             })

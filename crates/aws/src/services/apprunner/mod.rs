@@ -7,11 +7,11 @@ pub mod apprunner_service;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::call::aws_call;
+use skyglue_core::{AwsConnection, Connections};
 
 use super::{Checks, InUse, Probe, Service};
-use crate::permissions::CallCheck;
+use crate::probe::CallCheck;
 
 /// The in-use source of App Runner's services.
 const SOURCE: &str = "apprunner";
@@ -30,14 +30,7 @@ pub static SERVICE: Service = Service {
     in_use: &[InUse { source: SOURCE, sql: include_str!("in_use.sql") }],
 };
 
-/// An App Runner client for `conn`.
-pub fn client(conn: &AwsConnection) -> aws_sdk_apprunner::Client {
-    let conf = aws_sdk_apprunner::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_apprunner::Client::from_conf(conf)
-}
+pub use crate::clients::apprunner as client;
 
 /// Lists one service.
 async fn probe(connections: &Connections, conn: &AwsConnection) -> Checks {

@@ -6,11 +6,11 @@ pub mod batch_job_definition;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::call::aws_call;
+use skyglue_core::{AwsConnection, Connections};
 
 use super::{Checks, InUse, Probe, Service};
-use crate::permissions::CallCheck;
+use crate::probe::CallCheck;
 
 /// The in-use source of Batch's job definitions.
 const SOURCE: &str = "batch";
@@ -29,14 +29,7 @@ pub static SERVICE: Service = Service {
     in_use: &[InUse { source: SOURCE, sql: include_str!("in_use.sql") }],
 };
 
-/// A Batch client for `conn`.
-pub fn client(conn: &AwsConnection) -> aws_sdk_batch::Client {
-    let conf = aws_sdk_batch::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_batch::Client::from_conf(conf)
-}
+pub use crate::clients::batch as client;
 
 /// Describes one job definition.
 async fn probe(connections: &Connections, conn: &AwsConnection) -> Checks {

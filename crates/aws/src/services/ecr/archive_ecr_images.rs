@@ -70,7 +70,7 @@ impl Sink for ArchiveEcrImages {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-        super::common::declare_limits(engine.connections());
+        crate::services::declare_limits(engine.connections());
         super::image_check::check_leaving(engine, targets, not_active).await
     }
 

@@ -80,7 +80,7 @@ impl Sink for DeleteEcrImages {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-        super::common::declare_limits(engine.connections());
+        crate::services::declare_limits(engine.connections());
         super::image_check::check(engine, targets).await
     }
 
@@ -90,7 +90,7 @@ impl Sink for DeleteEcrImages {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        super::common::declare_limits(connections);
+        crate::services::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;
@@ -108,6 +108,7 @@ impl Sink for DeleteEcrImages {
 
     /// BatchGetImage by digest: `ImageNotFound` is gone.
     async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        crate::services::declare_limits(connections);
         super::reread::ecr_images(connections, targets).await
     }
 }

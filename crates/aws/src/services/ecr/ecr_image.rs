@@ -36,7 +36,7 @@ use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::manifests::{self, Manifest, Missing};
-use crate::tables::ecr_repository::{self};
+use super::ecr_repository::{self};
 use crate::{clients, services, time};
 
 /// Every call the fetch makes (`TableSpec::operations`); BatchGetImage only

@@ -28,7 +28,7 @@ use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
 use crate::manifests::{self, cosign_subject};
-use crate::tables::ecr_image::{self, Page, Wants};
+use super::ecr_image::{self, Page, Wants};
 use crate::services;
 
 /// Every call the fetch makes (`TableSpec::operations`).

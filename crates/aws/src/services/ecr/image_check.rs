@@ -43,31 +43,9 @@ use skyglue_core::sink::{Checked, Outcome, Target};
 use skyglue_core::{Engine, Result};
 
 use super::fresh::{collect, df_err, sql_list, stream};
-use super::image_graph::{self, Present, Referrer};
+use super::image_graph;
+use super::listed::{Copies, Copy, Listed, Place, Referrer};
 use crate::manifests;
-
-/// One copy of an image: a digest in one repository of one registry and region.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) struct Place {
-    pub(super) account: Arc<str>,
-    pub(super) region: Arc<str>,
-    pub(super) registry: Arc<str>,
-    pub(super) repository: Arc<str>,
-    pub(super) digest: String,
-}
-
-/// What the fresh listing says about one copy a target may name. Its tags
-/// are looked at while its row is read (for uses by tag) and not kept.
-#[derive(Debug, Clone)]
-pub(super) struct Copy {
-    pub(super) place: Place,
-    pub(super) index: bool,
-    pub(super) size: i64,
-    /// `image_status`: ACTIVE, ARCHIVED or ACTIVATING.
-    pub(super) status: Arc<str>,
-    /// Who uses this copy: the first use in [`in_use`]'s order that names it.
-    pub(super) used_by: Option<String>,
-}
 
 /// One reference to an image that something uses.
 #[derive(Debug)]
@@ -127,7 +105,7 @@ async fn graph_check(
     let listed = listing(&ctx, &repositories, &targets, &uses, true).await?;
 
     let mut checked = Checked {
-        not_checked: crate::views::not_checked(&engine.connections().in_use),
+        not_checked: engine.connections().in_use.not_checked_of(engine.registry().in_use_sources()),
         ..Checked::default()
     };
     let mut going: Vec<(Target, &Copy)> = Vec::new();
@@ -229,17 +207,6 @@ fn located(mut target: Target, place: &Place) -> Target {
     target
 }
 
-/// What the check keeps from the fresh listing: the copies some target's
-/// (repository, digest) names, every image index (an index that stays
-/// protects its children), every referrer, and which images exist.
-#[derive(Debug, Default)]
-pub(super) struct Listed {
-    copies: Copies,
-    pub(super) indexes: Vec<Place>,
-    pub(super) referrers: Vec<Referrer>,
-    pub(super) present: Present,
-}
-
 /// Reads the fresh listing of `repositories` in every connection a batch at a
 /// time (with `subject_digest` when `graph`), keeping only what [`Listed`] says: the other images of a
 /// repository, and every image's tags, are dropped with their batch.
@@ -273,34 +240,6 @@ async fn listing(
     Ok(listed)
 }
 
-/// The listed copies the targets name, in one vector sorted by (repository,
-/// digest) once the listing is read: one copy per target is the common case,
-/// and a map of vectors cost five times the copies themselves at 100,000
-/// targets (BENCHMARKS.md).
-#[derive(Debug, Default)]
-struct Copies(Vec<Copy>);
-
-impl Copies {
-    fn push(&mut self, copy: Copy) {
-        self.0.push(copy);
-    }
-
-    fn sort(&mut self) {
-        self.0.sort_by(|a, b| Self::key(a).cmp(&Self::key(b)));
-        self.0.shrink_to_fit();
-    }
-
-    fn key(copy: &Copy) -> (&str, &str) {
-        (&copy.place.repository, &copy.place.digest)
-    }
-
-    /// Every copy of `digest` in repositories named `repository` (after [`Copies::sort`]).
-    fn of(&self, repository: &str, digest: &str) -> &[Copy] {
-        let start = self.0.partition_point(|c| Self::key(c) < (repository, digest));
-        let len = self.0[start..].partition_point(|c| Self::key(c) == (repository, digest));
-        &self.0[start..start + len]
-    }
-}
 
 /// Adds one batch of the listing to `listed`.
 fn read_batch(

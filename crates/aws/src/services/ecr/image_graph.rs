@@ -26,44 +26,13 @@
 //! subjects first, the run could leave referrers whose image is gone, which
 //! carry no commit tag, so no policy would ever select them again.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use skyglue_core::sink::{Outcome, Target};
 use skyglue_core::{Engine, Result};
 
-use super::image_check::{Copy, Listed, Place};
+use super::listed::{Copy, Listed, Place, Present, Referrer};
 use crate::manifests;
-
-/// A listed image that names other images of its repository (OCI subject or cosign tag).
-#[derive(Debug, Clone)]
-pub(super) struct Referrer {
-    pub(super) copy: Copy,
-    /// The digests it names, sorted, each once.
-    pub(super) subjects: Vec<String>,
-}
-
-/// Every image the listing saw, by a hash of its place: enough to tell that
-/// an image does not exist (a collision only ever keeps more).
-#[derive(Debug, Default)]
-pub(super) struct Present(HashSet<u64>);
-
-impl Present {
-    pub(super) fn insert(&mut self, place: &Place) {
-        self.0.insert(hash(place));
-    }
-
-    fn contains(&self, place: &Place) -> bool {
-        self.0.contains(&hash(place))
-    }
-}
-
-fn hash(place: &Place) -> u64 {
-    let mut h = DefaultHasher::new();
-    place.hash(&mut h);
-    h.finish()
-}
 
 /// What the graph decided.
 #[derive(Debug, Default)]

@@ -9,20 +9,21 @@ pub mod ecr_image_reference;
 pub mod ecr_repository;
 pub(crate) mod image_check;
 mod image_graph;
+mod listed;
 pub mod restore_ecr_images;
 mod storage_class;
 
 use std::sync::Arc;
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::call::aws_call;
+use skyglue_core::{AwsConnection, Connections};
 
 // What the moved sink files reach as `super::common`, `super::fresh`, `super::reread`.
 use crate::sinks::{common, fresh, reread};
 
 use super::{Checks, Probe, Service, SinkDecl};
-use crate::permissions::{ABSENT, CallCheck};
+use crate::probe::{ABSENT, CallCheck};
 
 /// ECR.
 pub static SERVICE: Service = Service {
@@ -60,14 +61,7 @@ pub static SERVICE: Service = Service {
     in_use: &[],
 };
 
-/// An ECR client for `conn` (tables, sinks and the guardrail alike).
-pub fn client(conn: &AwsConnection) -> aws_sdk_ecr::Client {
-    let conf = aws_sdk_ecr::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_ecr::Client::from_conf(conf)
-}
+pub use crate::clients::ecr as client;
 
 /// Lists one repository, then one of its images.
 async fn probe(connections: &Connections, conn: &AwsConnection) -> Checks {

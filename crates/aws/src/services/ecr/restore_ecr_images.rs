@@ -53,7 +53,7 @@ impl Sink for RestoreEcrImages {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-        super::common::declare_limits(engine.connections());
+        crate::services::declare_limits(engine.connections());
         super::image_check::check_archived(engine, targets).await
     }
 

@@ -29,7 +29,7 @@ pub(crate) async fn move_images(
     log: &dyn ActionLog,
     class: TargetStorageClass,
 ) -> Vec<Outcome> {
-    common::declare_limits(connections);
+    crate::services::declare_limits(connections);
     let plan = common::plan(connections, targets, locate).await;
     common::log_unreachable(log, OPERATION, &plan.unreachable);
     let mut outcomes = plan.unreachable;

@@ -85,7 +85,7 @@ impl Sink for DeleteEcsTaskDefinitions {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-        super::common::declare_limits(engine.connections());
+        crate::services::declare_limits(engine.connections());
         super::task_definition_check::check(engine, targets).await
     }
 
@@ -95,7 +95,7 @@ impl Sink for DeleteEcsTaskDefinitions {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        super::common::declare_limits(connections);
+        crate::services::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;
@@ -133,6 +133,7 @@ impl Sink for DeleteEcsTaskDefinitions {
 
     /// DescribeTaskDefinition: DELETE_IN_PROGRESS is gone.
     async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        crate::services::declare_limits(connections);
         super::reread::task_definitions(connections, targets, &["DELETE_IN_PROGRESS"]).await
     }
 }

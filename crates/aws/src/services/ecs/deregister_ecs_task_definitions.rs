@@ -59,7 +59,7 @@ impl Sink for DeregisterEcsTaskDefinitions {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-        super::common::declare_limits(engine.connections());
+        crate::services::declare_limits(engine.connections());
         super::task_definition_check::check(engine, targets).await
     }
 
@@ -69,7 +69,7 @@ impl Sink for DeregisterEcsTaskDefinitions {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        super::common::declare_limits(connections);
+        crate::services::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;
@@ -83,6 +83,7 @@ impl Sink for DeregisterEcsTaskDefinitions {
 
     /// DescribeTaskDefinition: INACTIVE (or being deleted) is gone.
     async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        crate::services::declare_limits(connections);
         super::reread::task_definitions(connections, targets, &["INACTIVE", "DELETE_IN_PROGRESS"]).await
     }
 }

@@ -18,7 +18,7 @@ use futures::stream::BoxStream;
 use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{check_failures, cluster_arns};
+use super::ecs_common::{check_failures, cluster_arns};
 use crate::{clients, services};
 
 /// Every call the fetch makes (`TableSpec::operations`).

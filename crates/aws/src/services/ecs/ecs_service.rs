@@ -23,7 +23,7 @@ use skyglue_core::spec::{field, struct_list, text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::ecs_common::{check_failures, cluster_arns};
+use super::ecs_common::{check_failures, cluster_arns};
 use crate::{clients, services, time};
 
 /// Every call the fetch makes (`TableSpec::operations`).

@@ -17,14 +17,14 @@ pub(crate) mod task_definition_check;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::call::aws_call;
+use skyglue_core::{AwsConnection, Connections};
 
 // What the moved sink files reach as `super::common`, `super::fresh`, `super::reread`.
 use crate::sinks::{common, fresh, reread};
 
 use super::{Checks, InUse, Probe, Service, SinkDecl};
-use crate::permissions::{ABSENT, CallCheck};
+use crate::probe::{ABSENT, CallCheck};
 
 /// The in-use source of the tasks schedules launch.
 pub const SCHEDULES: &str = "ecs_schedules";
@@ -78,14 +78,7 @@ pub static SERVICE: Service = Service {
     ],
 };
 
-/// An ECS client for `conn`.
-pub fn client(conn: &AwsConnection) -> aws_sdk_ecs::Client {
-    let conf = aws_sdk_ecs::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_ecs::Client::from_conf(conf)
-}
+pub use crate::clients::ecs as client;
 
 /// Lists one cluster, then one of its services and tasks; one task
 /// definition family, and describes a revision.

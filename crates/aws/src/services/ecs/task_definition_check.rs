@@ -29,15 +29,28 @@ use skyglue_core::{Engine, Result};
 use super::common::{Locator, required};
 use super::fresh::{collect, df_err, sql_list};
 use crate::arn::TaskDefinitionName;
+use skyglue_core::config::{InUseSources, STEP_FUNCTIONS};
 
 /// A revision: (account, region, family, revision).
 type Revision = (String, String, String, i64);
+
+/// What the task definition check did not look at: `ecs_schedules` when
+/// left out (the only other source that pins revisions), and Step
+/// Functions, which skyglue never reads.
+pub(crate) fn not_checked(sources: &InUseSources) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if !sources.checks(super::SCHEDULES) {
+        out.push(super::SCHEDULES.to_string());
+    }
+    out.push(STEP_FUNCTIONS.to_string());
+    out
+}
 
 /// Checks task definition targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
     let ctx = engine.check_session().await.map_err(df_err)?;
     let mut checked = Checked {
-        not_checked: crate::views::task_definitions_not_checked(&engine.connections().in_use),
+        not_checked: not_checked(&engine.connections().in_use),
         ..Checked::default()
     };
 
@@ -225,6 +238,15 @@ pub(crate) fn locate(target: &Target) -> std::result::Result<Locator<()>, String
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn step_functions_are_never_checked_and_schedules_only_when_listed() {
+        use skyglue_core::config::InUseSources;
+        let every = InUseSources::new(["ecs", "ecs_schedules", "lambda", "batch", "apprunner", "kubernetes"]);
+        assert_eq!(super::not_checked(&every), [STEP_FUNCTIONS]);
+        assert_eq!(super::not_checked(&InUseSources::new(["ecs"])), ["ecs_schedules", STEP_FUNCTIONS]);
+    }
+
     use super::*;
 
     #[test]

@@ -2,13 +2,13 @@
 //! reads for the `ecs_schedules` in-use source. No table of its own yet.
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
+use skyglue_core::call::aws_call;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::{AwsConnection, Connections};
 
 use super::ecs::SCHEDULES;
 use super::{Checks, Probe, Service};
-use crate::permissions::{ABSENT, CallCheck};
+use crate::probe::{ABSENT, CallCheck};
 
 /// EventBridge.
 pub static SERVICE: Service = Service {
@@ -32,14 +32,7 @@ fn events_bucket(_operation: &str) -> Option<Bucket> {
     Some(bucket("eventbridge control plane", 20, 10))
 }
 
-/// An EventBridge client for `conn` (rules and their targets).
-pub fn client(conn: &AwsConnection) -> aws_sdk_eventbridge::Client {
-    let conf = aws_sdk_eventbridge::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_eventbridge::Client::from_conf(conf)
-}
+pub use crate::clients::events as client;
 
 /// Lists one bus and one rule, then that rule's targets.
 async fn probe(connections: &Connections, conn: &AwsConnection) -> Checks {

@@ -25,7 +25,7 @@ use skyglue_core::spec::text;
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::lambda_function::{is_image, keyed_functions};
+use super::lambda_function::{is_image, keyed_functions};
 use crate::{clients, services};
 
 /// Every call the fetch makes (`TableSpec::operations`).

@@ -8,11 +8,11 @@ pub mod lambda_version;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::call::aws_call;
+use skyglue_core::{AwsConnection, Connections};
 
 use super::{Checks, InUse, Probe, Service};
-use crate::permissions::{ABSENT, CallCheck};
+use crate::probe::{ABSENT, CallCheck};
 
 /// The in-use source of Lambda's container functions.
 const SOURCE: &str = "lambda";
@@ -42,14 +42,7 @@ pub static SERVICE: Service = Service {
     in_use: &[InUse { source: SOURCE, sql: include_str!("in_use.sql") }],
 };
 
-/// A Lambda client for `conn`.
-pub fn client(conn: &AwsConnection) -> aws_sdk_lambda::Client {
-    let conf = aws_sdk_lambda::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_lambda::Client::from_conf(conf)
-}
+pub use crate::clients::lambda as client;
 
 /// Lists one function, then gets it and lists its aliases and versions.
 async fn probe(connections: &Connections, conn: &AwsConnection) -> Checks {

@@ -83,7 +83,7 @@ impl Sink for DeleteS3Objects {
     }
 
     async fn check(&self, engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
-        super::common::declare_limits(engine.connections());
+        crate::services::declare_limits(engine.connections());
         super::s3_check::check(engine, targets).await
     }
 
@@ -93,7 +93,7 @@ impl Sink for DeleteS3Objects {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        super::common::declare_limits(connections);
+        crate::services::declare_limits(connections);
         let plan = common::plan(connections, targets, locate).await;
         common::log_unreachable(log, OPERATION, &plan.unreachable);
         let mut outcomes = plan.unreachable;
@@ -107,6 +107,7 @@ impl Sink for DeleteS3Objects {
 
     /// HeadObject (with the row's version): `NotFound` is gone.
     async fn confirm(&self, connections: &Arc<Connections>, targets: &[Target]) -> Vec<Presence> {
+        crate::services::declare_limits(connections);
         super::reread::s3_objects(connections, targets).await
     }
 }

@@ -13,14 +13,14 @@ pub mod s3_object_version;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::call::aws_call;
+use skyglue_core::{AwsConnection, Connections};
 
 // What the moved sink files reach as `super::common`, `super::fresh`, `super::reread`.
 use crate::sinks::{common, fresh, reread};
 
 use super::{Checks, Probe, Service, SinkDecl};
-use crate::permissions::CallCheck;
+use crate::probe::CallCheck;
 
 /// S3.
 pub static SERVICE: Service = Service {
@@ -60,19 +60,7 @@ pub static SERVICE: Service = Service {
     in_use: &[],
 };
 
-/// An S3 client for `conn`, signing for `region` (a bucket's own; S3 answers
-/// a request signed for another region with a redirect). Emulators (an
-/// endpoint URL in the config) get path-style addressing, since they cannot
-/// resolve `<bucket>.127.0.0.1`.
-pub fn client(conn: &AwsConnection, region: &str) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(&conn.sdk_config)
-        .region(aws_sdk_s3::config::Region::new(region.to_string()))
-        .force_path_style(conn.sdk_config.endpoint_url().is_some())
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
+pub use crate::clients::s3 as client;
 
 /// Lists one bucket; then, when the account has one, asks its region and
 /// versioning and lists one of its objects and object versions. Without a

@@ -20,7 +20,7 @@ use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::s3_common::{BucketInfo, buckets};
+use super::s3_common::{BucketInfo, buckets};
 use crate::{clients, services};
 
 /// Every call the fetch makes (`TableSpec::operations`).

@@ -22,7 +22,7 @@ use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::tables::s3_common::{BucketInfo, named_buckets};
+use super::s3_common::{BucketInfo, named_buckets};
 use crate::{clients, services, time};
 
 /// Every call the fetch makes (`TableSpec::operations`).

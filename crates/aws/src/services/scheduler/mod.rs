@@ -3,13 +3,13 @@
 //! table of its own yet.
 
 use futures::FutureExt;
-use skyglue_core::call::{aws_call, sdk_retries_off};
+use skyglue_core::call::aws_call;
 use skyglue_core::throttle::{Bucket, RateLimits, bucket};
-use skyglue_core::{AttemptCounter, AwsConnection, Connections};
+use skyglue_core::{AwsConnection, Connections};
 
 use super::ecs::SCHEDULES;
 use super::{Checks, Probe, Service};
-use crate::permissions::{ABSENT, CallCheck};
+use crate::probe::{ABSENT, CallCheck};
 
 /// EventBridge Scheduler.
 pub static SERVICE: Service = Service {
@@ -32,14 +32,7 @@ fn scheduler_bucket(_operation: &str) -> Option<Bucket> {
     Some(bucket("scheduler read", 50, 25))
 }
 
-/// An EventBridge Scheduler client for `conn`.
-pub fn client(conn: &AwsConnection) -> aws_sdk_scheduler::Client {
-    let conf = aws_sdk_scheduler::config::Builder::from(&conn.sdk_config)
-        .retry_config(sdk_retries_off())
-        .interceptor(AttemptCounter)
-        .build();
-    aws_sdk_scheduler::Client::from_conf(conf)
-}
+pub use crate::clients::scheduler as client;
 
 /// Lists one schedule, and gets one that does not exist.
 async fn probe(connections: &Connections, conn: &AwsConnection) -> Checks {
