@@ -55,8 +55,8 @@ pub fn simulate_command(principal_arn: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::probe::error_code;
     use super::*;
+    use crate::probe::error_code;
 
     #[test]
     fn a_denied_call_shows_its_code() {

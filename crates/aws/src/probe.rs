@@ -52,4 +52,3 @@ pub(crate) fn error_code(detail: &str) -> String {
     let head = detail.split(':').next().unwrap_or_default().trim();
     if head.is_empty() || head.contains(char::is_whitespace) { "AccessDenied".into() } else { head.into() }
 }
-

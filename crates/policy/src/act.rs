@@ -176,7 +176,6 @@ fn journal_plan(
     Ok(())
 }
 
-
 /// Runs the policy's query a batch at a time, keeping of each row only what
 /// the run needs (see [`crate::rows::Reader`]).
 async fn read_rows(query: DataFrame, sink: &dyn Sink) -> datafusion::error::Result<crate::rows::Rows> {

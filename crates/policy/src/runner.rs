@@ -22,10 +22,11 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::DFParser;
 use futures::FutureExt;
+use skyglue_core::Engine;
 use skyglue_core::error::one_line;
 use skyglue_core::sink::{Bytes, Sink};
-use skyglue_core::Engine;
 
+use crate::act::df_message;
 use crate::crash::{CutShort, panic_message};
 use crate::error::Error as PolicyError;
 use crate::header::{NotifyTarget, PolicyFile};
@@ -36,7 +37,6 @@ use crate::notify::Notifier;
 use crate::params::{self, ParamValue};
 use crate::report::{Mode, Report};
 use crate::rows::KEEP_REASON;
-use crate::act::df_message;
 use crate::stage::{Stage, StageObserver};
 
 /// How to run.
@@ -334,7 +334,8 @@ impl Runner {
             // ends `act` early: what it journaled so far is the report.
             let acting = AssertUnwindSafe(async {
                 self.warn_unfinished(&policy.name, &since, &mut report).await;
-                crate::act::act(&|s| self.stage(s), &engine, &policy, sink.as_ref(), query, &log, &mut report).await
+                crate::act::act(&|s| self.stage(s), &engine, &policy, sink.as_ref(), query, &log, &mut report)
+                    .await
             })
             .catch_unwind();
             let cut_short = tokio::select! {
@@ -500,4 +501,3 @@ fn new_run_id() -> String {
     h.write_u32(std::process::id());
     format!("{}-{:06x}", now.format("%Y%m%dT%H%M%SZ"), h.finish() & 0xff_ffff)
 }
-

@@ -19,9 +19,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::world::{
     Account, Cluster, Commit, Container, ContainerDefinition, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Deployment,
-    EventRule, GithubRepo, Image, KubeCluster, KubeWorkload, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, RegionWorld,
-    Repository, SPDX_SBOM, Schedule, Service, Storage, Task, TaskDefinition, World, access_key_for, cluster_arn,
-    repository_uri, task_definition_arn,
+    EventRule, GithubRepo, Image, KubeCluster, KubeWorkload, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST,
+    RegionWorld, Repository, SPDX_SBOM, Schedule, Service, Storage, Task, TaskDefinition, World,
+    access_key_for, cluster_arn, repository_uri, task_definition_arn,
 };
 
 /// How big a generated world is.

@@ -17,8 +17,8 @@ pub use crate::apprunner_world::{AppRunnerService, apprunner_service_arn};
 pub use crate::batch_world::{BatchContainer, BatchJobDefinition, batch_job_definition_arn};
 pub use crate::ecr_storage::{Storage, StorageState};
 pub use crate::ecr_world::{
-    COSIGN_SIGNATURE, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST, Repository,
-    SPDX_SBOM, repository_arn, repository_uri,
+    COSIGN_SIGNATURE, DOCKER_CONFIG, DOCKER_MANIFEST_V2, Image, OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST,
+    Repository, SPDX_SBOM, repository_arn, repository_uri,
 };
 pub use crate::ecs_world::{
     Cluster, Container, ContainerDefinition, Deployment, Service, Task, TaskDefinition, TaskSet, cluster_arn,

@@ -132,7 +132,9 @@ pub(crate) async fn task_definitions(
     targets: &[Target],
     done: &[&str],
 ) -> Vec<Presence> {
-    let plan = common::plan(connections, targets.to_vec(), crate::services::ecs::task_definition_check::locate).await;
+    let plan =
+        common::plan(connections, targets.to_vec(), crate::services::ecs::task_definition_check::locate)
+            .await;
     let mut found: HashMap<Target, Presence> = HashMap::new();
     for o in plan.unreachable {
         found.insert(o.target, Presence::Unknown(o.reason.unwrap_or_default()));

@@ -35,8 +35,8 @@ use skyglue_core::spec::{text, text_list, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::manifests::{self, Manifest, Missing};
 use super::ecr_repository::{self};
+use crate::manifests::{self, Manifest, Missing};
 use crate::{clients, services, time};
 
 /// Every call the fetch makes (`TableSpec::operations`); BatchGetImage only

@@ -27,8 +27,8 @@ use serde::Serialize;
 use skyglue_core::spec::text;
 use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
 
-use crate::manifests::{self, cosign_subject};
 use super::ecr_image::{self, Page, Wants};
+use crate::manifests::{self, cosign_subject};
 use crate::services;
 
 /// Every call the fetch makes (`TableSpec::operations`).

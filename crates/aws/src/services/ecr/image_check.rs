@@ -240,7 +240,6 @@ async fn listing(
     Ok(listed)
 }
 
-
 /// Adds one batch of the listing to `listed`.
 fn read_batch(
     batch: &RecordBatch,

@@ -99,4 +99,3 @@ fn hash(place: &Place) -> u64 {
     place.hash(&mut h);
     h.finish()
 }
-

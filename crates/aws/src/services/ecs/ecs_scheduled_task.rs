@@ -28,8 +28,8 @@ use skyglue_core::spec::text;
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::arn::TaskDefinitionName;
 use super::ecs_scheduled_task_read::{Launch, rule_launches, schedule_launches};
+use crate::arn::TaskDefinitionName;
 use crate::services::denied::in_use_denied_hint;
 use crate::{clients, services};
 

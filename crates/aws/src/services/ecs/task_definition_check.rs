@@ -49,10 +49,8 @@ pub(crate) fn not_checked(sources: &InUseSources) -> Vec<String> {
 /// Checks task definition targets; see the module doc.
 pub(crate) async fn check(engine: &Engine, targets: Vec<Target>) -> Result<Checked> {
     let ctx = engine.check_session().await.map_err(df_err)?;
-    let mut checked = Checked {
-        not_checked: not_checked(&engine.connections().in_use),
-        ..Checked::default()
-    };
+    let mut checked =
+        Checked { not_checked: not_checked(&engine.connections().in_use), ..Checked::default() };
 
     // Names to resolve: located ones now, short unlocated ones from a listing.
     let mut named: Vec<(Target, TaskDefinitionName)> = Vec::new();

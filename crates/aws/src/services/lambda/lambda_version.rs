@@ -25,8 +25,8 @@ use skyglue_core::spec::{text, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
 use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
-use crate::services::denied::in_use_denied_hint;
 use super::lambda_function::{is_image, keyed_functions, lambda_time};
+use crate::services::denied::in_use_denied_hint;
 use crate::{clients, services};
 
 /// The version ListVersionsByFunction lists first, which is not published.
