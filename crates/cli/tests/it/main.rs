@@ -25,6 +25,7 @@ mod history_page;
 mod image_graph;
 mod in_use_anywhere;
 mod in_use_completely;
+mod layout;
 mod memory_limit;
 mod moto;
 mod policy_crash;
