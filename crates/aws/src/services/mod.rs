@@ -8,14 +8,16 @@
 //! declare, the probes (`crate::permissions`) and `image_in_use`
 //! (`crate::views`). Adding a service is one folder and one line in [`ALL`].
 
+use std::hash::Hash;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use skyglue_core::sink::Sink;
+use skyglue_core::sink::{ActionLog, Outcome, Sink, Target};
 use skyglue_core::throttle::RateLimits;
 use skyglue_core::{ApiTable, AwsConnection, Connections};
 
 use crate::probe::CallCheck;
+use crate::sinks::common::{Group, Locator};
 
 pub mod apprunner;
 pub mod batch;
@@ -118,6 +120,29 @@ pub fn rate_limits_for(operations: &[&str]) -> Vec<&'static RateLimits> {
         }
     }
     limits
+}
+
+/// How every AWS sink's `apply` opens: the services' limits declared, the
+/// targets planned into groups by connection and scope
+/// ([`crate::sinks::common::plan`]), and the targets no connection can take
+/// journaled as failed under `operation`. Returns the groups and the
+/// outcomes so far (those failures), for the sink's own call loop.
+pub(crate) async fn open_apply<K, I, F>(
+    connections: &Connections,
+    targets: Vec<Target>,
+    operation: &str,
+    log: &dyn ActionLog,
+    locate: F,
+) -> (Vec<Group<K, I>>, Vec<Outcome>)
+where
+    K: Clone + Eq + Hash,
+    I: Clone + Eq + Hash,
+    F: Fn(&Target) -> Result<Locator<K, I>, String>,
+{
+    declare_limits(connections);
+    let plan = crate::sinks::common::plan(connections, targets, locate).await;
+    crate::sinks::common::log_unreachable(log, operation, &plan.unreachable);
+    (plan.groups, plan.unreachable)
 }
 
 /// Declares every service's limits on `connections`, so a sink or a probe is

@@ -90,13 +90,11 @@ impl Sink for DeleteEcrImages {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        crate::services::declare_limits(connections);
-        let plan = common::plan(connections, targets, locate).await;
-        common::log_unreachable(log, OPERATION, &plan.unreachable);
-        let mut outcomes = plan.unreachable;
+        let (groups, mut outcomes) =
+            crate::services::open_apply(connections, targets, OPERATION, log, locate).await;
         // Repositories are deleted from concurrently, each one's batches in
         // order (an index before its children); outcomes keep the plan's order.
-        let groups = &plan.groups;
+        let groups = &groups;
         let per_group: Vec<Vec<Outcome>> = futures::stream::iter(0..groups.len())
             .map(|g| delete_group(connections, &groups[g], log))
             .buffered(DEFAULT_CONCURRENCY)

@@ -29,11 +29,9 @@ pub(crate) async fn move_images(
     log: &dyn ActionLog,
     class: TargetStorageClass,
 ) -> Vec<Outcome> {
-    crate::services::declare_limits(connections);
-    let plan = common::plan(connections, targets, locate).await;
-    common::log_unreachable(log, OPERATION, &plan.unreachable);
-    let mut outcomes = plan.unreachable;
-    let groups = &plan.groups;
+    let (groups, mut outcomes) =
+        crate::services::open_apply(connections, targets, OPERATION, log, locate).await;
+    let groups = &groups;
     let class = &class;
     let per_group: Vec<Vec<Outcome>> = futures::stream::iter(0..groups.len())
         .map(|g| move_group(connections, &groups[g], log, class))

@@ -95,11 +95,9 @@ impl Sink for DeleteEcsTaskDefinitions {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        crate::services::declare_limits(connections);
-        let plan = common::plan(connections, targets, locate).await;
-        common::log_unreachable(log, OPERATION, &plan.unreachable);
-        let mut outcomes = plan.unreachable;
-        for group in &plan.groups {
+        let (groups, mut outcomes) =
+            crate::services::open_apply(connections, targets, OPERATION, log, locate).await;
+        for group in &groups {
             let items: Vec<&Item> = group.items.iter().collect();
             let mut refused = Vec::new();
             for batch in items.chunks(BATCH) {

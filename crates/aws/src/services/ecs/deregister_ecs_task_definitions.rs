@@ -69,11 +69,9 @@ impl Sink for DeregisterEcsTaskDefinitions {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        crate::services::declare_limits(connections);
-        let plan = common::plan(connections, targets, locate).await;
-        common::log_unreachable(log, OPERATION, &plan.unreachable);
-        let mut outcomes = plan.unreachable;
-        for group in &plan.groups {
+        let (groups, mut outcomes) =
+            crate::services::open_apply(connections, targets, OPERATION, log, locate).await;
+        for group in &groups {
             for item in &group.items {
                 outcomes.extend(deregister(connections, &group.conn, item, log).await);
             }

@@ -93,11 +93,9 @@ impl Sink for DeleteS3Objects {
         targets: Vec<Target>,
         log: &dyn ActionLog,
     ) -> Vec<Outcome> {
-        crate::services::declare_limits(connections);
-        let plan = common::plan(connections, targets, locate).await;
-        common::log_unreachable(log, OPERATION, &plan.unreachable);
-        let mut outcomes = plan.unreachable;
-        for group in &plan.groups {
+        let (groups, mut outcomes) =
+            crate::services::open_apply(connections, targets, OPERATION, log, locate).await;
+        for group in &groups {
             for batch in group.items.chunks(BATCH) {
                 outcomes.extend(delete_batch(connections, group, batch, log).await);
             }
