@@ -29,11 +29,10 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use serde::Serialize;
 use skyglue_core::paging::fan_out;
 use skyglue_core::spec::{text, text_list, timestamp};
 use skyglue_core::table::DEFAULT_CONCURRENCY;
-use skyglue_core::{ApiTable, ColumnSpec, FetchContext, Result, Scope, TableSpec};
+use skyglue_core::{ApiTable, FetchContext, Result, Scope, TableSpec};
 
 use super::ecr_repository::{self};
 use crate::manifests::{self, Manifest, Missing};
@@ -43,71 +42,48 @@ use crate::{clients, services, time};
 /// where DescribeImages reports no subject or artifact type.
 const OPERATIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:BatchGetImage"];
 
-static SPEC: LazyLock<TableSpec> = LazyLock::new(|| {
-    TableSpec {
-    name: "aws_ecr_image",
-    description: "Images in ECR repositories, one row per image digest.",
-    scope: Scope::Aws,
-    columns: vec![
-        ColumnSpec::new("registry_id", text(), "The registry (account) that holds the image."),
-        ColumnSpec::new("repository_name", text(), "The image's repository.").optional_key(),
-        ColumnSpec::new("image_digest", text(), "The manifest digest, sha256:...").optional_key(),
-        ColumnSpec::new("image_tags", text_list(), "Tags on the image; empty when untagged."),
-        ColumnSpec::new("image_pushed_at", timestamp(), "When the image was pushed."),
-        ColumnSpec::new("image_size_in_bytes", DataType::Int64, "Compressed size in bytes."),
-        ColumnSpec::new(
-            "last_recorded_pull_time",
-            timestamp(),
-            "Last pull ECR recorded (updated about daily).",
-        ),
-        ColumnSpec::new(
-            "image_manifest_media_type",
+skyglue_core::columns! {
+    struct Row<'a> {
+        registry_id: Option<&'a str> => (text(), "The registry (account) that holds the image."),
+        repository_name: Option<&'a str> => (text(), "The image's repository.").optional_key(),
+        image_digest: Option<&'a str> => (text(), "The manifest digest, sha256:...").optional_key(),
+        image_tags: &'a [String] => (text_list(), "Tags on the image; empty when untagged."),
+        image_pushed_at: Option<i64> => (timestamp(), "When the image was pushed."),
+        image_size_in_bytes: Option<i64> => (DataType::Int64, "Compressed size in bytes."),
+        last_recorded_pull_time: Option<i64> => (timestamp(), "Last pull ECR recorded (updated about daily)."),
+        image_manifest_media_type: Option<&'a str> => (
             text(),
             "Media type of the manifest (an image index for multi-arch images).",
         ),
-        ColumnSpec::new("artifact_media_type", text(), "Media type of the artifact's config."),
-        ColumnSpec::new("image_uri", text(), "The URI that pulls exactly this image, by digest."),
-        ColumnSpec::new(
-            "image_status",
+        artifact_media_type: Option<&'a str> => (text(), "Media type of the artifact's config."),
+        image_uri: Option<String> => (text(), "The URI that pulls exactly this image, by digest."),
+        image_status: &'a str => (
             text(),
             "ACTIVE, ARCHIVED (in the archive storage class: cannot be pulled) or ACTIVATING (being restored); \
              ACTIVE where the endpoint has no archive.",
         )
         .optional_key(),
-        ColumnSpec::new("last_archived_at", timestamp(), "When the image was last moved to the archive."),
-        ColumnSpec::new("last_activated_at", timestamp(), "When the image was last restored from the archive."),
-        ColumnSpec::new(
-            "subject_digest",
+        last_archived_at: Option<i64> => (timestamp(), "When the image was last moved to the archive."),
+        last_activated_at: Option<i64> => (timestamp(), "When the image was last restored from the archive."),
+        subject_digest: Option<&'a str> => (
             text(),
             "For an OCI referrer (an SBOM, attestation or signature): the digest of the image it belongs to.",
         ),
-    ],
+    }
+}
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
+    name: "aws_ecr_image",
+    description: "Images in ECR repositories, one row per image digest.",
+    scope: Scope::Aws,
+    columns: Row::columns(),
     not_found_codes: &[
         ("ecr:DescribeImages", "RepositoryNotFoundException"),
         ("ecr:DescribeImages", "ImageNotFoundException"),
     ],
     operations: OPERATIONS,
     rate_limits: services::rate_limits_for(OPERATIONS),
-}
 });
-
-#[derive(Serialize)]
-struct Row<'a> {
-    registry_id: Option<&'a str>,
-    repository_name: Option<&'a str>,
-    image_digest: Option<&'a str>,
-    image_tags: &'a [String],
-    image_pushed_at: Option<i64>,
-    image_size_in_bytes: Option<i64>,
-    last_recorded_pull_time: Option<i64>,
-    image_manifest_media_type: Option<&'a str>,
-    artifact_media_type: Option<&'a str>,
-    image_uri: Option<String>,
-    image_status: &'a str,
-    last_archived_at: Option<i64>,
-    last_activated_at: Option<i64>,
-    subject_digest: Option<&'a str>,
-}
 
 /// The storage states DescribeImages can filter on.
 const STATUSES: [&str; 3] = ["ACTIVE", "ARCHIVED", "ACTIVATING"];
